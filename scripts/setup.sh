@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package tinykws needs to build, train, test and benchmark.
+# Idempotent: packages already present are skipped by apt-get.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libtorch-dev            # training (train/ only)
+  libkissfft-dev          # FFT (frontend/)
+  libsndfile1-dev libsoxr-dev   # audio/
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
+  zlib1g-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-numpy           # golden vectors (tests/golden/make_golden.py), optional at test time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all ${#packages[@]} packages present"

@@ -1,0 +1,101 @@
+// In-memory form of a tinykws model: what training exports, what the .tkws writer stores and
+// the reader returns, and what the runtime interpreter prepares. No I/O here.
+//
+// Activations are NHWC with N = 1: the input is the normalised feature matrix
+// [H = frames][W = features][C = 1]. Weight layouts (logical, as stored):
+//   Conv2D          weight [out_ch][in_ch][kh][kw], bias [out_ch]
+//   DepthwiseConv2D weight [ch][1][kh][kw] (depth multiplier 1), bias [ch]
+//   BatchNorm       scale [ch], shift [ch]  (inference form: y = x * scale + shift)
+//   Dense           weight [out][in], bias [out]
+// The enum values below are part of the file format: never renumber, only append.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinykws/frontend/frontend_config.h"
+
+namespace tkws {
+
+enum class OpType : uint16_t {
+  kConv2D = 1,
+  kDepthwiseConv2D = 2,
+  kBatchNorm = 3,
+  kRelu = 4,
+  kMaxPool2D = 5,
+  kAvgPool2D = 6,
+  kGlobalAvgPool = 7,
+  kDense = 8,
+  kSoftmax = 9,
+  kCount  // one past the last; op tables are static_assert-ed against it
+};
+const char* op_name(OpType t);
+
+enum class Padding : uint8_t {
+  kValid = 0,
+  kSame = 1,  // TensorFlow "same": out = ceil(in / stride); extra padding at bottom/right
+};
+
+// Element type of the stored payload. Values are part of the file format.
+enum class DType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3 };
+
+// How a payload is laid out in the file. Values are part of the file format.
+enum class Encoding : uint8_t {
+  kDense = 0,      // every element, dtype-sized
+  kClustered = 1,  // codebook (dtype) + bit-packed indices (compression issue)
+  kSparse = 2,     // bitmap of non-zeros + non-zero values (compression issue)
+};
+
+// Affine quantisation parameters: real = scale * (q - zero_point).
+// Per-tensor: one entry. Per-channel: one entry per index of dimension `axis`.
+struct QuantParams {
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+  int32_t axis = -1;  // -1 = per tensor
+  bool empty() const { return scale.empty(); }
+};
+
+struct Tensor {
+  std::string name;             // e.g. "layer3.weight"; unique within a model
+  std::vector<int32_t> shape;   // logical shape, row-major
+  DType dtype = DType::kF32;    // storage type in the file
+  // Logical values for float tensors (kF32, kF16: values already rounded to fp16).
+  std::vector<float> f32;
+  // Integer payloads for quantised tensors (compression issue); empty for float tensors.
+  std::vector<int8_t> i8;
+  std::vector<int32_t> i32;
+  QuantParams quant;
+  size_t numel() const;
+};
+
+// One operation of the sequential graph. Each op reads the previous op's output.
+struct Op {
+  OpType type = OpType::kRelu;
+  int32_t kernel_h = 1, kernel_w = 1;  // Conv2D, DepthwiseConv2D, MaxPool2D, AvgPool2D
+  int32_t stride_h = 1, stride_w = 1;
+  Padding padding = Padding::kValid;
+  int32_t out_channels = 0;            // Conv2D filters, Dense units (informative for others)
+  std::vector<uint32_t> tensors;       // indices into Model::tensors (weight, bias) / (scale, shift)
+};
+
+struct Model {
+  FrontendConfig frontend;
+  std::vector<std::string> labels;  // class names, output index order
+  // Per-feature-coefficient normalisation applied before the network:
+  // x' = (x - norm_mean[k]) * norm_inv_std[k], k = 0..num_features-1. Empty = identity.
+  std::vector<float> norm_mean;
+  std::vector<float> norm_inv_std;
+  std::vector<Op> ops;
+  std::vector<Tensor> tensors;
+  // Free-form provenance (config TOML, training summary as JSON). Not used by the runtime.
+  std::string metadata_json;
+
+  int find_tensor(const std::string& name) const;  // -1 if absent
+};
+
+// Structural check of a model: tensor indices in range, shapes consistent with the ops and
+// the front end, labels non-empty, last op producing labels.size() values.
+// Empty string when valid, else a message "op 3 (Conv2D): expected weight [8][4][3][3], found ...".
+std::string check_model(const Model& m);
+
+}  // namespace tkws
