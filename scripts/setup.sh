@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev            # training (train/ only)
   libkissfft-dev          # FFT (frontend/)
-  libsndfile1-dev libsoxr-dev   # audio/
+  libsndfile1-dev libsoxr-dev libssl-dev  # audio/ (libssl: SHA-1 of the speaker-hash split rule)
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   zlib1g-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
