@@ -1,0 +1,490 @@
+#include "tinykws/config/config.h"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "tinykws/common/error.h"
+
+namespace tkws {
+
+const char* layer_kind_name(LayerKind k) {
+  switch (k) {
+    case LayerKind::kConv: return "conv";
+    case LayerKind::kDwConv: return "dwconv";
+    case LayerKind::kPwConv: return "pwconv";
+    case LayerKind::kBatchNorm: return "batchnorm";
+    case LayerKind::kRelu: return "relu";
+    case LayerKind::kMaxPool: return "maxpool";
+    case LayerKind::kAvgPool: return "avgpool";
+    case LayerKind::kDropout: return "dropout";
+    case LayerKind::kGap: return "gap";
+    case LayerKind::kDense: return "dense";
+    case LayerKind::kSoftmax: return "softmax";
+  }
+  return "?";
+}
+
+int ModelConfig::scaled_filters(int filters) const {
+  return std::max(1, static_cast<int>(std::lround(filters * width_multiplier)));
+}
+
+bool AugmentConfig::waveform() const {
+  return time_shift_ms > 0.0f || noise_prob > 0.0f || gain_db_min != 0.0f || gain_db_max != 0.0f;
+}
+
+namespace {
+
+std::string fmt_num(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+// Reads one TOML table, remembering which keys were used so that leftovers (typos) are
+// reported. `where` is the dotted path used in messages ("train", "model.layers[2]").
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string source, std::string where)
+      : t_(t), source_(std::move(source)), where_(std::move(where)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
+    throw InputError(source_ + ": " + where_ + (key.empty() ? "" : "." + key) + " " + msg);
+  }
+
+  const toml::node* get(const std::string& key) {
+    used_.insert(key);
+    return t_.get(key);
+  }
+
+  void read(const std::string& key, double& out) {
+    if (auto* n = get(key)) {
+      if (auto v = n->value<double>()) out = *v;
+      else fail(key, "must be a number");
+    }
+  }
+  void read(const std::string& key, float& out) {
+    double d = out;
+    read(key, d);
+    out = static_cast<float>(d);
+  }
+  void read(const std::string& key, int& out) {
+    if (auto* n = get(key)) {
+      if (!n->is_integer()) fail(key, "must be an integer");
+      int64_t v = *n->value<int64_t>();
+      if (v < INT32_MIN || v > INT32_MAX) fail(key, "= " + std::to_string(v) + " is out of range");
+      out = static_cast<int>(v);
+    }
+  }
+  void read(const std::string& key, uint64_t& out) {
+    int v = static_cast<int>(out);
+    read(key, v);
+    if (v < 0) fail(key, "= " + std::to_string(v) + " must be >= 0");
+    out = static_cast<uint64_t>(v);
+  }
+  void read(const std::string& key, bool& out) {
+    if (auto* n = get(key)) {
+      if (auto v = n->value<bool>()) out = *v;
+      else fail(key, "must be true or false");
+    }
+  }
+  void read(const std::string& key, std::string& out) {
+    if (auto* n = get(key)) {
+      if (auto v = n->value<std::string>()) out = *v;
+      else fail(key, "must be a string");
+    }
+  }
+  void read(const std::string& key, std::vector<std::string>& out) {
+    if (auto* n = get(key)) {
+      auto* arr = n->as_array();
+      if (!arr) fail(key, "must be an array of strings");
+      out.clear();
+      for (auto& e : *arr) {
+        auto v = e.value<std::string>();
+        if (!v) fail(key, "must be an array of strings");
+        out.push_back(*v);
+      }
+    }
+  }
+  // `kernel = 3` or `kernel = [10, 4]` (height, width).
+  void read_pair(const std::string& key, int& h, int& w) {
+    if (auto* n = get(key)) {
+      if (n->is_integer()) {
+        h = w = static_cast<int>(*n->value<int64_t>());
+      } else if (auto* arr = n->as_array(); arr && arr->size() == 2 && (*arr)[0].is_integer() &&
+                                            (*arr)[1].is_integer()) {
+        h = static_cast<int>(*(*arr)[0].value<int64_t>());
+        w = static_cast<int>(*(*arr)[1].value<int64_t>());
+      } else {
+        fail(key, "must be an integer or an array [height, width] of two integers");
+      }
+    }
+  }
+  template <class E>
+  void read_enum(const std::string& key, E& out, const std::map<std::string, E>& names) {
+    std::string s;
+    if (!get(key)) return;
+    read(key, s);
+    auto it = names.find(s);
+    if (it == names.end()) {
+      std::string allowed;
+      for (auto& [k, v] : names) allowed += (allowed.empty() ? "" : ", ") + k;
+      fail(key, "= \"" + s + "\" is not one of: " + allowed);
+    }
+    out = it->second;
+  }
+  bool has(const std::string& key) const { return t_.contains(key); }
+
+  void finish() const {
+    for (auto& [k, v] : t_) {
+      std::string key(k.str());
+      if (!used_.count(key)) fail(key, "is not a known setting");
+    }
+  }
+
+ private:
+  const toml::table& t_;
+  std::string source_, where_;
+  std::set<std::string> used_;
+};
+
+void read_frontend(TableReader& r, FrontendConfig& f) {
+  r.read("sample_rate", f.sample_rate);
+  double clip_s = -1, frame_s = -1, step_s = -1;
+  r.read("clip_s", clip_s);
+  r.read("frame_length_s", frame_s);
+  r.read("frame_step_s", step_s);
+  auto both = [&](const char* samples_key, const char* seconds_key, double secs, int& field) {
+    if (r.has(samples_key) && secs >= 0)
+      r.fail(samples_key, std::string("and ") + seconds_key + " both given: set one");
+    r.read(samples_key, field);
+    if (secs >= 0) {
+      if (!(secs > 0)) r.fail(seconds_key, "= " + fmt_num(secs) + " must be > 0 s");
+      field = FrontendConfig::seconds_to_samples(secs, f.sample_rate);
+    }
+  };
+  both("clip_samples", "clip_s", clip_s, f.clip_samples);
+  both("frame_length", "frame_length_s", frame_s, f.frame_length);
+  both("frame_step", "frame_step_s", step_s, f.frame_step);
+  r.read("fft_length", f.fft_length);
+  r.read("num_mel_bins", f.num_mel_bins);
+  r.read("lower_hz", f.lower_hz);
+  r.read("upper_hz", f.upper_hz);
+  r.read_enum("features", f.kind,
+              std::map<std::string, FeatureKind>{{"mfcc", FeatureKind::kMfcc},
+                                                 {"logmel", FeatureKind::kLogMel}});
+  r.read("num_mfcc", f.num_mfcc);
+  r.read_enum("spectrum", f.spectrum,
+              std::map<std::string, SpectrumKind>{{"magnitude", SpectrumKind::kMagnitude},
+                                                  {"power", SpectrumKind::kPower}});
+  r.read("log_offset", f.log_offset);
+  r.read("pcm_divisor", f.pcm_divisor);
+  r.finish();
+}
+
+const std::map<std::string, LayerKind>& layer_names() {
+  static const std::map<std::string, LayerKind> m{
+      {"conv", LayerKind::kConv},       {"dwconv", LayerKind::kDwConv},
+      {"pwconv", LayerKind::kPwConv},   {"batchnorm", LayerKind::kBatchNorm},
+      {"bn", LayerKind::kBatchNorm},    {"relu", LayerKind::kRelu},
+      {"maxpool", LayerKind::kMaxPool}, {"avgpool", LayerKind::kAvgPool},
+      {"dropout", LayerKind::kDropout}, {"gap", LayerKind::kGap},
+      {"dense", LayerKind::kDense},     {"softmax", LayerKind::kSoftmax}};
+  return m;
+}
+
+LayerSpec read_layer(TableReader& r) {
+  LayerSpec l;
+  if (!r.has("type")) r.fail("type", "is missing (conv, dwconv, pwconv, bn, relu, ...)");
+  r.read_enum("type", l.kind, layer_names());
+  switch (l.kind) {
+    case LayerKind::kConv:
+    case LayerKind::kDwConv:
+      if (l.kind == LayerKind::kConv) r.read("filters", l.filters);
+      r.read_pair("kernel", l.kernel_h, l.kernel_w);
+      r.read_pair("stride", l.stride_h, l.stride_w);
+      r.read_enum("padding", l.padding,
+                  std::map<std::string, Padding>{{"same", Padding::kSame},
+                                                 {"valid", Padding::kValid}});
+      r.read("bias", l.bias);
+      break;
+    case LayerKind::kPwConv:
+      l.kernel_h = l.kernel_w = 1;
+      r.read("filters", l.filters);
+      r.read("bias", l.bias);
+      break;
+    case LayerKind::kMaxPool:
+    case LayerKind::kAvgPool:
+      l.kernel_h = l.kernel_w = 2;
+      l.padding = Padding::kValid;
+      r.read_pair("kernel", l.kernel_h, l.kernel_w);
+      l.stride_h = l.kernel_h;
+      l.stride_w = l.kernel_w;
+      r.read_pair("stride", l.stride_h, l.stride_w);
+      r.read_enum("padding", l.padding,
+                  std::map<std::string, Padding>{{"same", Padding::kSame},
+                                                 {"valid", Padding::kValid}});
+      break;
+    case LayerKind::kDropout:
+      r.read("rate", l.rate);
+      break;
+    case LayerKind::kDense:
+      r.read("units", l.units);
+      r.read("bias", l.bias);
+      break;
+    default:
+      break;
+  }
+  r.finish();
+  return l;
+}
+
+void read_model(TableReader& r, const toml::table& t, ModelConfig& m, const std::string& source) {
+  r.read("width_multiplier", m.width_multiplier);
+  if (auto* n = r.get("layers")) {
+    auto* arr = n->as_array();
+    if (!arr) r.fail("layers", "must be an array of tables ({ type = \"conv\", ... })");
+    m.layers.clear();
+    for (size_t i = 0; i < arr->size(); ++i) {
+      auto* lt = (*arr)[i].as_table();
+      std::string where = "model.layers[" + std::to_string(i) + "]";
+      if (!lt) throw InputError(source + ": " + where + " must be a table");
+      TableReader lr(*lt, source, where);
+      m.layers.push_back(read_layer(lr));
+    }
+  }
+  r.finish();
+}
+
+void read_augment(TableReader& r, AugmentConfig& a) {
+  r.read("time_shift_ms", a.time_shift_ms);
+  r.read("noise_prob", a.noise_prob);
+  r.read("noise_snr_db_min", a.noise_snr_db_min);
+  r.read("noise_snr_db_max", a.noise_snr_db_max);
+  r.read("gain_db_min", a.gain_db_min);
+  r.read("gain_db_max", a.gain_db_max);
+  r.read("time_masks", a.time_masks);
+  r.read("time_mask_max", a.time_mask_max);
+  r.read("freq_masks", a.freq_masks);
+  r.read("freq_mask_max", a.freq_mask_max);
+  r.finish();
+}
+
+void read_train(TableReader& r, TrainConfig& t) {
+  r.read("epochs", t.epochs);
+  r.read("batch_size", t.batch_size);
+  r.read("lr_initial", t.lr_initial);
+  r.read("lr_final", t.lr_final);
+  r.read_enum("lr_schedule", t.lr_schedule,
+              std::map<std::string, LrSchedule>{{"constant", LrSchedule::kConstant},
+                                                {"linear", LrSchedule::kLinear},
+                                                {"polynomial", LrSchedule::kPolynomial},
+                                                {"cosine", LrSchedule::kCosine}});
+  r.read("lr_power", t.lr_power);
+  r.read("warmup_epochs", t.warmup_epochs);
+  r.read("weight_decay", t.weight_decay);
+  r.read("label_smoothing", t.label_smoothing);
+  r.read("patience", t.patience);
+  r.read("ema_decay", t.ema_decay);
+  r.read("normalize", t.normalize);
+  r.read("seed", t.seed);
+  r.read("threads", t.threads);
+  r.read("labels", t.labels);
+  r.finish();
+}
+
+}  // namespace
+
+void Config::validate() const {
+  auto bad = [&](const std::string& what) { throw InputError(source + ": " + what); };
+  if (auto msg = frontend.check(); !msg.empty()) bad(msg);
+
+  const auto& m = model;
+  if (m.layers.empty()) bad("model.layers is empty: the network needs at least one dense layer");
+  if (!(m.width_multiplier > 0.0f && m.width_multiplier <= 16.0f))
+    bad("model.width_multiplier = " + fmt_num(m.width_multiplier) + " must be in (0, 16]");
+  bool seen_dense = false, spatial = true;
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const auto& l = m.layers[i];
+    std::string w = "model.layers[" + std::to_string(i) + "] (" + layer_kind_name(l.kind) + ")";
+    auto in_range = [&](const char* f, int v, int lo, int hi) {
+      if (v < lo || v > hi)
+        bad(w + "." + f + " = " + std::to_string(v) + " must be in [" + std::to_string(lo) +
+            ", " + std::to_string(hi) + "]");
+    };
+    switch (l.kind) {
+      case LayerKind::kConv:
+      case LayerKind::kPwConv:
+        in_range("filters", l.filters, 1, 4096);
+        [[fallthrough]];
+      case LayerKind::kDwConv:
+      case LayerKind::kMaxPool:
+      case LayerKind::kAvgPool:
+        if (!spatial) bad(w + " comes after gap/dense: no spatial dimensions are left");
+        in_range("kernel height", l.kernel_h, 1, 64);
+        in_range("kernel width", l.kernel_w, 1, 64);
+        in_range("stride height", l.stride_h, 1, 64);
+        in_range("stride width", l.stride_w, 1, 64);
+        break;
+      case LayerKind::kDropout:
+        if (!(l.rate >= 0.0f && l.rate < 1.0f))
+          bad(w + ".rate = " + fmt_num(l.rate) + " must be in [0, 1)");
+        break;
+      case LayerKind::kGap:
+        spatial = false;
+        break;
+      case LayerKind::kDense:
+        if (spatial) bad(w + " needs a gap layer before it (dense takes a vector)");
+        in_range("units", l.units, 0, 65536);
+        seen_dense = true;
+        break;
+      case LayerKind::kSoftmax:
+        if (i + 1 != m.layers.size()) bad(w + " must be the last layer");
+        break;
+      default:
+        break;
+    }
+  }
+  if (!seen_dense) bad("model.layers has no dense layer: the network must end in one");
+
+  const auto& t = train;
+  if (t.epochs < 1 || t.epochs > 100000)
+    bad("train.epochs = " + std::to_string(t.epochs) + " must be in [1, 100000]");
+  if (t.batch_size < 1 || t.batch_size > 65536)
+    bad("train.batch_size = " + std::to_string(t.batch_size) + " must be in [1, 65536]");
+  if (!(t.lr_initial > 0.0f && t.lr_initial < 10.0f))
+    bad("train.lr_initial = " + fmt_num(t.lr_initial) + " must be in (0, 10)");
+  if (!(t.lr_final > 0.0f && t.lr_final < 10.0f))
+    bad("train.lr_final = " + fmt_num(t.lr_final) + " must be in (0, 10)");
+  if (!(t.lr_power > 0.0f)) bad("train.lr_power = " + fmt_num(t.lr_power) + " must be > 0");
+  if (t.warmup_epochs < 0 || t.warmup_epochs >= t.epochs)
+    bad("train.warmup_epochs = " + std::to_string(t.warmup_epochs) +
+        " must be in [0, epochs)");
+  if (!(t.weight_decay >= 0.0f)) bad("train.weight_decay must be >= 0");
+  if (!(t.label_smoothing >= 0.0f && t.label_smoothing < 1.0f))
+    bad("train.label_smoothing = " + fmt_num(t.label_smoothing) + " must be in [0, 1)");
+  if (t.patience < 0) bad("train.patience must be >= 0 (0 = no early stopping)");
+  if (!(t.ema_decay >= 0.0f && t.ema_decay < 1.0f))
+    bad("train.ema_decay = " + fmt_num(t.ema_decay) + " must be in [0, 1) (0 = off)");
+  if (t.threads < 1 || t.threads > 256)
+    bad("train.threads = " + std::to_string(t.threads) + " must be in [1, 256]");
+  std::set<std::string> uniq(t.labels.begin(), t.labels.end());
+  if (uniq.size() != t.labels.size()) bad("train.labels lists a label twice");
+  if (!t.labels.empty() && t.labels.size() < 2) bad("train.labels needs at least two labels");
+
+  const auto& a = t.augment;
+  if (!(a.time_shift_ms >= 0.0f && a.time_shift_ms <= 1000.0f))
+    bad("train.augment.time_shift_ms = " + fmt_num(a.time_shift_ms) + " must be in [0, 1000]");
+  if (!(a.noise_prob >= 0.0f && a.noise_prob <= 1.0f))
+    bad("train.augment.noise_prob = " + fmt_num(a.noise_prob) + " must be in [0, 1]");
+  if (!(a.noise_snr_db_min <= a.noise_snr_db_max))
+    bad("train.augment.noise_snr_db_min must be <= noise_snr_db_max");
+  if (!(a.gain_db_min <= a.gain_db_max) || a.gain_db_min < -60.0f || a.gain_db_max > 60.0f)
+    bad("train.augment.gain_db_min/max must satisfy -60 <= min <= max <= 60");
+  int nf = frontend.num_frames(), nc = frontend.num_features();
+  if (a.time_masks < 0 || a.time_masks > 16) bad("train.augment.time_masks must be in [0, 16]");
+  if (a.freq_masks < 0 || a.freq_masks > 16) bad("train.augment.freq_masks must be in [0, 16]");
+  if (a.time_mask_max < 0 || a.time_mask_max > nf)
+    bad("train.augment.time_mask_max = " + std::to_string(a.time_mask_max) + " must be in [0, " +
+        std::to_string(nf) + " frames]");
+  if (a.freq_mask_max < 0 || a.freq_mask_max > nc)
+    bad("train.augment.freq_mask_max = " + std::to_string(a.freq_mask_max) + " must be in [0, " +
+        std::to_string(nc) + " coefficients]");
+}
+
+Config parse_config(const std::string& text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream o;
+    o << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column
+      << ": TOML syntax error: " << e.description();
+    throw InputError(o.str());
+  }
+  Config c;
+  c.source = source_name;
+  c.text = text;
+  static const std::set<std::string> later{"prune", "cluster", "quantize"};
+  for (auto& [k, v] : root) {
+    std::string key(k.str());
+    auto* t = v.as_table();
+    if (later.count(key))
+      throw InputError(source_name + ": [" + key +
+                       "] is not supported by this build yet (compression is a later issue)");
+    if (!t || (key != "frontend" && key != "model" && key != "train"))
+      throw InputError(source_name + ": unknown section [" + key +
+                       "] (known: frontend, model, train)");
+  }
+  if (auto* t = root["frontend"].as_table()) {
+    TableReader r(*t, source_name, "frontend");
+    read_frontend(r, c.frontend);
+  }
+  if (auto* t = root["model"].as_table()) {
+    TableReader r(*t, source_name, "model");
+    read_model(r, *t, c.model, source_name);
+  }
+  if (auto* t = root["train"].as_table()) {
+    toml::table train_copy = *t;
+    const toml::table* aug = nullptr;
+    if (auto* a = t->get("augment")) {
+      aug = a->as_table();
+      if (!aug) throw InputError(source_name + ": train.augment must be a table");
+      train_copy.erase("augment");
+    }
+    TableReader r(train_copy, source_name, "train");
+    read_train(r, c.train);
+    if (aug) {
+      TableReader ar(*aug, source_name, "train.augment");
+      read_augment(ar, c.train.augment);
+    }
+  }
+  c.validate();
+  return c;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+std::string config_defaults_toml() {
+  FrontendConfig f;
+  TrainConfig t;
+  std::ostringstream o;
+  o << "[frontend]\n"
+    << "sample_rate = " << f.sample_rate << "   # Hz\n"
+    << "clip_samples = " << f.clip_samples << "  # or clip_s (seconds)\n"
+    << "frame_length = " << f.frame_length << "   # samples, or frame_length_s\n"
+    << "frame_step = " << f.frame_step << "     # samples, or frame_step_s\n"
+    << "fft_length = " << f.fft_length << "       # 0 = next power of two >= frame_length\n"
+    << "num_mel_bins = " << f.num_mel_bins << "\n"
+    << "lower_hz = " << f.lower_hz << "\nupper_hz = " << f.upper_hz << "\n"
+    << "features = \"mfcc\"   # or \"logmel\"\n"
+    << "num_mfcc = " << f.num_mfcc << "\n"
+    << "spectrum = \"magnitude\"   # or \"power\"\n"
+    << "log_offset = " << f.log_offset << "\npcm_divisor = " << f.pcm_divisor << "\n\n"
+    << "[model]\nwidth_multiplier = 1.0\n"
+    << "layers = [ { type = \"conv\", filters = 32, kernel = 3, stride = 2 }, ... ]\n"
+    << "# types: conv dwconv pwconv bn relu maxpool avgpool dropout gap dense softmax\n\n"
+    << "[train]\n"
+    << "epochs = " << t.epochs << "\nbatch_size = " << t.batch_size << "\n"
+    << "lr_initial = " << t.lr_initial << "\nlr_final = " << t.lr_final << "\n"
+    << "lr_schedule = \"linear\"   # constant, linear, polynomial, cosine\n"
+    << "lr_power = " << t.lr_power << "\nwarmup_epochs = 0\nweight_decay = 0\n"
+    << "label_smoothing = 0\npatience = 0          # 0 = no early stopping\n"
+    << "ema_decay = 0         # 0 = off\nnormalize = true\nseed = 0\nthreads = 1\n"
+    << "labels = []           # empty = all label folders, sorted\n\n"
+    << "[train.augment]\ntime_shift_ms = 0\nnoise_prob = 0\n"
+    << "noise_snr_db_min = 10\nnoise_snr_db_max = 40\ngain_db_min = 0\ngain_db_max = 0\n"
+    << "time_masks = 0\ntime_mask_max = 0\nfreq_masks = 0\nfreq_mask_max = 0\n";
+  return o.str();
+}
+
+}  // namespace tkws

@@ -1,0 +1,97 @@
+// The training configuration: one named struct per TOML section, with documented defaults and
+// validate(). `tinykws train --config FILE.toml` reads these; presets live in configs/.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinykws/format/model.h"
+#include "tinykws/frontend/frontend_config.h"
+
+namespace tkws {
+
+// One layer of [model].layers. Which fields apply depends on `type`:
+//   conv      filters, kernel, stride, padding, bias   (standard 2-D convolution)
+//   dwconv    kernel, stride, padding, bias            (depthwise, multiplier 1)
+//   pwconv    filters, bias                            (1x1 convolution)
+//   batchnorm (alias bn), relu, gap (global average pool), softmax: no fields
+//   maxpool / avgpool  kernel, stride (default = kernel), padding
+//   dropout   rate
+//   dense     units (0 = number of labels), bias
+enum class LayerKind { kConv, kDwConv, kPwConv, kBatchNorm, kRelu, kMaxPool, kAvgPool, kDropout,
+                       kGap, kDense, kSoftmax };
+const char* layer_kind_name(LayerKind k);
+
+struct LayerSpec {
+  LayerKind kind = LayerKind::kRelu;
+  int filters = 0;                  // conv / pwconv output channels, before width_multiplier
+  int kernel_h = 3, kernel_w = 3;   // conv, dwconv, pools
+  int stride_h = 1, stride_w = 1;
+  Padding padding = Padding::kSame; // conv/dwconv default "same"; pools default "valid"
+  bool bias = true;                 // conv/dwconv/pwconv/dense
+  float rate = 0.0f;                // dropout probability in [0, 1)
+  int units = 0;                    // dense; 0 = number of labels
+};
+
+struct ModelConfig {
+  std::vector<LayerSpec> layers;
+  // Multiplies conv/pwconv filters (rounded, at least 1); dense units are never scaled.
+  float width_multiplier = 1.0f;
+  int scaled_filters(int filters) const;
+};
+
+// Waveform augmentation (on the fly, per epoch) and feature masking. All off by default.
+struct AugmentConfig {
+  float time_shift_ms = 0.0f;  // random shift in [-x, +x] ms, zero-filled
+  float noise_prob = 0.0f;     // probability of adding white noise to a clip
+  float noise_snr_db_min = 10.0f, noise_snr_db_max = 40.0f;  // SNR drawn uniformly (dB)
+  float gain_db_min = 0.0f, gain_db_max = 0.0f;  // random gain drawn uniformly (dB)
+  int time_masks = 0;          // SpecAugment: number of time masks per clip
+  int time_mask_max = 0;       //   each up to this many frames
+  int freq_masks = 0;          // number of coefficient masks per clip
+  int freq_mask_max = 0;       //   each up to this many coefficients
+  bool waveform() const;       // any waveform augmentation on (features recomputed per epoch)
+  bool masking() const { return time_masks > 0 || freq_masks > 0; }
+};
+
+enum class LrSchedule { kConstant, kLinear, kPolynomial, kCosine };
+
+struct TrainConfig {
+  int epochs = 30;
+  int batch_size = 32;
+  float lr_initial = 0.01f;
+  float lr_final = 0.001f;           // reached at the last step
+  LrSchedule lr_schedule = LrSchedule::kLinear;  // per step, lr_initial -> lr_final
+  float lr_power = 2.0f;             // kPolynomial: lr = final + (init - final) (1 - t)^power
+  int warmup_epochs = 0;             // linear warm-up from lr_initial / 10
+  float weight_decay = 0.0f;         // Adam L2 (coupled, as tf/keras Adam + regulariser)
+  float label_smoothing = 0.0f;      // in [0, 1)
+  int patience = 0;                  // early stopping: epochs without val-accuracy gain; 0 = off
+  float ema_decay = 0.0f;            // exponential moving average of weights; 0 = off
+  bool normalize = true;             // per-coefficient feature normalisation (train statistics)
+  uint64_t seed = 0;
+  int threads = 1;                   // torch intra-op threads; results are deterministic per count
+  std::vector<std::string> labels;   // empty = every label folder of the dataset, sorted
+  AugmentConfig augment;
+};
+
+struct Config {
+  FrontendConfig frontend;
+  ModelConfig model;
+  TrainConfig train;
+  std::string source;  // file the config came from ("<string>" when parsed from text)
+  std::string text;    // the TOML text as given (stored in run folders for provenance)
+
+  // Throws InputError("<source>: <section.field> = <value> must be ...") on the first bad value.
+  void validate() const;
+};
+
+// Parses TOML text. Unknown sections or keys are errors (they are almost always typos).
+// Throws InputError naming the source, the key and the problem.
+Config parse_config(const std::string& text, const std::string& source_name = "<string>");
+Config load_config(const std::string& path);
+
+// Human-readable default values of every section (for `tinykws train --help-config`).
+std::string config_defaults_toml();
+
+}  // namespace tkws
