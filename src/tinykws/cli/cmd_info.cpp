@@ -1,0 +1,82 @@
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "tinykws/cli/commands.h"
+#include "tinykws/common/fs.h"
+#include "tinykws/eval/metrics.h"
+#include "tinykws/format/tkws.h"
+#include "tinykws/runtime/pipeline.h"
+
+namespace tkws::cli {
+
+namespace {
+const char* dtype_name(DType d) {
+  switch (d) {
+    case DType::kF32: return "f32";
+    case DType::kF16: return "f16";
+    case DType::kI8: return "i8";
+    case DType::kI32: return "i32";
+  }
+  return "?";
+}
+size_t dtype_bytes(DType d) {
+  return d == DType::kF16 ? 2 : d == DType::kI8 ? 1 : 4;
+}
+}  // namespace
+
+Runner add_info(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  app.add_option("model", *path, "Model file (.tkws)")->required();
+  return [path] {
+    Model m = read_model(*path);
+    std::string bytes = read_text_file(*path);
+    const auto& f = m.frontend;
+    std::printf("%s: %zu bytes (%zu zipped), format version %u\n", path->c_str(), bytes.size(),
+                deflated_size(std::vector<uint8_t>(bytes.begin(), bytes.end())), kTkwsVersion);
+    std::string labels;
+    for (auto& l : m.labels) labels += (labels.empty() ? "" : ", ") + l;
+    std::printf("labels: %s\n", labels.c_str());
+    std::printf(
+        "front end: %s, %d Hz, clip %d samples, frame %d / step %d samples, fft %d, "
+        "%d mel bands %.0f-%.0f Hz, %s%s -> input %d frames x %d features\n",
+        f.kind == FeatureKind::kMfcc ? "MFCC" : "log-mel", f.sample_rate, f.clip_samples,
+        f.frame_length, f.frame_step, f.effective_fft_length(), f.num_mel_bins, f.lower_hz,
+        f.upper_hz, f.spectrum == SpectrumKind::kMagnitude ? "magnitude" : "power",
+        f.kind == FeatureKind::kMfcc ? fmt::format(", {} MFCC", f.num_mfcc).c_str() : "",
+        f.num_frames(), f.num_features());
+    std::printf("normalisation: %s\n", m.norm_mean.empty() ? "none" : "per coefficient");
+    std::printf("\n%-4s %-16s %-8s %-8s %s\n", "op", "type", "kernel", "stride", "tensors");
+    for (size_t i = 0; i < m.ops.size(); ++i) {
+      const Op& op = m.ops[i];
+      std::string t;
+      for (auto ti : op.tensors) t += (t.empty() ? "" : ", ") + m.tensors[ti].name;
+      std::printf("%-4zu %-16s %-8s %-8s %s\n", i, op_name(op.type),
+                  fmt::format("{}x{}", op.kernel_h, op.kernel_w).c_str(),
+                  fmt::format("{}x{}", op.stride_h, op.stride_w).c_str(), t.c_str());
+    }
+    std::printf("\n%-16s %-6s %-8s %-16s %8s %9s %9s\n", "tensor", "dtype", "encoding",
+                "shape", "values", "zeros", "bytes");
+    size_t total = 0;
+    for (const auto& t : m.tensors) {
+      std::string shape;
+      for (auto d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+      size_t zeros = 0;
+      for (float v : t.f32) zeros += v == 0.0f;
+      size_t b = t.numel() * dtype_bytes(t.dtype);
+      total += b;
+      std::printf("%-16s %-6s %-8s %-16s %8zu %8.1f%% %9zu\n", t.name.c_str(),
+                  dtype_name(t.dtype), "dense", shape.c_str(), t.numel(),
+                  t.numel() ? 100.0 * zeros / t.numel() : 0.0, b);
+    }
+    std::printf("%-16s %-6s %-8s %-16s %8lld %9s %9zu\n", "total", "", "", "",
+                static_cast<long long>(count_parameters(m)), "", total);
+    KwsPipeline pipe;
+    if (auto s = pipe.create(m); s.ok())
+      std::printf("\nruntime arena: %zu bytes\n", pipe.arena_bytes());
+    return 0;
+  };
+}
+
+}  // namespace tkws::cli

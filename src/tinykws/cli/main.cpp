@@ -1,0 +1,64 @@
+// tinykws: train, evaluate and run keyword-spotting models (DESIGN.md "Command line").
+// Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "tinykws/cli/commands.h"
+#include "tinykws/common/error.h"
+
+namespace tkws::cli {
+
+std::string default_data_dir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("TINYKWS_DATA"); env && *env) return env;
+  for (const fs::path base : {fs::path("."), fs::path(TINYKWS_SOURCE_DIR)}) {
+    fs::path p = base / ".." / "shared" / "data" / "speech_commands_updown";
+    if (fs::is_directory(p)) return fs::weakly_canonical(p).string();
+  }
+  return "";
+}
+
+std::string require_data_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  std::string d = default_data_dir();
+  if (d.empty())
+    throw InputError("no dataset: pass --data DIR or set TINYKWS_DATA (README: getting data)");
+  return d;
+}
+
+}  // namespace tkws::cli
+
+int main(int argc, char** argv) {
+  using namespace tkws::cli;
+  CLI::App app{"tinykws: tiny keyword-spotting models: train, compress, evaluate, deploy"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tinykws 0.1.0");
+  std::map<CLI::App*, Runner> runners;
+  auto add = [&](const char* name, const char* help, Runner (*fn)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = fn(*sub);
+  };
+  add("train", "Train a model from a config on a dataset", add_train);
+  add("eval", "Accuracy, confusion, size and latency of a model on a dataset split", add_eval);
+  add("predict", "Classify WAV files with a model", add_predict);
+  add("features", "Write the features of a clip as .npy", add_features);
+  add("info", "Describe a .tkws model file", add_info);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    for (auto* sub : app.get_subcommands())
+      if (auto it = runners.find(sub); it != runners.end()) return it->second();
+    return 2;
+  } catch (const tkws::InputError& e) {
+    std::fprintf(stderr, "tinykws: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinykws: failed: %s\n", e.what());
+    return 1;
+  }
+}

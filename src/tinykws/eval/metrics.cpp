@@ -1,0 +1,224 @@
+#include "tinykws/eval/metrics.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "tinykws/audio/clips.h"
+#include "tinykws/audio/dataset.h"
+#include "tinykws/common/error.h"
+#include "tinykws/common/fs.h"
+#include "tinykws/format/tkws.h"
+#include "tinykws/runtime/pipeline.h"
+
+namespace tkws {
+
+namespace {
+
+Stat stat_of(std::vector<double> v) {
+  Stat s;
+  if (v.empty()) return s;
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= v.size();
+  double var = 0;
+  for (double x : v) var += (x - mean) * (x - mean);
+  s.std = std::sqrt(var / v.size());
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return s;
+}
+
+}  // namespace
+
+LatencyReport measure_latency(KwsPipeline& pipe, int clip_samples, int runs, int discard,
+                              double pause_ms, uint64_t seed) {
+  using clock = std::chrono::steady_clock;
+  auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<int16_t> pcm(clip_samples);
+  std::vector<float> clip(clip_samples), feats(static_cast<size_t>(pipe.num_frames()) *
+                                               pipe.num_features());
+  std::vector<float> probs(pipe.num_labels());
+  std::vector<double> pre, net, tot;
+  for (int r = 0; r < runs; ++r) {
+    // Input (not timed): N(0, 1) noise scaled to a quarter of int16 full scale.
+    for (auto& s : pcm)
+      s = static_cast<int16_t>(std::clamp(std::lround(normal(rng) * 8192.0), -32768L, 32767L));
+    auto t0 = clock::now();
+    for (int i = 0; i < clip_samples; ++i) clip[i] = pcm[i] * (1.0f / 32768.0f);  // normalisation
+    pipe.features(clip.data(), feats.data());
+    auto t1 = clock::now();
+    pipe.network(feats.data(), probs.data());
+    auto t2 = clock::now();
+    if (r >= discard) {
+      pre.push_back(ms(t1 - t0));
+      net.push_back(ms(t2 - t1));
+      tot.push_back(ms(t2 - t0));
+    }
+    if (pause_ms > 0)
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(pause_ms));
+  }
+  LatencyReport L;
+  L.preprocess = stat_of(pre);
+  L.model = stat_of(net);
+  L.total = stat_of(tot);
+  L.runs = runs;
+  L.discarded = std::min(discard, runs);
+  L.pause_ms = pause_ms;
+  L.total_samples_ms = tot;
+  return L;
+}
+
+size_t deflated_size(const std::vector<uint8_t>& bytes) {
+  uLongf out_len = compressBound(bytes.size());
+  std::vector<Bytef> out(out_len);
+  if (compress2(out.data(), &out_len, bytes.data(), bytes.size(), 9) != Z_OK)
+    throw std::runtime_error("zlib compress2 failed");
+  return out_len;
+}
+
+int64_t count_parameters(const Model& m) {
+  int64_t n = 0;
+  for (auto& t : m.tensors) n += static_cast<int64_t>(t.numel());
+  return n;
+}
+
+EvalReport evaluate(const EvalOptions& opt) {
+  EvalReport r;
+  r.model_path = opt.model_path;
+  r.data_dir = opt.data_dir;
+  const std::string bytes_text = [&] {
+    try {
+      return read_text_file(opt.model_path);
+    } catch (const std::exception&) {
+      throw InputError(opt.model_path + ": cannot open model file");
+    }
+  }();
+  std::vector<uint8_t> bytes(bytes_text.begin(), bytes_text.end());
+  Model model = parse_model(bytes.data(), bytes.size(), opt.model_path);
+  r.size_bytes = bytes.size();
+  r.zipped_bytes = deflated_size(bytes);
+  r.labels = model.labels;
+  r.parameters = count_parameters(model);
+
+  KwsPipeline pipe;
+  if (auto s = pipe.create(model); !s.ok())
+    throw InputError(opt.model_path + ": the runtime cannot run this model: " + s.message);
+  r.arena_bytes = pipe.arena_bytes();
+
+  Dataset ds = scan_dataset(opt.data_dir, model.labels);
+  std::vector<const ClipRef*> refs;
+  if (opt.split == "all") {
+    r.split = "all";
+    for (auto& c : ds.clips) refs.push_back(&c);
+  } else if (opt.split.empty()) {
+    refs = ds.select(Split::kTest);
+    r.split = "test";
+    if (refs.empty()) {
+      refs = ds.select(Split::kVal);
+      r.split = "val";
+    }
+  } else {
+    Split s = parse_split(opt.split);
+    r.split = split_name(s);
+    refs = ds.select(s);
+  }
+  if (refs.empty())
+    throw InputError(opt.data_dir + ": the " + r.split + " split holds no clips");
+
+  const FrontendConfig& fe = model.frontend;
+  int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  LoadedClips clips = load_clips(refs, fe.sample_rate, fe.clip_samples, threads);
+  const int L = static_cast<int>(model.labels.size());
+  r.confusion.assign(L, std::vector<int>(L, 0));
+  std::vector<float> probs(L);
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (auto s = pipe.run(clips.samples[i].data(), probs.data()); !s.ok())
+      throw std::runtime_error(refs[i]->rel + ": inference failed: " + s.message);
+    int pred = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+    int truth = refs[i]->label;
+    r.confusion[truth][pred]++;
+    if (pred != truth)
+      r.mistakes.push_back({refs[i]->rel, model.labels[truth], model.labels[pred], probs[pred]});
+  }
+  r.n = static_cast<int>(refs.size());
+  r.errors = static_cast<int>(r.mistakes.size());
+  r.accuracy = static_cast<double>(r.n - r.errors) / r.n;
+  r.latency = measure_latency(pipe, fe.clip_samples, opt.latency_runs, opt.latency_discard,
+                              opt.latency_pause_ms);
+  return r;
+}
+
+nlohmann::json to_json(const EvalReport& r) {
+  auto st = [](const Stat& s) { return nlohmann::json{{"median", s.median}, {"std", s.std}}; };
+  nlohmann::json mistakes = nlohmann::json::array();
+  for (auto& m : r.mistakes)
+    mistakes.push_back({{"file", m.file}, {"truth", m.truth}, {"predicted", m.predicted},
+                        {"confidence", m.confidence}});
+  return {{"model", r.model_path},
+          {"data", r.data_dir},
+          {"split", r.split},
+          {"accuracy", r.accuracy},
+          {"n", r.n},
+          {"errors", r.errors},
+          {"labels", r.labels},
+          {"confusion", r.confusion},
+          {"mistakes", mistakes},
+          {"size_bytes", r.size_bytes},
+          {"zipped_bytes", r.zipped_bytes},
+          {"parameters", r.parameters},
+          {"arena_bytes", r.arena_bytes},
+          {"latency_ms",
+           {{"preprocess", st(r.latency.preprocess)},
+            {"model", st(r.latency.model)},
+            {"total", st(r.latency.total)},
+            {"runs", r.latency.runs},
+            {"discarded", r.latency.discarded},
+            {"pause_ms", r.latency.pause_ms},
+            {"threads", 1}}}};
+}
+
+std::string to_text(const EvalReport& r) {
+  std::ostringstream o;
+  o << fmt::format("model   {}  ({} bytes, {} zipped, {} parameters, arena {} bytes)\n",
+                   r.model_path, r.size_bytes, r.zipped_bytes, r.parameters, r.arena_bytes);
+  o << fmt::format("data    {}  split {}  ({} clips)\n", r.data_dir, r.split, r.n);
+  o << fmt::format("accuracy {:.2f} %  ({} errors)\n\n", 100.0 * r.accuracy, r.errors);
+  size_t w = 6;
+  for (auto& l : r.labels) w = std::max(w, l.size() + 1);
+  o << fmt::format("{:>{}}", "true\\pred", w + 4);
+  for (auto& l : r.labels) o << fmt::format("{:>{}}", l, w);
+  o << "\n";
+  for (size_t i = 0; i < r.labels.size(); ++i) {
+    o << fmt::format("{:>{}}", r.labels[i], w + 4);
+    for (int c : r.confusion[i]) o << fmt::format("{:>{}}", c, w);
+    o << "\n";
+  }
+  if (!r.mistakes.empty()) {
+    o << "\nmisclassified:\n";
+    for (auto& m : r.mistakes)
+      o << fmt::format("  {}  {} -> {} (p = {:.3f})\n", m.file, m.truth, m.predicted,
+                       m.confidence);
+  }
+  auto& L = r.latency;
+  o << fmt::format(
+      "\nlatency (course protocol: {} runs, first {} dropped, 1 thread), median ± std:\n"
+      "  preprocess {:.4f} ± {:.4f} ms\n  model      {:.4f} ± {:.4f} ms\n"
+      "  total      {:.4f} ± {:.4f} ms\n",
+      L.runs, L.discarded, L.preprocess.median, L.preprocess.std, L.model.median, L.model.std,
+      L.total.median, L.total.std);
+  return o.str();
+}
+
+}  // namespace tkws

@@ -1,0 +1,131 @@
+#include "tinykws/train/feature_set.h"
+
+#include <cmath>
+#include <random>
+
+#include "tinykws/audio/clips.h"
+#include "tinykws/frontend/frontend.h"
+
+namespace tkws {
+
+namespace {
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t index, uint64_t purpose) {
+  uint64_t h = splitmix64(seed);
+  h = splitmix64(h ^ epoch);
+  h = splitmix64(h ^ index);
+  return splitmix64(h ^ purpose);
+}
+
+FeatureStats compute_stats(const std::vector<float>& feats, int n, int frames, int coeffs) {
+  std::vector<double> sum(coeffs, 0.0), sq(coeffs, 0.0);
+  size_t rows = static_cast<size_t>(n) * frames;
+  for (size_t r = 0; r < rows; ++r)
+    for (int k = 0; k < coeffs; ++k) {
+      double v = feats[r * coeffs + k];
+      sum[k] += v;
+      sq[k] += v * v;
+    }
+  FeatureStats s;
+  s.mean.resize(coeffs);
+  s.inv_std.resize(coeffs);
+  for (int k = 0; k < coeffs; ++k) {
+    double m = rows ? sum[k] / rows : 0.0;
+    double var = rows ? std::max(sq[k] / rows - m * m, 0.0) : 1.0;
+    s.mean[k] = static_cast<float>(m);
+    s.inv_std[k] = static_cast<float>(1.0 / std::max(std::sqrt(var), 1e-4));
+  }
+  return s;
+}
+
+void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int frames, int coeffs) {
+  size_t rows = static_cast<size_t>(n) * frames;
+  for (size_t r = 0; r < rows; ++r)
+    for (int k = 0; k < coeffs; ++k) {
+      float& v = feats[r * coeffs + k];
+      v = (v - s.mean[k]) * s.inv_std[k];
+    }
+}
+
+void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
+                      uint64_t rng_seed) {
+  std::mt19937_64 rng(rng_seed);
+  std::uniform_real_distribution<double> u01(0.0, 1.0);
+  const int n = static_cast<int>(clip.size());
+  if (a.time_shift_ms > 0.0f) {
+    int max_shift = static_cast<int>(a.time_shift_ms * 1e-3 * sample_rate);
+    int shift = static_cast<int>(std::floor(u01(rng) * (2 * max_shift + 1))) - max_shift;
+    if (shift > 0) {
+      for (int i = n - 1; i >= 0; --i) clip[i] = i >= shift ? clip[i - shift] : 0.0f;
+    } else if (shift < 0) {
+      for (int i = 0; i < n; ++i) clip[i] = i - shift < n ? clip[i - shift] : 0.0f;
+    }
+  }
+  if (a.gain_db_min != 0.0f || a.gain_db_max != 0.0f) {
+    double db = a.gain_db_min + (a.gain_db_max - a.gain_db_min) * u01(rng);
+    float g = static_cast<float>(std::pow(10.0, db / 20.0));
+    for (auto& v : clip) v *= g;
+  }
+  if (a.noise_prob > 0.0f && u01(rng) < a.noise_prob) {
+    double snr = a.noise_snr_db_min + (a.noise_snr_db_max - a.noise_snr_db_min) * u01(rng);
+    double p = 0.0;
+    for (float v : clip) p += static_cast<double>(v) * v;
+    p = std::max(p / std::max(n, 1), 1e-10);
+    double sigma = std::sqrt(p / std::pow(10.0, snr / 10.0));
+    std::normal_distribution<double> g(0.0, sigma);
+    for (auto& v : clip) v += static_cast<float>(g(rng));
+  }
+}
+
+void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,
+                   uint64_t rng_seed) {
+  std::mt19937_64 rng(rng_seed);
+  auto uniform_int = [&](int lo, int hi) {  // inclusive; portable (no std distribution)
+    return lo + static_cast<int>(rng() % static_cast<uint64_t>(hi - lo + 1));
+  };
+  for (int m = 0; m < a.time_masks && a.time_mask_max > 0; ++m) {
+    int w = uniform_int(0, a.time_mask_max);
+    int t0 = uniform_int(0, frames - w);
+    for (int t = t0; t < t0 + w; ++t)
+      for (int k = 0; k < coeffs; ++k) feats[t * coeffs + k] = 0.0f;
+  }
+  for (int m = 0; m < a.freq_masks && a.freq_mask_max > 0; ++m) {
+    int w = uniform_int(0, a.freq_mask_max);
+    int k0 = uniform_int(0, coeffs - w);
+    for (int t = 0; t < frames; ++t)
+      for (int k = k0; k < k0 + w; ++k) feats[t * coeffs + k] = 0.0f;
+  }
+}
+
+std::vector<float> extract_features(const std::vector<std::vector<float>>& clips,
+                                    const FrontendConfig& fe, const AugmentConfig* augment,
+                                    uint64_t seed, int epoch, int threads) {
+  const int n = static_cast<int>(clips.size());
+  const size_t per = static_cast<size_t>(fe.num_frames()) * fe.num_features();
+  std::vector<float> out(per * n);
+  threads = std::max(1, std::min(threads, n));
+  // One Frontend per worker; clip i always goes to worker i % threads (parallel_for), and
+  // each clip's result depends only on the clip and its own random stream.
+  std::vector<std::unique_ptr<Frontend>> fronts;
+  for (int t = 0; t < threads; ++t) fronts.push_back(std::make_unique<Frontend>(fe));
+  parallel_for(n, threads, [&](int i) {
+    Frontend& f = *fronts[i % threads];
+    if (augment && augment->waveform()) {
+      std::vector<float> clip = clips[i];
+      augment_waveform(clip, *augment, fe.sample_rate, stream_seed(seed, epoch, i, 1));
+      f.compute(clip.data(), out.data() + per * i);
+    } else {
+      f.compute(clips[i].data(), out.data() + per * i);
+    }
+  });
+  return out;
+}
+
+}  // namespace tkws

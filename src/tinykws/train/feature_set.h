@@ -1,0 +1,42 @@
+// Feature matrices for a set of clips, computed with the runtime's own Frontend, plus the
+// training-time augmentations. Torch-free.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tinykws/config/config.h"
+
+namespace tkws {
+
+// Counter-based seeding: one independent stream per (seed, epoch, clip, purpose), so results
+// never depend on thread scheduling or on where a resumed run restarted.
+uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t index, uint64_t purpose);
+
+struct FeatureStats {
+  std::vector<float> mean, inv_std;  // per coefficient
+};
+
+// Per-coefficient mean and 1/std over every frame of `feats` ([n][frames][coeffs]),
+// accumulated in double. std is floored at 1e-4 to keep silent coefficients finite.
+FeatureStats compute_stats(const std::vector<float>& feats, int n, int frames, int coeffs);
+
+// x = (x - mean) * inv_std for every frame, in place.
+void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int frames, int coeffs);
+
+// In-place waveform augmentation of one clip: random time shift (zero fill), gain, white noise
+// at a random SNR (AugmentConfig). `rng_seed` from stream_seed().
+void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
+                      uint64_t rng_seed);
+
+// In-place SpecAugment-style masks on one normalised [frames][coeffs] matrix (masked = 0,
+// i.e. the training mean).
+void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,
+                   uint64_t rng_seed);
+
+// Features of every clip ([n][frames][coeffs]); with `augment`, each clip is first augmented
+// with stream (seed, epoch, i). Runs on `threads` workers; result independent of `threads`.
+std::vector<float> extract_features(const std::vector<std::vector<float>>& clips,
+                                    const FrontendConfig& fe, const AugmentConfig* augment,
+                                    uint64_t seed, int epoch, int threads);
+
+}  // namespace tkws

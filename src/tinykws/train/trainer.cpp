@@ -1,0 +1,445 @@
+#include "tinykws/train/trainer.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "tinykws/audio/clips.h"
+#include "tinykws/audio/dataset.h"
+#include "tinykws/common/error.h"
+#include "tinykws/common/fs.h"
+#include "tinykws/format/tkws.h"
+#include "tinykws/runtime/pipeline.h"
+#include "tinykws/train/feature_set.h"
+#include "tinykws/train/network.h"
+#include "tinykws/train/progress.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace tkws {
+
+namespace {
+
+constexpr uint64_t kShuffleStream = 2, kMaskStream = 3, kDropoutStream = 4;
+constexpr int kCheckpointVersion = 1;
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Learning rate at global step `step` of `total` (REFERENCE: decays from initial to final).
+double lr_at(const TrainConfig& t, int64_t step, int64_t total, int64_t warmup) {
+  if (step < warmup) return t.lr_initial * (0.1 + 0.9 * static_cast<double>(step) / warmup);
+  double span = std::max<int64_t>(total - warmup - 1, 1);
+  double p = std::clamp((step - warmup) / span, 0.0, 1.0);
+  double a = t.lr_initial, b = t.lr_final;
+  switch (t.lr_schedule) {
+    case LrSchedule::kConstant: return a;
+    case LrSchedule::kLinear: return a + (b - a) * p;
+    case LrSchedule::kPolynomial: return b + (a - b) * std::pow(1.0 - p, t.lr_power);
+    case LrSchedule::kCosine: return b + (a - b) * 0.5 * (1.0 + std::cos(M_PI * p));
+  }
+  return a;
+}
+
+struct SplitData {
+  std::vector<std::vector<float>> clips;
+  std::vector<int64_t> labels;
+  std::vector<std::string> names;
+};
+
+SplitData load_split(const Dataset& ds, Split s, const FrontendConfig& fe, int threads) {
+  auto refs = ds.select(s);
+  auto loaded = load_clips(refs, fe.sample_rate, fe.clip_samples, threads);
+  SplitData d;
+  d.clips = std::move(loaded.samples);
+  for (auto* r : refs) {
+    d.labels.push_back(r->label);
+    d.names.push_back(r->rel);
+  }
+  return d;
+}
+
+torch::Tensor to_input(std::vector<float>& feats, int n, int frames, int coeffs) {
+  return torch::from_blob(feats.data(), {n, 1, frames, coeffs}, torch::kFloat32);
+}
+
+struct EvalOut {
+  double loss = 0, acc = 0;
+};
+
+EvalOut evaluate(KwsNet& net, const torch::Tensor& x, const torch::Tensor& y) {
+  torch::NoGradGuard g;
+  net->eval();
+  auto logits = net->forward(x);
+  auto loss = torch::nn::functional::cross_entropy(logits, y).item<double>();
+  auto acc = logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+  return {loss, acc};
+}
+
+json history_json(const std::vector<EpochRecord>& h) {
+  json a = json::array();
+  for (auto& e : h)
+    a.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss},
+                 {"train_acc", e.train_acc}, {"val_loss", e.val_loss}, {"val_acc", e.val_acc},
+                 {"seconds", e.seconds}});
+  return a;
+}
+
+std::vector<EpochRecord> history_from_json(const json& a) {
+  std::vector<EpochRecord> h;
+  for (auto& e : a)
+    h.push_back({e.at("epoch").get<int>(), e.at("lr").get<double>(),
+                 e.at("train_loss").get<double>(), e.at("train_acc").get<double>(),
+                 e.at("val_loss").get<double>(), e.at("val_acc").get<double>(),
+                 e.at("seconds").get<double>()});
+  return h;
+}
+
+// Everything a resumed run needs, saved atomically after every epoch.
+struct TrainState {
+  int epoch_done = 0;
+  int64_t step = 0;
+  std::vector<torch::Tensor> ema, best;
+  int best_epoch = 0;
+  double best_acc = -1, best_loss = 1e30;
+  int since_best = 0;
+  std::vector<EpochRecord> history;
+};
+
+void write_tensors(torch::serialize::OutputArchive& ar, const std::string& prefix,
+                   const std::vector<torch::Tensor>& ts) {
+  ar.write(prefix + "_n", torch::tensor(static_cast<int64_t>(ts.size())));
+  for (size_t i = 0; i < ts.size(); ++i) ar.write(prefix + "_" + std::to_string(i), ts[i]);
+}
+
+std::vector<torch::Tensor> read_tensors(torch::serialize::InputArchive& ar,
+                                        const std::string& prefix) {
+  torch::Tensor n;
+  ar.read(prefix + "_n", n);
+  std::vector<torch::Tensor> ts(n.item<int64_t>());
+  for (size_t i = 0; i < ts.size(); ++i) ar.read(prefix + "_" + std::to_string(i), ts[i]);
+  return ts;
+}
+
+void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& opt,
+                     const TrainState& st, const std::string& config_text) {
+  torch::serialize::OutputArchive ar;
+  ar.write("version", torch::tensor(static_cast<int64_t>(kCheckpointVersion)));
+  ar.write("config", c10::IValue(config_text));
+  write_tensors(ar, "model", snapshot_state(*net));
+  write_tensors(ar, "ema", st.ema);
+  write_tensors(ar, "best", st.best);
+  torch::serialize::OutputArchive oa;
+  opt.save(oa);
+  ar.write("optim", oa);
+  json meta = {{"epoch_done", st.epoch_done}, {"step", st.step},
+               {"best_epoch", st.best_epoch}, {"best_acc", st.best_acc},
+               {"best_loss", st.best_loss},   {"since_best", st.since_best},
+               {"history", history_json(st.history)}};
+  ar.write("meta", c10::IValue(meta.dump()));
+  std::string tmp = path + ".tmp";
+  ar.save_to(tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error(path + ": cannot write checkpoint");
+}
+
+void load_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& opt,
+                     TrainState& st, const std::string& config_text) {
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(path);
+  } catch (const std::exception& e) {
+    throw InputError(path + ": cannot read checkpoint (damaged?): " +
+                     std::string(e.what()).substr(0, 200));
+  }
+  c10::IValue cfg, meta;
+  ar.read("config", cfg);
+  if (cfg.toStringRef() != config_text)
+    throw InputError(path + ": checkpoint was written with a different config; resume needs "
+                     "the same config (and --seed/--epochs/--threads)");
+  load_state(*net, read_tensors(ar, "model"));
+  st.ema = read_tensors(ar, "ema");
+  st.best = read_tensors(ar, "best");
+  torch::serialize::InputArchive oa;
+  ar.read("optim", oa);
+  opt.load(oa);
+  ar.read("meta", meta);
+  json m = json::parse(meta.toStringRef());
+  st.epoch_done = m.at("epoch_done");
+  st.step = m.at("step");
+  st.best_epoch = m.at("best_epoch");
+  st.best_acc = m.at("best_acc");
+  st.best_loss = m.at("best_loss");
+  st.since_best = m.at("since_best");
+  st.history = history_from_json(m.at("history"));
+}
+
+// The config with command-line overrides applied, as text: what a resume must match and
+// what the model file records.
+std::string effective_config_text(const Config& cfg) {
+  return cfg.text + "\n# effective: seed = " + std::to_string(cfg.train.seed) +
+         ", epochs = " + std::to_string(cfg.train.epochs) +
+         ", threads = " + std::to_string(cfg.train.threads) + "\n";
+}
+
+}  // namespace
+
+TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
+  const double t_start = now_s();
+#if defined(__GLIBC__)
+  // Debian's libtorch is up to 2.5x slower with glibc's default mmap/trim thresholds.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+  cfg.validate();
+  const TrainConfig& tc = cfg.train;
+  const FrontendConfig& fe = cfg.frontend;
+  const int io_threads =
+      opt.io_threads > 0 ? opt.io_threads : std::max(1u, std::thread::hardware_concurrency());
+  torch::set_num_threads(tc.threads);
+  at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
+
+  fs::create_directories(opt.out_dir);
+  const std::string ckpt_path = (fs::path(opt.out_dir) / "checkpoint.pt").string();
+  const std::string cfg_text = effective_config_text(cfg);
+  Progress progress(opt.progress);
+
+  // ---- data --------------------------------------------------------------------------------
+  Dataset ds = scan_dataset(opt.data_dir, tc.labels);
+  progress.message(ds.summary());
+  const int n_labels = static_cast<int>(ds.labels.size());
+  if (n_labels < 2) throw InputError(opt.data_dir + ": training needs at least two labels");
+  SplitData tr = load_split(ds, Split::kTrain, fe, io_threads);
+  SplitData va = load_split(ds, Split::kVal, fe, io_threads);
+  if (tr.clips.empty()) throw InputError(opt.data_dir + ": the training split holds no clips");
+  if (va.clips.empty())
+    throw InputError(opt.data_dir + ": the validation split holds no clips (model selection "
+                     "needs one: add validation_list.txt or use the speaker-hash layout)");
+  const int n_tr = static_cast<int>(tr.clips.size()), n_va = static_cast<int>(va.clips.size());
+  const int frames = fe.num_frames(), coeffs = fe.num_features();
+  const size_t per = static_cast<size_t>(frames) * coeffs;
+
+  // Features without augmentation: computed once; their statistics define the normalisation.
+  std::vector<float> tr_clean = extract_features(tr.clips, fe, nullptr, tc.seed, 0, io_threads);
+  std::vector<float> va_feats = extract_features(va.clips, fe, nullptr, tc.seed, 0, io_threads);
+  FeatureStats stats;
+  if (tc.normalize) {
+    stats = compute_stats(tr_clean, n_tr, frames, coeffs);
+    normalize(tr_clean, stats, n_tr, frames, coeffs);
+    normalize(va_feats, stats, n_va, frames, coeffs);
+  }
+  const bool wave_aug = tc.augment.waveform();
+  auto epoch_features = [&](int epoch) {  // normalised train features for `epoch` (1-based)
+    auto f = extract_features(tr.clips, fe, &tc.augment, tc.seed, epoch, io_threads);
+    if (tc.normalize) normalize(f, stats, n_tr, frames, coeffs);
+    return f;
+  };
+  torch::Tensor y_tr = torch::tensor(tr.labels, torch::kInt64);
+  torch::Tensor y_va = torch::tensor(va.labels, torch::kInt64);
+  torch::Tensor x_va = to_input(va_feats, n_va, frames, coeffs);
+
+  // ---- network and optimiser ---------------------------------------------------------------
+  torch::manual_seed(tc.seed);
+  KwsNet net(cfg.model, frames, coeffs, n_labels);
+  torch::optim::Adam adam(net->parameters(),
+                          torch::optim::AdamOptions(tc.lr_initial).weight_decay(tc.weight_decay));
+  TrainState st;
+  st.ema = snapshot_state(*net);
+  if (opt.resume && fs::exists(ckpt_path)) {
+    load_checkpoint(ckpt_path, net, adam, st, cfg_text);
+    progress.message("resuming after epoch " + std::to_string(st.epoch_done) + " from " +
+                     ckpt_path);
+  } else if (opt.resume) {
+    progress.message("no checkpoint in " + opt.out_dir + "; starting from scratch");
+  }
+  progress.message("network: " + std::to_string(net->num_parameters()) + " parameters; input " +
+                   std::to_string(frames) + " frames x " + std::to_string(coeffs) +
+                   " coefficients; " + std::to_string(n_tr) + " training, " +
+                   std::to_string(n_va) + " validation clips");
+
+  const int bs = std::min(tc.batch_size, n_tr);
+  const int steps_per_epoch = (n_tr + bs - 1) / bs;
+  const int64_t total_steps = static_cast<int64_t>(tc.epochs) * steps_per_epoch;
+  const int64_t warmup = static_cast<int64_t>(tc.warmup_epochs) * steps_per_epoch;
+  auto ls_opts = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+      tc.label_smoothing);
+
+  // Augmented features of the next epoch are computed in the background while this one trains.
+  std::future<std::vector<float>> next;
+  if (wave_aug && st.epoch_done < tc.epochs)
+    next = std::async(std::launch::async, epoch_features, st.epoch_done + 1);
+
+  bool stopped_early = false;
+  for (int epoch = st.epoch_done + 1; epoch <= tc.epochs; ++epoch) {
+    const double t_epoch = now_s();
+    std::vector<float> feats = wave_aug ? next.get() : tr_clean;
+    if (wave_aug && epoch < tc.epochs)
+      next = std::async(std::launch::async, epoch_features, epoch + 1);
+    if (tc.augment.masking())
+      for (int i = 0; i < n_tr; ++i)
+        mask_features(feats.data() + per * i, frames, coeffs, tc.augment,
+                      stream_seed(tc.seed, epoch, i, kMaskStream));
+    torch::Tensor x_all = to_input(feats, n_tr, frames, coeffs);
+
+    std::vector<int64_t> order(n_tr);
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 shuf(stream_seed(tc.seed, epoch, 0, kShuffleStream));
+    for (int i = n_tr - 1; i > 0; --i) std::swap(order[i], order[shuf() % (i + 1)]);
+    torch::Tensor perm = torch::tensor(order, torch::kInt64);
+    torch::manual_seed(stream_seed(tc.seed, epoch, 0, kDropoutStream) >> 1);
+
+    net->train();
+    double loss_sum = 0, correct = 0, lr = 0;
+    progress.begin_epoch(epoch, tc.epochs, steps_per_epoch);
+    for (int b = 0; b < steps_per_epoch; ++b) {
+      int64_t lo = static_cast<int64_t>(b) * bs, hi = std::min<int64_t>(lo + bs, n_tr);
+      auto idx = perm.slice(0, lo, hi);
+      auto xb = x_all.index_select(0, idx), yb = y_tr.index_select(0, idx);
+      lr = lr_at(tc, st.step, total_steps, warmup);
+      for (auto& g : adam.param_groups())
+        static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+      adam.zero_grad();
+      auto logits = net->forward(xb);
+      auto loss = torch::nn::functional::cross_entropy(logits, yb, ls_opts);
+      loss.backward();
+      adam.step();
+      ++st.step;
+      if (tc.ema_decay > 0) {
+        torch::NoGradGuard g;
+        size_t i = 0;
+        for (auto& p : net->parameters()) st.ema[i++].mul_(tc.ema_decay).add_(p, 1 - tc.ema_decay);
+        for (auto& bu : net->buffers()) st.ema[i++].copy_(bu);
+      }
+      double n_b = static_cast<double>(hi - lo);
+      loss_sum += loss.item<double>() * n_b;
+      correct += logits.argmax(1).eq(yb).sum().item<double>();
+      progress.step(b + 1, loss_sum / hi, correct / hi);
+    }
+
+    // Validation with the weights that would be exported (EMA when on).
+    std::vector<torch::Tensor> live;
+    if (tc.ema_decay > 0) {
+      live = snapshot_state(*net);
+      load_state(*net, st.ema);
+    }
+    EvalOut v = evaluate(net, x_va, y_va);
+    bool better = v.acc > st.best_acc || (v.acc == st.best_acc && v.loss < st.best_loss);
+    if (better) {
+      st.best = snapshot_state(*net);
+      st.best_acc = v.acc, st.best_loss = v.loss, st.best_epoch = epoch, st.since_best = 0;
+    } else {
+      ++st.since_best;
+    }
+    if (tc.ema_decay > 0) load_state(*net, live);
+
+    EpochRecord rec{epoch, lr, loss_sum / n_tr, correct / n_tr, v.loss, v.acc,
+                    now_s() - t_epoch};
+    st.history.push_back(rec);
+    st.epoch_done = epoch;
+    progress.end_epoch(rec, st.best_acc, st.best_epoch);
+    save_checkpoint(ckpt_path, net, adam, st, cfg_text);
+    if (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < tc.epochs) {
+      if (next.valid()) next.wait();
+      TrainResult r;
+      r.history = st.history;
+      r.interrupted = true;
+      return r;
+    }
+    if (tc.patience > 0 && st.since_best >= tc.patience && epoch < tc.epochs) {
+      progress.message("early stop: no validation gain for " + std::to_string(tc.patience) +
+                       " epochs");
+      stopped_early = true;
+      break;
+    }
+  }
+  if (next.valid()) next.wait();
+
+  // ---- export the selected model -----------------------------------------------------------
+  load_state(*net, st.best);
+  net->eval();
+  Model model;
+  model.frontend = fe;
+  model.labels = ds.labels;
+  if (tc.normalize) {
+    model.norm_mean = stats.mean;
+    model.norm_inv_std = stats.inv_std;
+  }
+  net->export_to(model);
+  // Deterministic provenance only (no times, no paths): the file must be byte-reproducible.
+  model.metadata_json = json{{"producer", "tinykws train"},
+                             {"config", cfg_text},
+                             {"best_epoch", st.best_epoch},
+                             {"val_accuracy", st.best_acc},
+                             {"val_loss", st.best_loss},
+                             {"parameters", net->num_parameters()}}
+                            .dump();
+  if (auto err = check_model(model); !err.empty())
+    throw std::runtime_error("exported model is inconsistent: " + err);
+  const std::string model_path = (fs::path(opt.out_dir) / "model.tkws").string();
+  write_model(model_path, model);
+
+  // The exported file, run by the runtime on validation: the number users will see.
+  Model reread = read_model(model_path);
+  KwsPipeline pipe;
+  if (auto s = pipe.create(reread); !s.ok())
+    throw std::runtime_error("runtime cannot run the exported model: " + std::string(s.message));
+  std::vector<float> probs(n_labels);
+  int rt_correct = 0;
+  for (int i = 0; i < n_va; ++i) {
+    pipe.run(va.clips[i].data(), probs.data());
+    int arg = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+    rt_correct += arg == va.labels[i];
+  }
+
+  TrainResult res;
+  res.history = st.history;
+  res.best_epoch = st.best_epoch;
+  res.best_val_acc = st.best_acc;
+  res.best_val_loss = st.best_loss;
+  res.runtime_val_acc = static_cast<double>(rt_correct) / n_va;
+  res.parameters = net->num_parameters();
+  res.model_bytes = fs::file_size(model_path);
+  res.seconds = now_s() - t_start;
+  res.stopped_early = stopped_early;
+
+  json metrics = {{"val_accuracy", res.runtime_val_acc},
+                  {"val_accuracy_torch", res.best_val_acc},
+                  {"val_loss", res.best_val_loss},
+                  {"best_epoch", res.best_epoch},
+                  {"epochs_run", st.epoch_done},
+                  {"stopped_early", stopped_early},
+                  {"parameters", res.parameters},
+                  {"model_bytes", res.model_bytes},
+                  {"n_train", n_tr},
+                  {"n_val", n_va},
+                  {"labels", ds.labels},
+                  {"seed", tc.seed},
+                  {"threads", tc.threads},
+                  {"train_seconds", res.seconds},
+                  {"history", history_json(st.history)}};
+  write_file_atomic((fs::path(opt.out_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
+  write_file_atomic((fs::path(opt.out_dir) / "config.toml").string(), cfg_text);
+  progress.message("best epoch " + std::to_string(res.best_epoch) + ": validation accuracy " +
+                   std::to_string(100.0 * res.runtime_val_acc).substr(0, 6) + " % (runtime), " +
+                   std::to_string(res.model_bytes) + " bytes, " +
+                   std::to_string(res.seconds).substr(0, 5) + " s");
+  return res;
+}
+
+}  // namespace tkws

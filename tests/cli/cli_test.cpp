@@ -1,0 +1,205 @@
+// End-to-end tests of the `tinykws` command line: exit codes (0 ok, 1 failure, 2 bad input)
+// and the messages users see, on a synthetic dataset made here.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../common/synth_data.h"
+#include "tinykws/common/fs.h"
+#include "tinykws/common/npy.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+Result tinykws(const std::string& args) {
+  std::string cmd = std::string(TINYKWS_BINARY_DIR) + "/tinykws " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+#define EXPECT_CONTAINS(hay, needle) \
+  EXPECT_NE((hay).find(needle), std::string::npos) << "'" << (needle) << "' not in:\n" << (hay)
+
+const char* kConfig = R"(
+[frontend]
+frame_length = 640
+frame_step = 320
+fft_length = 640
+num_mel_bins = 20
+num_mfcc = 8
+[model]
+layers = [ { type = "conv", filters = 6, kernel = 3, stride = 2 }, { type = "bn" },
+           { type = "relu" }, { type = "gap" }, { type = "dense" }, { type = "softmax" } ]
+[train]
+epochs = 2
+batch_size = 16
+)";
+
+class Cli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = tkws::testing::temp_dir("cli");
+    data_ = tkws::testing::make_synth_dataset(root_ + "/data", 6, 2, 2);
+    std::ofstream(root_ + "/cfg.toml") << kConfig;
+    Result r = tinykws("train --config " + root_ + "/cfg.toml --data " + data_ + " --out " +
+                       root_ + "/run --quiet");
+    ASSERT_EQ(r.code, 0) << r.out;
+    model_ = root_ + "/run/model.tkws";
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static std::string root_, data_, model_;
+
+  // A copy of the model with `edit` applied to its bytes.
+  std::string damaged(const std::string& name, std::function<void(std::string&)> edit) {
+    std::string bytes = tkws::read_text_file(model_);
+    edit(bytes);
+    std::string path = root_ + "/" + name + ".tkws";
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
+};
+std::string Cli::root_, Cli::data_, Cli::model_;
+
+TEST_F(Cli, UsageErrorsExit2) {
+  EXPECT_EQ(tinykws("").code, 2);
+  EXPECT_EQ(tinykws("frobnicate").code, 2);
+  EXPECT_EQ(tinykws("eval").code, 2);  // --model missing
+  EXPECT_EQ(tinykws("--help").code, 0);
+}
+
+TEST_F(Cli, TrainOutputsAndMetrics) {
+  EXPECT_TRUE(fs::exists(root_ + "/run/metrics.json"));
+  auto m = nlohmann::json::parse(tkws::read_text_file(root_ + "/run/metrics.json"));
+  EXPECT_EQ(m["history"].size(), 2u);
+  EXPECT_TRUE(m.contains("val_accuracy"));
+}
+
+TEST_F(Cli, EvalJsonHasTheContractFields) {
+  std::string js = root_ + "/eval.json";
+  Result r = tinykws("eval --model " + model_ + " --data " + data_ +
+                     " --split val --latency-runs 20 --latency-discard 10 --json " + js);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_CONTAINS(r.out, "accuracy");
+  auto j = nlohmann::json::parse(tkws::read_text_file(js));
+  for (auto key : {"accuracy", "n", "errors", "labels", "confusion", "size_bytes",
+                   "zipped_bytes", "latency_ms"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["n"], 8);  // 2 validation speakers x 2 clips x 2 labels
+  EXPECT_EQ(j["size_bytes"], fs::file_size(model_));
+  EXPECT_LT(j["zipped_bytes"].get<int>(), j["size_bytes"].get<int>());
+  for (auto part : {"preprocess", "model", "total"}) {
+    EXPECT_TRUE(j["latency_ms"][part].contains("median")) << part;
+    EXPECT_TRUE(j["latency_ms"][part].contains("std")) << part;
+  }
+  int sum = 0;
+  for (auto& row : j["confusion"])
+    for (auto& v : row) sum += v.get<int>();
+  EXPECT_EQ(sum, 8);
+}
+
+TEST_F(Cli, PredictInfoFeatures) {
+  std::string wav = data_ + "/up/" + fs::directory_iterator(data_ + "/up")->path().filename().string();
+  Result p = tinykws("predict --json --model " + model_ + " " + wav);
+  ASSERT_EQ(p.code, 0) << p.out;
+  auto j = nlohmann::json::parse(p.out);
+  ASSERT_EQ(j.size(), 1u);
+  double sum = j[0]["probabilities"]["up"].get<double>() + j[0]["probabilities"]["down"].get<double>();
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+
+  Result info = tinykws("info " + model_);
+  ASSERT_EQ(info.code, 0) << info.out;
+  EXPECT_CONTAINS(info.out, "labels: down, up");
+  EXPECT_CONTAINS(info.out, "Conv2D");
+  EXPECT_CONTAINS(info.out, "49 frames x 8 features");
+
+  std::string npy = root_ + "/f.npy";
+  Result f = tinykws("features --model " + model_ + " " + wav + " --out " + npy);
+  ASSERT_EQ(f.code, 0) << f.out;
+  auto arr = tkws::read_npy<float>(npy);
+  ASSERT_EQ(arr.shape.size(), 2u);
+  EXPECT_EQ(arr.shape[0], 49u);
+  EXPECT_EQ(arr.shape[1], 8u);
+  Result fc = tinykws("features --config " + root_ + "/cfg.toml " + wav + " --out " + npy);
+  EXPECT_EQ(fc.code, 0) << fc.out;
+}
+
+TEST_F(Cli, DamagedModelsExit2WithReason) {
+  struct Case {
+    const char* name;
+    std::function<void(std::string&)> edit;
+    const char* words;
+  } cases[] = {
+      {"magic", [](std::string& b) { b[0] = 'X'; }, "magic"},
+      {"version", [](std::string& b) { b[4] = 9; }, "version"},
+      {"truncated", [](std::string& b) { b.resize(b.size() / 2); }, "truncated"},
+      {"checksum", [](std::string& b) { b[b.size() / 2] ^= 0x5a; }, "checksum"},
+      {"empty", [](std::string& b) { b.clear(); }, ".tkws"},
+  };
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string path = damaged(c.name, c.edit);
+    for (std::string cmd : {"info " + path, "eval --split val --data " + data_ + " --model " + path,
+                            "predict --model " + path + " x.wav"}) {
+      Result r = tinykws(cmd);
+      EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
+      EXPECT_CONTAINS(r.out, c.words);
+      EXPECT_CONTAINS(r.out, path);
+    }
+  }
+  EXPECT_EQ(tinykws("info " + root_ + "/missing.tkws").code, 2);
+}
+
+TEST_F(Cli, BadInputsExit2) {
+  fs::create_directories(root_ + "/emptydir");
+  Result r = tinykws("train --config " + root_ + "/cfg.toml --data " + root_ + "/emptydir --out " +
+                     root_ + "/x --quiet");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "emptydir");
+
+  std::ofstream(root_ + "/bad.toml") << std::string(kConfig) + "\n[prune]\nfinal_sparsity = 2\n";
+  std::ofstream(root_ + "/badval.toml") << "[frontend]\nnum_mel_bins = 0\n";
+  r = tinykws("train --config " + root_ + "/badval.toml --data " + data_ + " --out " + root_ + "/x");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "num_mel_bins");
+
+  std::ofstream(root_ + "/labels.toml") << std::string(kConfig) + "labels = [\"up\", \"left\"]\n";
+  r = tinykws("train --config " + root_ + "/labels.toml --data " + data_ + " --out " + root_ +
+              "/x --quiet");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "left");
+
+  std::ofstream(root_ + "/not.wav") << "this is not audio";
+  r = tinykws("predict --model " + model_ + " " + root_ + "/not.wav");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "not.wav");
+
+  std::string wav = root_ + "/trunc.wav";
+  std::string good = tkws::read_text_file(
+      data_ + "/up/" + fs::directory_iterator(data_ + "/up")->path().filename().string());
+  std::ofstream(wav, std::ios::binary) << good.substr(0, good.size() / 3);
+  r = tinykws("predict --model " + model_ + " " + wav);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "trunc.wav");
+  EXPECT_CONTAINS(r.out, "truncated");
+
+  r = tinykws("eval --model " + model_ + " --data " + data_ + " --split test");
+  EXPECT_EQ(r.code, 2);  // the synthetic set has no test clips
+  EXPECT_CONTAINS(r.out, "test");
+}
+
+}  // namespace

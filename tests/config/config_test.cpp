@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tinykws/common/error.h"
+#include "tinykws/config/config.h"
+
+namespace tkws {
+namespace {
+
+std::string preset(const std::string& name) {
+  return std::string(TINYKWS_SOURCE_DIR) + "/configs/" + name + ".toml";
+}
+
+// Expects parse_config(text) to throw InputError whose message contains every word.
+void expect_error(const std::string& text, std::vector<std::string> words) {
+  try {
+    parse_config(text, "test.toml");
+    FAIL() << "no error for:\n" << text;
+  } catch (const InputError& e) {
+    std::string msg = e.what();
+    EXPECT_EQ(msg.rfind("test.toml", 0), 0u) << msg;
+    for (auto& w : words) EXPECT_NE(msg.find(w), std::string::npos) << "'" << w << "' in: " << msg;
+  }
+}
+
+const char* kNet = R"(
+[model]
+layers = [ { type = "conv", filters = 4, kernel = 3, stride = 2 }, { type = "relu" },
+           { type = "gap" }, { type = "dense" } ]
+)";
+
+TEST(Config, PresetsParseAndValidate) {
+  for (auto name : {"seed-a", "seed-b", "course-dscnn", "default"}) {
+    SCOPED_TRACE(name);
+    Config c = load_config(preset(name));
+    EXPECT_FALSE(c.model.layers.empty());
+    EXPECT_GT(c.frontend.num_frames(), 0);
+  }
+}
+
+TEST(Config, SeedPresetsMatchTheReports) {
+  Config a = load_config(preset("seed-a"));  // report 1, Tab. I and II
+  EXPECT_EQ(a.frontend.frame_length, 1024);
+  EXPECT_EQ(a.frontend.frame_step, 512);
+  EXPECT_EQ(a.frontend.num_mel_bins, 100);
+  EXPECT_FLOAT_EQ(a.frontend.upper_hz, 1000.0f);
+  EXPECT_EQ(a.frontend.num_mfcc, 10);
+  EXPECT_EQ(a.train.batch_size, 256);
+  EXPECT_FLOAT_EQ(a.train.lr_final, 1e-5f);
+  Config b = load_config(preset("seed-b"));  // report 2
+  EXPECT_EQ(b.frontend.frame_length, 512);
+  EXPECT_EQ(b.frontend.frame_step, 256);
+  EXPECT_EQ(b.frontend.num_mel_bins, 16);
+  EXPECT_EQ(b.train.batch_size, 20);
+  EXPECT_EQ(b.train.epochs, 20);
+  Config c = load_config(preset("course-dscnn"));
+  EXPECT_EQ(c.frontend.frame_length, 640);
+  EXPECT_EQ(c.frontend.fft_length, 640);
+  EXPECT_EQ(c.frontend.num_frames(), 49);
+}
+
+TEST(Config, SecondsAndSamples) {
+  Config c = parse_config(std::string("[frontend]\nframe_length_s = 0.032\nframe_step = 160\n") +
+                          kNet);
+  EXPECT_EQ(c.frontend.frame_length, 512);
+  EXPECT_EQ(c.frontend.frame_step, 160);
+  expect_error(std::string("[frontend]\nframe_length_s = 0.032\nframe_length = 512\n") + kNet,
+               {"frame_length", "both"});
+}
+
+TEST(Config, LayersParse) {
+  Config c = parse_config(std::string(R"(
+[model]
+width_multiplier = 0.5
+layers = [ { type = "conv", filters = 8, kernel = [5, 3], stride = [2, 1], padding = "valid" },
+           { type = "bn" }, { type = "dwconv" }, { type = "pwconv", filters = 6, bias = false },
+           { type = "maxpool", kernel = 2 }, { type = "dropout", rate = 0.25 },
+           { type = "gap" }, { type = "dense", units = 2 }, { type = "softmax" } ]
+)"));
+  const auto& L = c.model.layers;
+  ASSERT_EQ(L.size(), 9u);
+  EXPECT_EQ(L[0].kernel_h, 5);
+  EXPECT_EQ(L[0].kernel_w, 3);
+  EXPECT_EQ(L[0].stride_h, 2);
+  EXPECT_EQ(L[0].stride_w, 1);
+  EXPECT_EQ(L[0].padding, Padding::kValid);
+  EXPECT_EQ(L[1].kind, LayerKind::kBatchNorm);
+  EXPECT_EQ(L[3].kernel_h, 1);
+  EXPECT_FALSE(L[3].bias);
+  EXPECT_EQ(L[4].stride_h, 2);  // pool stride defaults to its kernel
+  EXPECT_FLOAT_EQ(L[5].rate, 0.25f);
+  EXPECT_EQ(c.model.scaled_filters(8), 4);
+  EXPECT_EQ(c.model.scaled_filters(1), 1);
+}
+
+TEST(Config, BadValuesNameTheField) {
+  expect_error(std::string("[frontend]\nnum_mfcc = 50\n") + kNet, {"num_mfcc", "50"});
+  expect_error(std::string("[frontend]\nupper_hz = 9000\n") + kNet, {"upper_hz"});
+  expect_error(std::string("[frontend]\nfeatures = \"wavelet\"\n") + kNet,
+               {"features", "wavelet", "mfcc"});
+  expect_error(std::string("[train]\nepochs = 0\n") + kNet, {"train.epochs", "0"});
+  expect_error(std::string("[train]\nlr_initial = -1.0\n") + kNet, {"lr_initial"});
+  expect_error(std::string("[train]\nbatch_size = \"big\"\n") + kNet, {"batch_size", "integer"});
+  expect_error(std::string("[train.augment]\nnoise_prob = 2.0\n") + kNet, {"noise_prob"});
+  expect_error(std::string("[train]\nlabels = [\"up\", \"up\"]\n") + kNet, {"labels", "twice"});
+  expect_error(R"([model]
+layers = [ { type = "dropout", rate = 1.5 }, { type = "gap" }, { type = "dense" } ])",
+               {"layers[0]", "rate"});
+  expect_error(R"([model]
+layers = [ { type = "conv", filters = 4 }, { type = "dense" } ])",
+               {"layers[1]", "gap"});
+  expect_error(R"([model]
+layers = [ { type = "conv", filters = 4 }, { type = "gap" } ])",
+               {"no dense"});
+  expect_error("[model]\nlayers = [ { type = \"lstm\" } ]\n", {"layers[0].type", "lstm"});
+}
+
+TEST(Config, UnknownKeysAndSectionsAreErrors) {
+  expect_error(std::string("[train]\nepoch = 3\n") + kNet, {"train.epoch", "not a known"});
+  expect_error(std::string("[trian]\nepochs = 3\n") + kNet, {"unknown section", "trian"});
+  expect_error(R"([model]
+layers = [ { type = "conv", filters = 4, kernal = 3 }, { type = "gap" }, { type = "dense" } ])",
+               {"layers[0].kernal"});
+}
+
+TEST(Config, SyntaxErrorGivesLine) {
+  expect_error("[train]\nepochs = = 3\n", {"test.toml:2", "syntax"});
+}
+
+TEST(Config, MissingFile) {
+  EXPECT_THROW(load_config("/nonexistent/x.toml"), InputError);
+}
+
+}  // namespace
+}  // namespace tkws

@@ -1,0 +1,238 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../common/synth_data.h"
+#include "tinykws/audio/clips.h"
+#include "tinykws/audio/dataset.h"
+#include "tinykws/common/error.h"
+#include "tinykws/common/fs.h"
+#include "tinykws/config/config.h"
+#include "tinykws/format/tkws.h"
+#include "tinykws/frontend/frontend.h"
+#include "tinykws/runtime/pipeline.h"
+#include "tinykws/train/feature_set.h"
+#include "tinykws/train/network.h"
+#include "tinykws/train/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace tkws {
+namespace {
+
+// A small but complete recipe: every layer kind, augmentation and masking on, EMA on.
+const char* kTinyConfig = R"(
+[frontend]
+frame_length = 480
+frame_step = 320
+fft_length = 512
+num_mel_bins = 20
+upper_hz = 4000
+num_mfcc = 8
+
+[model]
+layers = [
+  { type = "conv", filters = 8, kernel = [5, 3], stride = 2, bias = false }, { type = "bn" },
+  { type = "relu" },
+  { type = "dwconv", kernel = 3 }, { type = "bn" }, { type = "relu" },
+  { type = "pwconv", filters = 8 }, { type = "bn" }, { type = "relu" },
+  { type = "maxpool", kernel = 2 }, { type = "avgpool", kernel = 2, padding = "same" },
+  { type = "dropout", rate = 0.1 }, { type = "gap" }, { type = "dense" }, { type = "softmax" } ]
+
+[train]
+epochs = 4
+batch_size = 16
+lr_initial = 0.01
+lr_final = 0.001
+ema_decay = 0.9
+label_smoothing = 0.05
+threads = 1
+
+[train.augment]
+time_shift_ms = 50
+noise_prob = 0.5
+gain_db_min = -3
+gain_db_max = 3
+time_masks = 1
+time_mask_max = 3
+freq_masks = 1
+freq_mask_max = 2
+)";
+
+class TrainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = testing::temp_dir("train");
+    data_ = testing::make_synth_dataset(root_ + "/data", 10, 3, 3);
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static TrainResult run(const Config& c, const std::string& out, int stop_after = 0,
+                         bool resume = false) {
+    TrainOptions o;
+    o.data_dir = data_;
+    o.out_dir = out;
+    o.progress = false;
+    o.io_threads = 2;
+    o.stop_after_epoch = stop_after;
+    o.resume = resume;
+    return train_model(c, o);
+  }
+  static std::string root_, data_;
+};
+std::string TrainTest::root_, TrainTest::data_;
+
+TEST_F(TrainTest, WritesRunFolderAndLearns) {
+  Config c = parse_config(kTinyConfig);
+  std::string out = root_ + "/basic";
+  TrainResult r = run(c, out);
+  EXPECT_TRUE(fs::exists(out + "/model.tkws"));
+  EXPECT_TRUE(fs::exists(out + "/metrics.json"));
+  EXPECT_TRUE(fs::exists(out + "/checkpoint.pt"));
+  ASSERT_EQ(r.history.size(), 4u);
+  EXPECT_GE(r.best_val_acc, 0.8) << "synthetic chirps are easy: the model must learn them";
+  // The runtime on the exported file agrees with libtorch on validation accuracy.
+  EXPECT_NEAR(r.runtime_val_acc, r.best_val_acc, 1.0 / 18 + 1e-9);
+  Model m = read_model(out + "/model.tkws");
+  EXPECT_EQ(m.labels, (std::vector<std::string>{"down", "up"}));
+  EXPECT_EQ(m.norm_mean.size(), 8u);
+  EXPECT_EQ(m.ops.back().type, OpType::kSoftmax);
+}
+
+TEST_F(TrainTest, SameSeedGivesByteIdenticalModel) {
+  Config c = parse_config(kTinyConfig);
+  run(c, root_ + "/det1");
+  run(c, root_ + "/det2");
+  EXPECT_EQ(read_text_file(root_ + "/det1/model.tkws"), read_text_file(root_ + "/det2/model.tkws"));
+  c.train.seed = 7;
+  run(c, root_ + "/det3");
+  EXPECT_NE(read_text_file(root_ + "/det1/model.tkws"), read_text_file(root_ + "/det3/model.tkws"));
+}
+
+TEST_F(TrainTest, ResumeAfterKillGivesTheSameModel) {
+  Config c = parse_config(kTinyConfig);
+  run(c, root_ + "/full");
+  TrainResult part = run(c, root_ + "/killed", /*stop_after=*/2);
+  EXPECT_TRUE(part.interrupted);
+  EXPECT_FALSE(fs::exists(root_ + "/killed/model.tkws"));
+  TrainResult rest = run(c, root_ + "/killed", 0, /*resume=*/true);
+  EXPECT_EQ(rest.history.size(), 4u);
+  EXPECT_EQ(read_text_file(root_ + "/full/model.tkws"),
+            read_text_file(root_ + "/killed/model.tkws"));
+  // A different config cannot resume that checkpoint.
+  Config other = c;
+  other.train.seed = 3;
+  EXPECT_THROW(run(other, root_ + "/killed", 0, true), InputError);
+}
+
+TEST_F(TrainTest, BadDataIsInputError) {
+  Config c = parse_config(kTinyConfig);
+  fs::create_directories(root_ + "/empty");
+  TrainOptions o;
+  o.data_dir = root_ + "/empty";
+  o.out_dir = root_ + "/o";
+  o.progress = false;
+  EXPECT_THROW(train_model(c, o), InputError);
+  c.train.labels = {"up", "left"};
+  o.data_dir = data_;
+  EXPECT_THROW(train_model(c, o), InputError);
+}
+
+TEST(Network, KernelLargerThanInputIsInputError) {
+  Config c = parse_config(R"(
+[model]
+layers = [ { type = "conv", filters = 4, kernel = 60, padding = "valid" }, { type = "gap" },
+           { type = "dense" } ])");
+  EXPECT_THROW(KwsNet(c.model, 49, 10, 2), InputError);
+}
+
+TEST(Network, TfSamePadding) {
+  int out, before, after;
+  tf_padding(49, 3, 2, Padding::kSame, &out, &before, &after);
+  EXPECT_EQ(out, 25);
+  EXPECT_EQ(before, 1);
+  EXPECT_EQ(after, 1);
+  tf_padding(10, 3, 2, Padding::kSame, &out, &before, &after);  // total 1: all at the end
+  EXPECT_EQ(out, 5);
+  EXPECT_EQ(before, 0);
+  EXPECT_EQ(after, 1);
+  tf_padding(10, 3, 2, Padding::kValid, &out, &before, &after);
+  EXPECT_EQ(out, 4);
+}
+
+// ---- libtorch vs the tinykws runtime on the presets' networks -----------------------------
+
+std::string real_data_dir() {
+  if (const char* e = std::getenv("TINYKWS_DATA"); e && *e) return e;
+  fs::path p = fs::path(TINYKWS_SOURCE_DIR) / ".." / "shared" / "data" / "speech_commands_updown";
+  return fs::is_directory(p) ? p.string() : "";
+}
+
+// Random weights, and BN statistics made non-trivial, for a preset's network; exports it and
+// checks the runtime's probabilities against libtorch's on `clips`.
+void compare_runtime_with_torch(const std::string& preset,
+                                const std::vector<std::vector<float>>& clips) {
+  SCOPED_TRACE(preset);
+  Config c = load_config(std::string(TINYKWS_SOURCE_DIR) + "/configs/" + preset + ".toml");
+  const auto& fe = c.frontend;
+  const int frames = fe.num_frames(), coeffs = fe.num_features(), n = clips.size();
+  torch::manual_seed(11);
+  KwsNet net(c.model, frames, coeffs, 2);
+  {
+    torch::NoGradGuard g;
+    for (auto& b : net->named_buffers())
+      if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
+      else if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+    for (auto& p : net->named_parameters())
+      if (p.key().find("bias") != std::string::npos) p.value().uniform_(-0.3, 0.3);
+  }
+  net->eval();
+  std::vector<float> feats = extract_features(clips, fe, nullptr, 0, 0, 2);
+  FeatureStats st = compute_stats(feats, n, frames, coeffs);
+  normalize(feats, st, n, frames, coeffs);
+  auto logits = net->forward(torch::from_blob(feats.data(), {n, 1, frames, coeffs}));
+  auto probs = torch::softmax(logits, 1).contiguous();
+
+  Model m;
+  m.frontend = fe;
+  m.labels = {"down", "up"};
+  m.norm_mean = st.mean;
+  m.norm_inv_std = st.inv_std;
+  net->export_to(m);
+  Model back = parse_model(serialize_model(m).data(), serialize_model(m).size(), "mem");
+  KwsPipeline pipe;
+  ASSERT_TRUE(pipe.create(back).ok());
+  double max_err = 0;
+  std::vector<float> p(2);
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(pipe.run(clips[i].data(), p.data()).ok());
+    for (int k = 0; k < 2; ++k)
+      max_err = std::max(max_err, std::abs(double(p[k]) - probs[i][k].item<double>()));
+  }
+  std::printf("[ %s ] runtime vs libtorch: max |dp| = %.2e over %d clips\n", preset.c_str(),
+              max_err, n);
+  EXPECT_LE(max_err, 1e-4);
+}
+
+TEST(RuntimeVsTorch, PresetsOnRealClips) {
+  std::string dir = real_data_dir();
+  if (dir.empty()) GTEST_SKIP() << "no ../shared/data/speech_commands_updown (set TINYKWS_DATA)";
+  Dataset ds = scan_dataset(dir);
+  auto refs = ds.select(Split::kVal);
+  refs.resize(std::min<size_t>(refs.size(), 64));
+  for (auto preset : {"seed-a", "seed-b", "course-dscnn"}) {
+    Config c = load_config(std::string(TINYKWS_SOURCE_DIR) + "/configs/" + preset + ".toml");
+    auto clips = load_clips(refs, 16000, c.frontend.clip_samples, 2);
+    compare_runtime_with_torch(preset, clips.samples);
+  }
+}
+
+TEST(RuntimeVsTorch, PresetsOnSyntheticClips) {
+  std::mt19937_64 rng(5);
+  std::vector<std::vector<float>> clips;
+  for (int i = 0; i < 16; ++i) clips.push_back(testing::synth_word(i % 2, rng));
+  for (auto preset : {"seed-a", "seed-b", "course-dscnn"}) compare_runtime_with_torch(preset, clips);
+}
+
+}  // namespace
+}  // namespace tkws
