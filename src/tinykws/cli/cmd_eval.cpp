@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "tinykws/cli/commands.h"
+#include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/eval/metrics.h"
 

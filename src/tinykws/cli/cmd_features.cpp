@@ -2,6 +2,7 @@
 
 #include "tinykws/audio/wav.h"
 #include "tinykws/cli/commands.h"
+#include "tinykws/common/error.h"
 #include "tinykws/common/npy.h"
 #include "tinykws/config/config.h"
 #include "tinykws/format/tkws.h"

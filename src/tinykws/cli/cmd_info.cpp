@@ -11,20 +11,6 @@
 
 namespace tkws::cli {
 
-namespace {
-const char* dtype_name(DType d) {
-  switch (d) {
-    case DType::kF32: return "f32";
-    case DType::kF16: return "f16";
-    case DType::kI8: return "i8";
-    case DType::kI32: return "i32";
-  }
-  return "?";
-}
-size_t dtype_bytes(DType d) {
-  return d == DType::kF16 ? 2 : d == DType::kI8 ? 1 : 4;
-}
-}  // namespace
 
 Runner add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();

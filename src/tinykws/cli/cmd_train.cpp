@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "tinykws/cli/commands.h"
+#include "tinykws/common/error.h"
 #include "tinykws/config/config.h"
 #include "tinykws/train/trainer.h"
 

@@ -6,7 +6,12 @@
 //   Conv2D          weight [out_ch][in_ch][kh][kw], bias [out_ch]
 //   DepthwiseConv2D weight [ch][1][kh][kw] (depth multiplier 1), bias [ch]
 //   BatchNorm       scale [ch], shift [ch]  (inference form: y = x * scale + shift)
-//   Dense           weight [out][in], bias [out]
+//   Dense           weight [out][in], bias [out]; `in` is the previous activation flattened in
+//                   NHWC order, index (h * W + w) * C + c (a PyTorch exporter flattening NCHW
+//                   must permute its columns; after GlobalAvgPool H = W = 1 and nothing moves)
+// Bias tensors are optional (an op may list only its weight). Pools with "same" padding follow
+// TensorFlow: padded cells are ignored (max) / not counted (average). Softmax runs over C at each
+// position. The activation after GlobalAvgPool or Dense is [1][1][C].
 // The enum values below are part of the file format: never renumber, only append.
 #pragma once
 #include <cstdint>
@@ -65,8 +70,16 @@ struct Tensor {
   std::vector<int8_t> i8;
   std::vector<int32_t> i32;
   QuantParams quant;
-  size_t numel() const;
+  // How the writer lays the payload out in the file (format/tkws.h); the reader sets it from
+  // the file. The logical values above never depend on it.
+  Encoding encoding = Encoding::kDense;
+  size_t numel() const;  // product of shape (1 for a scalar, 0 if any dim <= 0)
 };
+
+const char* dtype_name(DType t);        // "f32", "f16", "i8", "i32", or "?"
+size_t dtype_bytes(DType t);            // bytes per stored element, 0 if unknown
+const char* encoding_name(Encoding e);  // "dense", "clustered", "sparse", or "?"
+
 
 // One operation of the sequential graph. Each op reads the previous op's output.
 struct Op {
@@ -92,6 +105,32 @@ struct Model {
 
   int find_tensor(const std::string& name) const;  // -1 if absent
 };
+
+// Activation shape [h][w][c] (NHWC, N = 1).
+struct ActShape {
+  int32_t h = 0, w = 0, c = 0;
+  size_t size() const { return static_cast<size_t>(h) * w * c; }
+  bool operator==(const ActShape&) const = default;
+};
+
+// Sliding-window geometry of a Conv2D / DepthwiseConv2D / MaxPool2D / AvgPool2D on one input
+// size. TF padding: valid -> out = (in - k) / s + 1, no padding; same -> out = ceil(in / s),
+// pad_total = max((out - 1) * s + k - in, 0), pad_top/left = pad_total / 2, the rest at the
+// bottom/right.
+struct Window {
+  int32_t kh = 1, kw = 1, sh = 1, sw = 1;
+  int32_t pad_top = 0, pad_left = 0;
+  int32_t out_h = 0, out_w = 0;
+};
+Window op_window(const Op& op, ActShape in);
+
+// Output shape of op i of `m` given its input shape: the one place shape rules live (used by
+// check_model and the runtime planner). Empty string when the op applies, else a message
+// "op 3 (Conv2D): expected weight [8][4][3][3], found [8][1][3][3]".
+std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActShape* out);
+
+// Input of the network: [num_frames][num_features][1] from the front-end settings.
+ActShape model_input_shape(const Model& m);
 
 // Structural check of a model: tensor indices in range, shapes consistent with the ops and
 // the front end, labels non-empty, last op producing labels.size() values.

@@ -22,7 +22,8 @@ struct FrontendConfig {
   int clip_samples = 16000;     // samples per clip (1 s); shorter clips zero-padded at the end
   int frame_length = 640;       // samples per STFT frame (40 ms at 16 kHz)
   int frame_step = 320;         // samples between frame starts (20 ms)
-  int fft_length = 0;           // 0 = next power of two >= frame_length (tf.signal default)
+  int fft_length = 0;           // 0 = next power of two >= frame_length (tf.signal default);
+                                // prime factors 2, 3, 5 only (kissfft allocates otherwise)
   int num_mel_bins = 40;        // mel bands
   float lower_hz = 20.0f;       // lowest band edge, Hz
   float upper_hz = 4000.0f;     // highest band edge, Hz (<= sample_rate / 2)

@@ -1,0 +1,317 @@
+// Model IR helpers and the structural check (model.h). Shape rules live here only; the
+// runtime planner calls op_output_shape() too.
+#include "tinykws/format/model.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <iterator>
+#include <string>
+#include <unordered_set>
+
+namespace tkws {
+namespace {
+
+// Indexed by OpType value; entry 0 is unused (enum values start at 1).
+constexpr const char* kOpNames[] = {
+    "?",          "Conv2D",    "DepthwiseConv2D", "BatchNorm", "Relu",
+    "MaxPool2D",  "AvgPool2D", "GlobalAvgPool",   "Dense",     "Softmax",
+};
+static_assert(std::size(kOpNames) == static_cast<size_t>(OpType::kCount),
+              "kOpNames must have one entry per OpType");
+
+// Upper bounds that keep every size computation far from overflow.
+constexpr int64_t kMaxActivation = int64_t{1} << 28;  // floats in one activation
+constexpr int32_t kMaxWindow = 1024;                  // kernel and stride, per axis
+constexpr size_t kMaxRank = 8;
+
+std::string dims_str(const std::vector<int32_t>& d) {
+  std::string s;
+  for (int32_t v : d) {
+    s += '[';
+    s += std::to_string(v);
+    s += ']';
+  }
+  return d.empty() ? "[] (scalar)" : s;
+}
+
+std::string op_prefix(const Model& m, size_t i) {
+  return "op " + std::to_string(i) + " (" + op_name(m.ops[i].type) + "): ";
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+const char* op_name(OpType t) {
+  const auto i = static_cast<size_t>(t);
+  return i > 0 && i < std::size(kOpNames) ? kOpNames[i] : "?";
+}
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::kF32: return "f32";
+    case DType::kF16: return "f16";
+    case DType::kI8: return "i8";
+    case DType::kI32: return "i32";
+  }
+  return "?";
+}
+
+size_t dtype_bytes(DType t) {
+  switch (t) {
+    case DType::kF32: return 4;
+    case DType::kF16: return 2;
+    case DType::kI8: return 1;
+    case DType::kI32: return 4;
+  }
+  return 0;
+}
+
+const char* encoding_name(Encoding e) {
+  switch (e) {
+    case Encoding::kDense: return "dense";
+    case Encoding::kClustered: return "clustered";
+    case Encoding::kSparse: return "sparse";
+  }
+  return "?";
+}
+
+size_t Tensor::numel() const {
+  size_t n = 1;
+  for (int32_t d : shape) {
+    if (d <= 0) return 0;
+    n *= static_cast<size_t>(d);
+  }
+  return n;
+}
+
+int Model::find_tensor(const std::string& name) const {
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (tensors[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+ActShape model_input_shape(const Model& m) {
+  return ActShape{m.frontend.num_frames(), m.frontend.num_features(), 1};
+}
+
+Window op_window(const Op& op, ActShape in) {
+  Window w;
+  w.kh = op.kernel_h;
+  w.kw = op.kernel_w;
+  w.sh = op.stride_h;
+  w.sw = op.stride_w;
+  if (w.kh < 1 || w.kw < 1 || w.sh < 1 || w.sw < 1) return w;  // out_h = out_w = 0
+  auto axis = [&](int32_t n, int32_t k, int32_t s, int32_t* out, int32_t* pad_before) {
+    if (op.padding == Padding::kSame) {
+      const int64_t o = ceil_div(n, s);
+      const int64_t pad_total = std::max<int64_t>((o - 1) * s + k - n, 0);
+      *out = static_cast<int32_t>(o);
+      *pad_before = static_cast<int32_t>(pad_total / 2);
+    } else {
+      *out = n >= k ? (n - k) / s + 1 : 0;
+      *pad_before = 0;
+    }
+  };
+  axis(in.h, w.kh, w.sh, &w.out_h, &w.pad_top);
+  axis(in.w, w.kw, w.sw, &w.out_w, &w.pad_left);
+  return w;
+}
+
+std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActShape* out) {
+  if (op_index >= m.ops.size()) return "op " + std::to_string(op_index) + ": no such op";
+  const Op& op = m.ops[op_index];
+  const std::string where = op_prefix(m, op_index);
+  if (static_cast<size_t>(op.type) == 0 || static_cast<size_t>(op.type) >= std::size(kOpNames))
+    return where + "unknown op type " + std::to_string(static_cast<int>(op.type));
+
+  // Tensor list: how many each op takes, then expected shapes of those present.
+  size_t min_t = 0, max_t = 0;
+  switch (op.type) {
+    case OpType::kConv2D:
+    case OpType::kDepthwiseConv2D:
+    case OpType::kDense: min_t = 1, max_t = 2; break;   // weight [, bias]
+    case OpType::kBatchNorm: min_t = max_t = 2; break;  // scale, shift
+    default: break;
+  }
+  if (op.tensors.size() < min_t || op.tensors.size() > max_t) {
+    const std::string want = min_t == max_t ? std::to_string(min_t)
+                                            : std::to_string(min_t) + " or " + std::to_string(max_t);
+    return where + "expected " + want + " tensors, found " + std::to_string(op.tensors.size());
+  }
+  for (uint32_t t : op.tensors)
+    if (t >= m.tensors.size())
+      return where + "expected tensor index < " + std::to_string(m.tensors.size()) + ", found " +
+             std::to_string(t);
+  auto expect = [&](size_t k, const char* role, std::vector<int32_t> want) -> std::string {
+    if (k >= op.tensors.size()) return {};
+    const Tensor& t = m.tensors[op.tensors[k]];
+    if (t.shape == want) return {};
+    return where + "expected " + role + " '" + t.name + "' " + dims_str(want) + ", found " +
+           dims_str(t.shape);
+  };
+  auto window_op = [&]() -> std::string {
+    if (op.kernel_h < 1 || op.kernel_w < 1 || op.kernel_h > kMaxWindow || op.kernel_w > kMaxWindow)
+      return where + "expected kernel in [1, " + std::to_string(kMaxWindow) + "], found " +
+             std::to_string(op.kernel_h) + "x" + std::to_string(op.kernel_w);
+    if (op.stride_h < 1 || op.stride_w < 1 || op.stride_h > kMaxWindow ||
+        op.stride_w > kMaxWindow)
+      return where + "expected stride in [1, " + std::to_string(kMaxWindow) + "], found " +
+             std::to_string(op.stride_h) + "x" + std::to_string(op.stride_w);
+    if (op.padding != Padding::kSame && op.padding != Padding::kValid)
+      return where + "unknown padding " + std::to_string(static_cast<int>(op.padding));
+    const Window w = op_window(op, in);
+    if (w.out_h < 1 || w.out_w < 1)
+      return where + "expected input of at least " + std::to_string(op.kernel_h) + "x" +
+             std::to_string(op.kernel_w) + " for valid padding, found " + std::to_string(in.h) +
+             "x" + std::to_string(in.w);
+    out->h = w.out_h;
+    out->w = w.out_w;
+    return {};
+  };
+
+  *out = in;
+  std::string e;
+  switch (op.type) {
+    case OpType::kConv2D: {
+      const auto& ws = m.tensors[op.tensors[0]].shape;
+      const int32_t oc = ws.size() == 4 ? ws[0] : op.out_channels;
+      if (oc < 1) return where + "expected weight [out][" + std::to_string(in.c) + "][kh][kw], found " + dims_str(ws);
+      if (op.out_channels != 0 && op.out_channels != oc)
+        return where + "expected out_channels " + std::to_string(oc) +
+               " (weight dim 0), found " + std::to_string(op.out_channels);
+      if (!(e = expect(0, "weight", {oc, in.c, op.kernel_h, op.kernel_w})).empty()) return e;
+      if (!(e = expect(1, "bias", {oc})).empty()) return e;
+      if (!(e = window_op()).empty()) return e;
+      out->c = oc;
+      break;
+    }
+    case OpType::kDepthwiseConv2D:
+      if (!(e = expect(0, "weight", {in.c, 1, op.kernel_h, op.kernel_w})).empty()) return e;
+      if (!(e = expect(1, "bias", {in.c})).empty()) return e;
+      if (!(e = window_op()).empty()) return e;
+      break;
+    case OpType::kBatchNorm:
+      if (!(e = expect(0, "scale", {in.c})).empty()) return e;
+      if (!(e = expect(1, "shift", {in.c})).empty()) return e;
+      break;
+    case OpType::kMaxPool2D:
+    case OpType::kAvgPool2D:
+      if (!(e = window_op()).empty()) return e;
+      break;
+    case OpType::kGlobalAvgPool:
+      *out = ActShape{1, 1, in.c};
+      break;
+    case OpType::kDense: {
+      const auto& ws = m.tensors[op.tensors[0]].shape;
+      const int64_t n_in = static_cast<int64_t>(in.h) * in.w * in.c;
+      const int32_t units = ws.size() == 2 ? ws[0] : op.out_channels;
+      if (units < 1 || n_in > INT32_MAX)
+        return where + "expected weight [units][" + std::to_string(n_in) + "], found " + dims_str(ws);
+      if (op.out_channels != 0 && op.out_channels != units)
+        return where + "expected out_channels " + std::to_string(units) +
+               " (weight dim 0), found " + std::to_string(op.out_channels);
+      if (!(e = expect(0, "weight", {units, static_cast<int32_t>(n_in)})).empty()) return e;
+      if (!(e = expect(1, "bias", {units})).empty()) return e;
+      *out = ActShape{1, 1, units};
+      break;
+    }
+    case OpType::kRelu:
+    case OpType::kSoftmax:
+    case OpType::kCount: break;
+  }
+  if (static_cast<int64_t>(out->h) * out->w * out->c > kMaxActivation)
+    return where + "output " + std::to_string(out->h) + "x" + std::to_string(out->w) + "x" +
+           std::to_string(out->c) + " exceeds " + std::to_string(kMaxActivation) + " values";
+  return {};
+}
+
+namespace {
+
+std::string check_tensor(const Tensor& t, size_t i) {
+  const std::string where = "tensor " + std::to_string(i) + " '" + t.name + "': ";
+  if (t.name.empty()) return "tensor " + std::to_string(i) + ": expected a non-empty name";
+  if (t.shape.size() > kMaxRank)
+    return where + "expected at most " + std::to_string(kMaxRank) + " dims, found " +
+           std::to_string(t.shape.size());
+  for (int32_t d : t.shape)
+    if (d < 1) return where + "expected dims >= 1, found " + dims_str(t.shape);
+  uint64_t n = 1;
+  for (int32_t d : t.shape) {
+    n *= static_cast<uint64_t>(d);
+    if (n > static_cast<uint64_t>(kMaxActivation))
+      return where + "expected at most " + std::to_string(kMaxActivation) + " elements, found " +
+             dims_str(t.shape);
+  }
+  if (dtype_bytes(t.dtype) == 0)
+    return where + "unknown dtype " + std::to_string(static_cast<int>(t.dtype));
+  if (encoding_name(t.encoding)[0] == '?')
+    return where + "unknown encoding " + std::to_string(static_cast<int>(t.encoding));
+  const bool is_float = t.dtype == DType::kF32 || t.dtype == DType::kF16;
+  const size_t nf = is_float ? n : 0, n8 = t.dtype == DType::kI8 ? n : 0,
+               n32 = t.dtype == DType::kI32 ? n : 0;
+  if (t.f32.size() != nf || t.i8.size() != n8 || t.i32.size() != n32)
+    return where + "dtype " + dtype_name(t.dtype) + " with shape " + dims_str(t.shape) +
+           ": expected " + std::to_string(nf) + "/" + std::to_string(n8) + "/" +
+           std::to_string(n32) + " f32/i8/i32 values, found " + std::to_string(t.f32.size()) +
+           "/" + std::to_string(t.i8.size()) + "/" + std::to_string(t.i32.size());
+  const QuantParams& q = t.quant;
+  if (q.zero_point.size() != q.scale.size())
+    return where + "expected as many zero points as scales (" + std::to_string(q.scale.size()) +
+           "), found " + std::to_string(q.zero_point.size());
+  if (q.axis < -1 || q.axis >= static_cast<int32_t>(t.shape.size()))
+    return where + "expected quant axis in [-1, " + std::to_string(t.shape.size() - 1) +
+           "], found " + std::to_string(q.axis);
+  const size_t want_q = q.axis < 0 ? 1 : static_cast<size_t>(t.shape[q.axis]);
+  if (!q.scale.empty() && q.scale.size() != want_q)
+    return where + "expected " + std::to_string(want_q) + " quant scales for axis " +
+           std::to_string(q.axis) + ", found " + std::to_string(q.scale.size());
+  if (!is_float && q.scale.empty())
+    return where + "expected quant params for integer dtype " + dtype_name(t.dtype);
+  return {};
+}
+
+}  // namespace
+
+std::string check_model(const Model& m) {
+  if (std::string e = m.frontend.check(); !e.empty()) return "front end: " + e;
+  if (m.labels.empty()) return "labels: expected at least 1, found 0";
+  std::unordered_set<std::string> seen;
+  for (size_t i = 0; i < m.labels.size(); ++i) {
+    if (m.labels[i].empty()) return "label " + std::to_string(i) + ": expected a non-empty name";
+    if (!seen.insert(m.labels[i]).second)
+      return "label " + std::to_string(i) + " '" + m.labels[i] + "': duplicate name";
+  }
+  const ActShape input = model_input_shape(m);
+  const size_t nf = static_cast<size_t>(input.w);
+  if (!m.norm_mean.empty() && m.norm_mean.size() != nf)
+    return "norm_mean: expected 0 or " + std::to_string(nf) + " values (num_features), found " +
+           std::to_string(m.norm_mean.size());
+  if (!m.norm_inv_std.empty() && m.norm_inv_std.size() != nf)
+    return "norm_inv_std: expected 0 or " + std::to_string(nf) + " values (num_features), found " +
+           std::to_string(m.norm_inv_std.size());
+
+  seen.clear();
+  for (size_t i = 0; i < m.tensors.size(); ++i) {
+    if (std::string e = check_tensor(m.tensors[i], i); !e.empty()) return e;
+    if (!seen.insert(m.tensors[i].name).second)
+      return "tensor " + std::to_string(i) + " '" + m.tensors[i].name + "': duplicate name";
+  }
+
+  if (m.ops.empty()) return "ops: expected at least 1, found 0";
+  ActShape shape = input;
+  for (size_t i = 0; i < m.ops.size(); ++i) {
+    ActShape next;
+    if (std::string e = op_output_shape(m, i, shape, &next); !e.empty()) return e;
+    shape = next;
+  }
+  if (shape.size() != m.labels.size())
+    return "output: expected " + std::to_string(m.labels.size()) +
+           " values (one per label), found " + std::to_string(shape.h) + "x" +
+           std::to_string(shape.w) + "x" + std::to_string(shape.c) + " = " +
+           std::to_string(shape.size());
+  return {};
+}
+
+}  // namespace tkws

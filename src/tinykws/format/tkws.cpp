@@ -1,0 +1,675 @@
+// .tkws reader and writer. The layout is defined in tkws.h (sections numbered 1-10 there; the
+// comments below refer to those numbers). Standard library only (plus POSIX fsync when
+// available) so format/ also builds for a small board.
+#include "tinykws/format/tkws.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "tinykws/common/error.h"
+
+#if __has_include(<unistd.h>) && __has_include(<fcntl.h>) && __has_include(<sys/stat.h>)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define TKWS_HAVE_POSIX 1
+#endif
+
+namespace tkws {
+
+// The front-end section (2) lists every FrontendConfig field by hand. If this fires, a field
+// was added or changed: add it to section 2 (append, raise kTkwsFrontendBytes) and to both
+// write_frontend() and read_frontend() below.
+static_assert(sizeof(FrontendConfig) == 52, "FrontendConfig changed: update .tkws section 2");
+
+// ---------------------------------------------------------------------------------------------
+// CRC-32, IEEE 802.3 (reflected polynomial 0xEDB88320, init and final xor 0xFFFFFFFF).
+namespace {
+constexpr std::array<uint32_t, 256> make_crc_table() {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
+}  // namespace
+
+uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc) {
+  crc = ~crc;
+  for (size_t i = 0; i < size; ++i) crc = kCrcTable[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IEEE binary16 conversion (bit manipulation; no F16C dependency).
+uint16_t f32_to_f16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t exp = (x >> 23) & 0xFFu;
+  uint32_t mant = x & 0x7FFFFFu;
+  if (exp == 0xFF) return static_cast<uint16_t>(sign | 0x7C00u | (mant ? 0x200u : 0));  // inf/NaN
+  const int32_t e = static_cast<int32_t>(exp) - 127 + 15;
+  if (e >= 0x1F) return static_cast<uint16_t>(sign | 0x7C00u);  // overflow -> inf
+  if (e <= 0) {                                                  // subnormal or zero
+    if (e < -10) return static_cast<uint16_t>(sign);
+    mant |= 0x800000u;
+    const uint32_t shift = static_cast<uint32_t>(14 - e);
+    uint32_t h = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1))) ++h;
+    return static_cast<uint16_t>(sign | h);
+  }
+  uint32_t h = (static_cast<uint32_t>(e) << 10) | (mant >> 13);
+  const uint32_t rem = mant & 0x1FFFu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) ++h;  // may carry into exponent: correct
+  return static_cast<uint16_t>(sign | h);
+}
+
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1Fu, mant = h & 0x3FFu, x;
+  if (exp == 0x1F) {
+    x = sign | 0x7F800000u | (mant << 13);
+  } else if (exp != 0) {
+    x = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    x = sign;
+  } else {  // subnormal: normalise
+    int e = -1;
+    do {
+      ++e;
+      mant <<= 1;
+    } while (!(mant & 0x400u));
+    x = sign | (static_cast<uint32_t>(112 - e) << 23) | ((mant & 0x3FFu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Little-endian byte helpers.
+uint32_t ld_u32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+uint64_t ld_u64(const uint8_t* p) { return ld_u32(p) | uint64_t{ld_u32(p + 4)} << 32; }
+float ld_f32(const uint8_t* p) {
+  const uint32_t v = ld_u32(p);
+  float f;
+  std::memcpy(&f, &v, 4);
+  return f;
+}
+
+class ByteWriter {
+ public:
+  std::vector<uint8_t> b;
+  void u8(uint8_t v) { b.push_back(v); }
+  void u16(uint16_t v) { u8(v & 0xFF), u8(v >> 8); }
+  void u32(uint32_t v) { u16(v & 0xFFFF), u16(v >> 16); }
+  void u64(uint64_t v) { u32(static_cast<uint32_t>(v)), u32(static_cast<uint32_t>(v >> 32)); }
+  void i32(int32_t v) { u32(static_cast<uint32_t>(v)); }
+  void f32(float v) {
+    uint32_t x;
+    std::memcpy(&x, &v, 4);
+    u32(x);
+  }
+  void str(const std::string& s) {
+    u32(checked_u32(s.size()));
+    b.insert(b.end(), s.begin(), s.end());
+  }
+  void pad_to(size_t align) {
+    while (b.size() % align) u8(0);
+  }
+  void patch_u32(size_t at, uint32_t v) {
+    for (int k = 0; k < 4; ++k) b[at + k] = static_cast<uint8_t>(v >> (8 * k));
+  }
+  void patch_u64(size_t at, uint64_t v) {
+    patch_u32(at, static_cast<uint32_t>(v)), patch_u32(at + 4, static_cast<uint32_t>(v >> 32));
+  }
+  static uint32_t checked_u32(size_t n) {
+    if (n > UINT32_MAX) throw std::invalid_argument("serialize_model: field exceeds 4 GiB");
+    return static_cast<uint32_t>(n);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Reader: a cursor over [pos, end) with a sticky first error. Reads past `end` return zero and
+// record "truncated: ..."; callers check ok() before trusting a count or allocating.
+class Cursor {
+ public:
+  Cursor(const uint8_t* data, size_t pos, size_t end, std::string* err, const char* limit_name)
+      : d_(data), pos_(pos), end_(end), err_(err), limit_name_(limit_name) {}
+
+  bool ok() const { return err_->empty(); }
+  size_t pos() const { return pos_; }
+  size_t end() const { return end_; }
+  size_t remaining() const { return end_ - pos_; }
+  void set_what(std::string what) { what_ = std::move(what); }
+
+  bool fail(const std::string& msg) {
+    if (err_->empty()) *err_ = msg;
+    return false;
+  }
+  bool need(size_t n) {
+    if (!ok()) return false;
+    if (n <= remaining()) return true;
+    return fail("truncated: " + what_ + " needs " + std::to_string(n) + " bytes at offset " +
+                std::to_string(pos_) + ", " + limit_name_ + " ends at byte " +
+                std::to_string(end_));
+  }
+  const uint8_t* take(size_t n) {
+    if (!need(n)) return nullptr;
+    const uint8_t* p = d_ + pos_;
+    pos_ += n;
+    return p;
+  }
+  uint8_t u8() {
+    const uint8_t* p = take(1);
+    return p ? *p : 0;
+  }
+  uint16_t u16() {
+    const uint8_t* p = take(2);
+    return p ? static_cast<uint16_t>(p[0] | p[1] << 8) : 0;
+  }
+  uint32_t u32() {
+    const uint8_t* p = take(4);
+    return p ? ld_u32(p) : 0;
+  }
+  uint64_t u64() {
+    const uint8_t* p = take(8);
+    return p ? ld_u64(p) : 0;
+  }
+  int32_t i32() { return static_cast<int32_t>(u32()); }
+  float f32() {
+    const uint8_t* p = take(4);
+    return p ? ld_f32(p) : 0.0f;
+  }
+  std::string str() {
+    const uint32_t n = u32();
+    const uint8_t* p = take(n);
+    return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
+  }
+  // A count of items of at least `min_item_bytes` each: rejected before anything is allocated
+  // if the remaining bytes cannot hold that many.
+  uint32_t count(size_t min_item_bytes) {
+    const uint32_t n = u32();
+    if (ok() && n > remaining() / min_item_bytes)
+      fail("truncated: " + what_ + " count " + std::to_string(n) + " needs at least " +
+           std::to_string(static_cast<uint64_t>(n) * min_item_bytes) + " bytes at offset " +
+           std::to_string(pos_) + ", " + limit_name_ + " ends at byte " + std::to_string(end_));
+    return ok() ? n : 0;
+  }
+  std::vector<float> f32s(uint32_t n) {
+    std::vector<float> v;
+    if (const uint8_t* p = take(size_t{n} * 4)) {
+      v.resize(n);
+      for (uint32_t i = 0; i < n; ++i) v[i] = ld_f32(p + 4 * i);
+    }
+    return v;
+  }
+  void skip_to(size_t p) { pos_ = p; }
+  // A cursor over the next n bytes (after need(n)); this cursor moves past them. The two share
+  // the error string.
+  Cursor sub(size_t n, const char* limit_name) {
+    if (!need(n)) return Cursor(d_, pos_, pos_, err_, limit_name);
+    Cursor r(d_, pos_, pos_ + n, err_, limit_name);
+    r.what_ = what_;
+    pos_ += n;
+    return r;
+  }
+
+ private:
+  const uint8_t* d_;
+  size_t pos_, end_;
+  std::string* err_;
+  const char* limit_name_;
+  std::string what_;
+};
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08" PRIx32, v);
+  return buf;
+}
+
+std::string dims_str(const std::vector<int32_t>& d) {
+  std::string s;
+  for (int32_t v : d) {
+    s += '[';
+    s += std::to_string(v);
+    s += ']';
+  }
+  return s;
+}
+
+// Section 2.
+void write_frontend(ByteWriter& w, const FrontendConfig& f) {
+  w.u32(kTkwsFrontendBytes);
+  const size_t start = w.b.size();
+  w.i32(f.sample_rate), w.i32(f.clip_samples), w.i32(f.frame_length), w.i32(f.frame_step);
+  w.i32(f.fft_length), w.i32(f.num_mel_bins), w.f32(f.lower_hz), w.f32(f.upper_hz);
+  w.u8(static_cast<uint8_t>(f.kind)), w.u8(static_cast<uint8_t>(f.spectrum)), w.u8(0), w.u8(0);
+  w.i32(f.num_mfcc), w.f32(f.log_offset), w.f32(f.pcm_divisor);
+  if (w.b.size() - start != kTkwsFrontendBytes) throw std::logic_error("tkws: section 2 size");
+}
+
+void read_frontend(Cursor& c, FrontendConfig* f) {
+  c.set_what("front-end section");
+  const uint32_t n = c.u32();
+  if (c.ok() && n < kTkwsFrontendBytes)
+    c.fail("front-end section: expected at least " + std::to_string(kTkwsFrontendBytes) +
+           " bytes, found " + std::to_string(n));
+  if (!c.need(n)) return;
+  const size_t end = c.pos() + n;
+  f->sample_rate = c.i32(), f->clip_samples = c.i32(), f->frame_length = c.i32();
+  f->frame_step = c.i32(), f->fft_length = c.i32(), f->num_mel_bins = c.i32();
+  f->lower_hz = c.f32(), f->upper_hz = c.f32();
+  f->kind = static_cast<FeatureKind>(c.u8());
+  f->spectrum = static_cast<SpectrumKind>(c.u8());
+  c.u8(), c.u8();
+  f->num_mfcc = c.i32(), f->log_offset = c.f32(), f->pcm_divisor = c.f32();
+  c.skip_to(end);
+}
+
+// Section 9, dense encoding.
+void write_dense_payload(ByteWriter& w, const Tensor& t) {
+  switch (t.dtype) {
+    case DType::kF32:
+      for (float v : t.f32) w.f32(v);
+      break;
+    case DType::kF16:
+      for (float v : t.f32) w.u16(f32_to_f16(v));
+      break;
+    case DType::kI8:
+      for (int8_t v : t.i8) w.u8(static_cast<uint8_t>(v));
+      break;
+    case DType::kI32:
+      for (int32_t v : t.i32) w.i32(v);
+      break;
+  }
+}
+
+void read_dense_payload(const uint8_t* p, size_t n, Tensor* t) {
+  switch (t->dtype) {
+    case DType::kF32:
+      t->f32.resize(n);
+      for (size_t i = 0; i < n; ++i) t->f32[i] = ld_f32(p + 4 * i);
+      break;
+    case DType::kF16:
+      t->f32.resize(n);
+      for (size_t i = 0; i < n; ++i)
+        t->f32[i] = f16_to_f32(static_cast<uint16_t>(p[2 * i] | p[2 * i + 1] << 8));
+      break;
+    case DType::kI8:
+      t->i8.resize(n);
+      for (size_t i = 0; i < n; ++i) t->i8[i] = static_cast<int8_t>(p[i]);
+      break;
+    case DType::kI32:
+      t->i32.resize(n);
+      for (size_t i = 0; i < n; ++i) t->i32[i] = static_cast<int32_t>(ld_u32(p + 4 * i));
+      break;
+  }
+}
+
+// Where a tensor's payload lives; filled while reading section 6, used for section 9.
+struct PayloadRef {
+  uint64_t offset = 0, bytes = 0;
+};
+
+
+// Sections 5 and 6: each record is read through a sub-cursor limited to its record_bytes, so
+// a record never reads its neighbour, and bytes a newer writer appended are skipped.
+void read_op(Cursor& c, size_t index, Op* op) {
+  const std::string what = "op " + std::to_string(index);
+  c.set_what(what + " record");
+  const uint32_t n = c.u32();
+  Cursor r = c.sub(n, "its record");
+  const uint16_t type = r.u16();
+  op->padding = static_cast<Padding>(r.u8());
+  r.u8();
+  op->kernel_h = r.i32(), op->kernel_w = r.i32(), op->stride_h = r.i32(), op->stride_w = r.i32();
+  op->out_channels = r.i32();
+  r.set_what(what + " tensor list");
+  const uint32_t nt = r.count(4);
+  for (uint32_t k = 0; k < nt && r.ok(); ++k) op->tensors.push_back(r.u32());
+  if (!r.ok()) return;
+  if (type == 0 || type >= static_cast<uint16_t>(OpType::kCount)) {
+    r.fail(what + ": unknown op type " + std::to_string(type) + " (this build knows 1.." +
+           std::to_string(static_cast<int>(OpType::kCount) - 1) + ")");
+    return;
+  }
+  op->type = static_cast<OpType>(type);
+  if (op->padding != Padding::kValid && op->padding != Padding::kSame)
+    r.fail(what + " (" + op_name(op->type) + "): unknown padding " +
+           std::to_string(static_cast<int>(op->padding)));
+}
+
+void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_end, Tensor* t,
+                 PayloadRef* ref) {
+  std::string what = "tensor " + std::to_string(index);
+  c.set_what(what + " record");
+  const uint32_t n = c.u32();
+  Cursor r = c.sub(n, "its record");
+  t->name = r.str();
+  if (!r.ok()) return;
+  what = "tensor '" + t->name + "'";
+  r.set_what(what + " record");
+  const uint8_t dtype = r.u8(), encoding = r.u8(), ndim = r.u8();
+  r.u8();
+  if (!r.ok()) return;
+  t->dtype = static_cast<DType>(dtype);
+  t->encoding = static_cast<Encoding>(encoding);
+  if (dtype_bytes(t->dtype) == 0) {
+    r.fail(what + ": unknown dtype " + std::to_string(dtype) +
+           " (this build knows 0 f32, 1 f16, 2 i8, 3 i32)");
+    return;
+  }
+  if (encoding_name(t->encoding)[0] == '?') {
+    r.fail(what + ": unknown encoding " + std::to_string(encoding) +
+           " (this build knows 0 dense, 1 clustered, 2 sparse)");
+    return;
+  }
+  if (t->encoding != Encoding::kDense) {
+    r.fail(what + ": encoding " + encoding_name(t->encoding) +
+           " is not supported by this build (it reads dense payloads)");
+    return;
+  }
+  if (ndim > kTkwsMaxRank) {
+    r.fail(what + ": expected at most " + std::to_string(kTkwsMaxRank) + " dims, found " +
+           std::to_string(ndim));
+    return;
+  }
+  uint64_t numel = 1;
+  for (uint8_t k = 0; k < ndim && r.ok(); ++k) {
+    const int32_t d = r.i32();
+    t->shape.push_back(d);
+    numel = d >= 1 && numel <= (uint64_t{1} << 32) ? numel * static_cast<uint64_t>(d) : 0;
+  }
+  if (!r.ok()) return;
+  if (numel == 0 || numel > (uint64_t{1} << 30)) {
+    r.fail(what + ": bad shape " + dims_str(t->shape) + " (expected dims >= 1, at most 2^30 " +
+           "elements)");
+    return;
+  }
+  r.set_what(what + " quant params");
+  t->quant.axis = r.i32();
+  const uint32_t nq = r.count(8);
+  t->quant.scale = r.f32s(nq);
+  for (uint32_t k = 0; k < nq && r.ok(); ++k) t->quant.zero_point.push_back(r.i32());
+  r.set_what(what + " encoding params");
+  const uint32_t ne = r.count(4);
+  if (r.ok() && ne != 0) {
+    r.fail(what + ": expected 0 params for dense encoding, found " + std::to_string(ne));
+    return;
+  }
+  r.set_what(what + " record");
+  ref->offset = r.u64();
+  ref->bytes = r.u64();
+  if (!r.ok()) return;
+  const uint64_t want = numel * dtype_bytes(t->dtype);
+  if (ref->bytes != want) {
+    r.fail(what + ": expected a payload of " + std::to_string(want) + " bytes (dense " +
+           dtype_name(t->dtype) + " " + dims_str(t->shape) + "), found " +
+           std::to_string(ref->bytes));
+  } else if (ref->offset % kTkwsAlign != 0) {
+    r.fail(what + ": expected a payload offset that is a multiple of " +
+           std::to_string(kTkwsAlign) + ", found " + std::to_string(ref->offset));
+  } else if (ref->offset < payload_start) {
+    r.fail(what + ": payload offset " + std::to_string(ref->offset) +
+           " lies inside the record area (payloads start at byte " +
+           std::to_string(payload_start) + ")");
+  } else if (ref->offset > data_end || ref->bytes > data_end - ref->offset) {
+    r.fail("truncated: " + what + " payload ends at byte " +
+           std::to_string(ref->offset + ref->bytes) + ", file data ends at byte " +
+           std::to_string(data_end));
+  }
+}
+
+bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
+  auto fail = [&](const std::string& msg) {
+    *err = msg;
+    return false;
+  };
+  const size_t min_size = kTkwsHeaderBytes + 4;
+  // Section 1: magic, version, sizes and checksum come before anything is parsed.
+  if (std::memcmp(d, kTkwsMagic, std::min<size_t>(size, 4)) != 0 || size == 0) {
+    if (size == 0) return fail("truncated: file is empty, a .tkws file has at least " +
+                               std::to_string(min_size) + " bytes");
+    std::string found;
+    bool printable = true;
+    for (size_t i = 0; i < std::min<size_t>(size, 4); ++i) {
+      printable = printable && d[i] >= 0x20 && d[i] < 0x7F;
+      found += static_cast<char>(d[i]);
+    }
+    if (!printable) {
+      found.clear();
+      for (size_t i = 0; i < std::min<size_t>(size, 4); ++i) {
+        char b[4];
+        std::snprintf(b, sizeof b, "%02x", d[i]);
+        found += b;
+      }
+      return fail("bad magic (expected TKWS, found bytes 0x" + found + "): not a .tkws file");
+    }
+    return fail("bad magic (expected TKWS, found '" + found + "'): not a .tkws file");
+  }
+  if (size >= 8 && ld_u32(d + 4) != kTkwsVersion)
+    return fail("unsupported format version " + std::to_string(ld_u32(d + 4)) +
+                " (this build reads " + std::to_string(kTkwsVersion) + ")");
+  if (size < min_size)
+    return fail("truncated: file has " + std::to_string(size) + " bytes, a .tkws file has at least " +
+                std::to_string(min_size));
+  const uint64_t file_bytes = ld_u64(d + 16);
+  if (file_bytes > size)
+    return fail("truncated: header says the file has " + std::to_string(file_bytes) +
+                " bytes, found " + std::to_string(size));
+  if (file_bytes < size)
+    return fail("size mismatch: header says the file has " + std::to_string(file_bytes) +
+                " bytes, found " + std::to_string(size) + " (trailing data)");
+  const uint32_t stored = ld_u32(d + size - 4), computed = crc32(d, size - 4);
+  if (stored != computed)
+    return fail("checksum mismatch (stored " + hex32(stored) + ", computed " + hex32(computed) +
+                "): the file is damaged");
+  const uint32_t header_bytes = ld_u32(d + 8), flags = ld_u32(d + 12);
+  const uint64_t payload_start = ld_u64(d + 24), data_end = size - 4;
+  if (header_bytes < kTkwsHeaderBytes || header_bytes > data_end)
+    return fail("bad header size " + std::to_string(header_bytes) + " (expected at least " +
+                std::to_string(kTkwsHeaderBytes) + " and within the file)");
+  if (flags != 0)
+    return fail("unsupported flags " + hex32(flags) + " (this build knows none)");
+  if (payload_start % kTkwsAlign != 0 || payload_start < header_bytes || payload_start > data_end)
+    return fail("bad payload start " + std::to_string(payload_start) + " (expected a multiple of " +
+                std::to_string(kTkwsAlign) + " in [" + std::to_string(header_bytes) + ", " +
+                std::to_string(data_end) + "])");
+
+  // Sections 2-7, bounded by the record area.
+  Cursor c(d, header_bytes, static_cast<size_t>(payload_start), err, "the record area");
+  read_frontend(c, &m->frontend);
+  c.set_what("labels");
+  const uint32_t nl = c.count(4);
+  for (uint32_t i = 0; i < nl && c.ok(); ++i) m->labels.push_back(c.str());
+  c.set_what("normalisation");
+  m->norm_mean = c.f32s(c.count(4));
+  m->norm_inv_std = c.f32s(c.count(4));
+  c.set_what("ops");
+  const uint32_t no = c.count(4);
+  if (c.ok()) m->ops.resize(no);
+  for (uint32_t i = 0; i < no && c.ok(); ++i) read_op(c, i, &m->ops[i]);
+  c.set_what("tensors");
+  const uint32_t nt = c.count(4);
+  std::vector<PayloadRef> refs;
+  if (c.ok()) m->tensors.resize(nt), refs.resize(nt);
+  for (uint32_t i = 0; i < nt && c.ok(); ++i)
+    read_tensor(c, i, payload_start, data_end, &m->tensors[i], &refs[i]);
+  c.set_what("metadata_json");
+  m->metadata_json = c.str();
+  if (!c.ok()) return false;
+
+  // Section 9: payloads (bounds already checked per tensor).
+  for (uint32_t i = 0; i < nt; ++i)
+    read_dense_payload(d + refs[i].offset, m->tensors[i].numel(), &m->tensors[i]);
+
+  if (std::string e = check_model(*m); !e.empty()) return fail("invalid model: " + e);
+  return true;
+}
+
+}  // namespace
+
+bool try_parse_model(const uint8_t* data, size_t size, const std::string& source_name, Model* out,
+                     std::string* error) {
+  Model m;
+  std::string err;
+  if (data == nullptr && size != 0) {
+    err = "no data";
+  } else if (parse_impl(data, size, &m, &err)) {
+    *out = std::move(m);
+    return true;
+  }
+  if (err.empty()) err = "unknown parse error";  // not reached: every failure sets a message
+  *error = source_name + ": " + err;
+  return false;
+}
+
+Model parse_model(const uint8_t* data, size_t size, const std::string& source_name) {
+  Model m;
+  std::string err;
+  if (!try_parse_model(data, size, source_name, &m, &err)) throw InputError(err);
+  return m;
+}
+
+std::vector<uint8_t> serialize_model(const Model& m) {
+  if (std::string e = check_model(m); !e.empty())
+    throw std::invalid_argument("serialize_model: invalid model: " + e);
+  for (const Tensor& t : m.tensors)
+    if (t.encoding != Encoding::kDense)
+      throw std::invalid_argument("serialize_model: tensor '" + t.name + "': encoding " +
+                                  encoding_name(t.encoding) +
+                                  " is not supported by this build (it writes dense payloads)");
+  ByteWriter w;
+  // Section 1; file_bytes (@16) and payload_start (@24) patched at the end.
+  for (char ch : kTkwsMagic) w.u8(static_cast<uint8_t>(ch));
+  w.u32(kTkwsVersion), w.u32(kTkwsHeaderBytes), w.u32(0), w.u64(0), w.u64(0);
+  w.pad_to(kTkwsHeaderBytes);
+  write_frontend(w, m.frontend);  // 2
+  w.u32(ByteWriter::checked_u32(m.labels.size()));  // 3
+  for (const std::string& l : m.labels) w.str(l);
+  for (const auto* v : {&m.norm_mean, &m.norm_inv_std}) {  // 4
+    w.u32(ByteWriter::checked_u32(v->size()));
+    for (float x : *v) w.f32(x);
+  }
+  w.u32(ByteWriter::checked_u32(m.ops.size()));  // 5
+  for (const Op& op : m.ops) {
+    const size_t at = w.b.size();
+    w.u32(0);
+    w.u16(static_cast<uint16_t>(op.type)), w.u8(static_cast<uint8_t>(op.padding)), w.u8(0);
+    w.i32(op.kernel_h), w.i32(op.kernel_w), w.i32(op.stride_h), w.i32(op.stride_w);
+    w.i32(op.out_channels);
+    w.u32(ByteWriter::checked_u32(op.tensors.size()));
+    for (uint32_t t : op.tensors) w.u32(t);
+    w.patch_u32(at, static_cast<uint32_t>(w.b.size() - at - 4));
+  }
+  w.u32(ByteWriter::checked_u32(m.tensors.size()));  // 6
+  std::vector<size_t> offset_at(m.tensors.size());
+  for (size_t i = 0; i < m.tensors.size(); ++i) {
+    const Tensor& t = m.tensors[i];
+    const size_t at = w.b.size();
+    w.u32(0);
+    w.str(t.name);
+    w.u8(static_cast<uint8_t>(t.dtype)), w.u8(static_cast<uint8_t>(t.encoding));
+    w.u8(static_cast<uint8_t>(t.shape.size())), w.u8(0);
+    for (int32_t dim : t.shape) w.i32(dim);
+    w.i32(t.quant.axis);
+    w.u32(ByteWriter::checked_u32(t.quant.scale.size()));
+    for (float s : t.quant.scale) w.f32(s);
+    for (int32_t z : t.quant.zero_point) w.i32(z);
+    w.u32(0);  // no encoding params for dense
+    offset_at[i] = w.b.size();
+    w.u64(0);
+    w.u64(t.numel() * dtype_bytes(t.dtype));
+    w.patch_u32(at, static_cast<uint32_t>(w.b.size() - at - 4));
+  }
+  w.str(m.metadata_json);  // 7
+  w.pad_to(kTkwsAlign);    // 8
+  w.patch_u64(24, w.b.size());
+  for (size_t i = 0; i < m.tensors.size(); ++i) {  // 9
+    w.pad_to(kTkwsAlign);
+    w.patch_u64(offset_at[i], w.b.size());
+    write_dense_payload(w, m.tensors[i]);
+  }
+  w.patch_u64(16, w.b.size() + 4);
+  w.u32(crc32(w.b.data(), w.b.size()));  // 10
+  return std::move(w.b);
+}
+
+Model read_model(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::vector<uint8_t> buf;
+  constexpr size_t kMaxFile = size_t{1} << 30;
+  uint8_t chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+    buf.insert(buf.end(), chunk, chunk + n);
+    if (buf.size() > kMaxFile) break;
+  }
+  const bool read_error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (read_error) throw InputError(path + ": read error");
+  if (buf.size() > kMaxFile) throw InputError(path + ": larger than 1 GiB, not a .tkws model");
+  return parse_model(buf.data(), buf.size(), path);
+}
+
+void write_model(const std::string& path, const Model& m) {
+  const std::vector<uint8_t> bytes = serialize_model(m);
+  auto io_error = [&](const std::string& what) {
+    return std::runtime_error(path + ": " + what + " (" + std::strerror(errno) + ")");
+  };
+#ifdef TKWS_HAVE_POSIX
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw io_error("cannot create a temporary file next to it");
+  size_t done = 0;
+  bool ok = true;
+  while (ok && done < bytes.size()) {
+    const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    ok = k > 0;
+    if (ok) done += static_cast<size_t>(k);
+  }
+  ok = ok && ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const auto e = io_error(ok ? "cannot rename the temporary file over it" : "write failed");
+    ::unlink(tmp.c_str());
+    throw e;
+  }
+  // Make the rename itself durable.
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY);
+  if (dfd >= 0) ::fsync(dfd), ::close(dfd);
+#else
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw io_error("cannot create a temporary file next to it");
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw io_error("write failed");
+  }
+#endif
+}
+
+}  // namespace tkws

@@ -1,0 +1,103 @@
+// The interpreter: prepare() once (plans shapes and buffers, repacks weights, folds BatchNorm,
+// fuses ReLU; may allocate), then invoke() any number of times on a caller-given arena
+// (allocates nothing, never throws; STYLE #6). Sequential graph, NHWC float activations.
+//
+// Arena plan: two ping-pong buffers, A at offset 0 and B at the next 64-byte boundary, each
+// as large as the largest activation written to it. The first step reads the caller's input,
+// the last writes straight into the caller's output.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tinykws/format/model.h"
+#include "tinykws/runtime/ops.h"
+#include "tinykws/runtime/status.h"
+
+namespace tkws {
+
+enum class KernelSet : uint8_t {
+  kFast = 0,       // repacked weights, BatchNorm folded, ReLU fused, SIMD kernels
+  kReference = 1,  // one reference kernel per model op, weights as stored: the ground truth
+};
+
+struct InterpreterOptions {
+  KernelSet kernels = KernelSet::kFast;
+  // Index into fast_kernel_sets() (0 = the best set this CPU runs); clamped to what exists.
+  int fast_set = 0;
+  // Network input [h][w][c]. h == 0 (default): [num_frames][num_features][1] from the model's
+  // front end, and prepare() runs the full check_model(). Any other shape (tests of single
+  // ops) checks only the ops and tensors.
+  ActShape input{};
+};
+
+// One step of the plan: a model op, or a conv/dense with the BatchNorm and ReLU that follow
+// it folded in.
+struct StepEvent {
+  int step;            // index in the plan, 0..num_steps()-1
+  const char* name;    // e.g. "Conv2D+BatchNorm+Relu"
+  int first_op;        // model ops [first_op, last_op] run by this step
+  int last_op;
+  bool done;           // false: about to run; true: finished and `output` holds its result
+  const float* output;
+  ActShape shape;      // output shape
+};
+// Called before and after every step when set (profiling, layer-by-layer comparisons). The
+// hook runs inside invoke(): it must not throw.
+using StepHook = void (*)(void* user, const StepEvent& e);
+
+class Interpreter {
+ public:
+  Interpreter() = default;
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+  Interpreter(Interpreter&&) noexcept = default;
+  Interpreter& operator=(Interpreter&&) noexcept = default;
+
+  // Validates `m` (check_model, kInvalidModel with its message), plans and prepares weights.
+  // The interpreter keeps its own copy of what it needs: `m` may be destroyed afterwards.
+  Status prepare(const Model& m, const InterpreterOptions& opt = {});
+  bool prepared() const { return !steps_.empty(); }
+
+  size_t arena_bytes() const { return arena_bytes_; }  // what invoke() needs
+  ActShape input_shape() const { return input_; }
+  ActShape output_shape() const { return output_; }
+  size_t input_size() const { return input_.size(); }
+  size_t output_size() const { return output_.size(); }
+  const char* kernel_set_name() const { return kernel_set_name_; }  // "reference", "avx2+fma"
+  int num_steps() const { return static_cast<int>(steps_.size()); }
+  const char* step_name(int i) const { return steps_[static_cast<size_t>(i)].name; }
+
+  void set_step_hook(StepHook hook, void* user) { hook_ = hook, hook_user_ = user; }
+
+  // input: input_size() floats (for the default input, normalised features [frames][features]);
+  // output: output_size() floats. arena: at least arena_bytes() bytes, float-aligned (64-byte
+  // alignment is best), not shared with a concurrent invoke(). Reentrant otherwise.
+  Status invoke(const float* input, float* output, float* arena, size_t arena_bytes) const;
+
+ private:
+  enum Buffer : uint8_t { kInput = 0, kArenaA = 1, kArenaB = 2, kOutput = 3 };
+  struct Step {
+    KernelFn fn = nullptr;
+    KernelArgs args;
+    size_t w_off = SIZE_MAX, b_off = SIZE_MAX;  // into weights_ (resolved into args at the end)
+    Buffer src = kInput, dst = kOutput;
+    int first_op = 0, last_op = 0;
+    char name[48] = {};
+  };
+
+  std::vector<Step> steps_;
+  std::vector<float> weights_;  // every prepared weight, blocks 64-byte aligned from wbase_
+  size_t wbase_ = 0;
+  size_t arena_bytes_ = 0, offset_b_ = 0;  // arena size; byte offset of buffer B
+  ActShape input_, output_;
+  const char* kernel_set_name_ = "";
+  StepHook hook_ = nullptr;
+  void* hook_user_ = nullptr;
+};
+
+// Values of a tensor as float (f32, f16 as stored; i8/i32 dequantised: scale * (q - zero)).
+// False with a message if the tensor's data does not match its shape and dtype.
+bool tensor_as_float(const Tensor& t, std::vector<float>* out, Status* error);
+
+}  // namespace tkws

@@ -1,0 +1,67 @@
+// Fast kernels, compiled once per instruction set from ops_fast_kernels.inc:
+//  - fast_generic: the build's baseline (SSE2 on x86-64, NEON on AArch64, scalar elsewhere);
+//  - fast_avx2 (x86 with GCC or Clang): AVX2 + FMA, used when the CPU has both.
+// This file is built with -ffp-contract=fast (runtime/CMakeLists.txt) so a * b + c becomes
+// an FMA where the target has one; results then differ from the reference kernels by rounding
+// only (tests/runtime/fast_ops_test.cpp states the tolerance).
+#include "tinykws/runtime/ops.h"
+
+#if !defined(__GNUC__)
+#error "ops_fast.cpp needs GCC or Clang vector extensions"
+#endif
+
+// The kernels pass 32-byte vectors only between static inline helpers of one instruction set,
+// never across an ABI boundary, so GCC's note about the AVX vector ABI does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace tkws {
+
+namespace fast_generic {
+#if defined(__AVX2__)
+constexpr int kPwRows = 4;  // built with -march supporting AVX2: same tiles as fast_avx2
+#else
+constexpr int kPwRows = 2;  // 2 x 2 x 8 floats: 8 SSE accumulators, leaving room for weights
+#endif
+constexpr int kPwVecs = 2;
+constexpr const char* kIsaName = "generic";
+#include "ops_fast_kernels.inc"
+}  // namespace fast_generic
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX2__)
+#define TKWS_FAST_AVX2 1
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+namespace fast_avx2 {
+constexpr int kPwRows = 4;  // 4 x 2 ymm accumulators + 2 weight vectors + broadcasts < 16 regs
+constexpr int kPwVecs = 2;
+constexpr const char* kIsaName = "avx2+fma";
+#include "ops_fast_kernels.inc"
+}  // namespace fast_avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
+
+const FastKernels* const* fast_kernel_sets(int* count) {
+  static const FastKernels* sets[2] = {};
+  static const int n = [] {
+    int k = 0;
+#ifdef TKWS_FAST_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      sets[k++] = &fast_avx2::kKernels;
+#endif
+    sets[k++] = &fast_generic::kKernels;
+    return k;
+  }();
+  *count = n;
+  return sets;
+}
+
+}  // namespace tkws

@@ -1,0 +1,72 @@
+#include "tinykws/runtime/pipeline.h"
+
+#include <cstdint>
+#include <utility>
+
+namespace tkws {
+
+KwsPipeline::KwsPipeline() = default;
+KwsPipeline::~KwsPipeline() = default;
+KwsPipeline::KwsPipeline(KwsPipeline&&) noexcept = default;
+KwsPipeline& KwsPipeline::operator=(KwsPipeline&&) noexcept = default;
+
+Status KwsPipeline::create(const Model& m, const InterpreterOptions& opt) {
+  *this = KwsPipeline();
+  if (std::string e = check_model(m); !e.empty())
+    return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
+  InterpreterOptions o = opt;
+  o.input = ActShape{};  // the pipeline's input is always the front end's output
+  Interpreter interp;
+  if (Status s = interp.prepare(m, o); !s.ok()) return s;
+  auto fe = std::make_unique<Frontend>(m.frontend);
+  if (!fe->ok())
+    return Status::Error(StatusCode::kInvalidModel, "front end: cannot build from the settings");
+  if (fe->num_frames() != m.frontend.num_frames() ||
+      fe->num_features() != m.frontend.num_features())
+    return Status::Error(StatusCode::kInvalidModel,
+                         "front end: expected %dx%d features, it makes %dx%d",
+                         m.frontend.num_frames(), m.frontend.num_features(), fe->num_frames(),
+                         fe->num_features());
+
+  constexpr size_t kAlign = 16;  // floats (64 bytes)
+  arena_storage_.assign(interp.arena_bytes() / sizeof(float) + kAlign, 0.0f);
+  const auto addr = reinterpret_cast<uintptr_t>(arena_storage_.data());
+  arena_ = arena_storage_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  interp_ = std::move(interp);
+  frontend_ = std::move(fe);
+  labels_ = m.labels;
+  mean_ = m.norm_mean;
+  inv_std_ = m.norm_inv_std;
+  num_frames_ = m.frontend.num_frames();
+  num_features_ = m.frontend.num_features();
+  clip_samples_ = m.frontend.clip_samples;
+  feats_.assign(static_cast<size_t>(num_frames_) * num_features_, 0.0f);
+  return Status::Ok();
+}
+
+Status KwsPipeline::features(const float* clip, float* feats) {
+  if (!frontend_) return Status::Error(StatusCode::kNotPrepared, "pipeline not created");
+  if (!clip || !feats) return Status::Error(StatusCode::kInvalidArgument, "null clip or features");
+  frontend_->compute(clip, feats);
+  const int nf = num_features_;
+  for (int t = 0; t < num_frames_; ++t) {
+    float* row = feats + static_cast<size_t>(t) * nf;
+    if (!mean_.empty())
+      for (int k = 0; k < nf; ++k) row[k] -= mean_[k];
+    if (!inv_std_.empty())
+      for (int k = 0; k < nf; ++k) row[k] *= inv_std_[k];
+  }
+  return Status::Ok();
+}
+
+Status KwsPipeline::network(const float* feats, float* probs) {
+  if (!frontend_) return Status::Error(StatusCode::kNotPrepared, "pipeline not created");
+  return interp_.invoke(feats, probs, arena_, interp_.arena_bytes());
+}
+
+Status KwsPipeline::run(const float* clip, float* probs) {
+  if (Status s = features(clip, feats_.data()); !s.ok()) return s;
+  return network(feats_.data(), probs);
+}
+
+}  // namespace tkws

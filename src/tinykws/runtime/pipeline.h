@@ -1,0 +1,61 @@
+// KwsPipeline: clip -> front end -> normalisation -> network -> class probabilities, built
+// from a Model alone (the file carries the front-end settings, normalisation and labels).
+// create() allocates everything (front-end buffers, interpreter weights, the arena, a feature
+// buffer); features(), network() and run() allocate nothing and never throw.
+// Thread-compatible: one pipeline per thread.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tinykws/format/model.h"
+#include "tinykws/frontend/frontend.h"
+#include "tinykws/runtime/interpreter.h"
+#include "tinykws/runtime/status.h"
+
+namespace tkws {
+
+class KwsPipeline {
+ public:
+  KwsPipeline();
+  ~KwsPipeline();
+  KwsPipeline(const KwsPipeline&) = delete;
+  KwsPipeline& operator=(const KwsPipeline&) = delete;
+  KwsPipeline(KwsPipeline&&) noexcept;
+  KwsPipeline& operator=(KwsPipeline&&) noexcept;
+
+  // Validates the model (kInvalidModel with check_model's message) and builds everything.
+  Status create(const Model& m, const InterpreterOptions& opt = {});
+  bool ready() const { return frontend_ != nullptr; }
+
+  // clip: clip_samples() floats, int16 / 32768 scale (as read from a WAV; the front end applies
+  // the model's pcm_divisor). feats: num_frames() x num_features() floats, row-major,
+  // normalised: (x - norm_mean[k]) * norm_inv_std[k].
+  Status features(const float* clip, float* feats);
+  // feats as above -> probs: num_labels() floats (the last op's output, normally Softmax).
+  Status network(const float* feats, float* probs);
+  // Both: clip -> probs, through an internal feature buffer.
+  Status run(const float* clip, float* probs);
+
+  int num_labels() const { return static_cast<int>(labels_.size()); }
+  int num_frames() const { return num_frames_; }
+  int num_features() const { return num_features_; }
+  int clip_samples() const { return clip_samples_; }
+  size_t arena_bytes() const { return interp_.arena_bytes(); }
+  const std::vector<std::string>& labels() const { return labels_; }
+  Interpreter& interpreter() { return interp_; }  // e.g. to set a step hook
+  const Interpreter& interpreter() const { return interp_; }
+
+ private:
+  std::unique_ptr<Frontend> frontend_;
+  std::vector<std::string> labels_;
+  std::vector<float> mean_, inv_std_;  // empty = identity
+  Interpreter interp_;
+  std::vector<float> arena_storage_;
+  float* arena_ = nullptr;  // 64-byte aligned, inside arena_storage_
+  std::vector<float> feats_;
+  int num_frames_ = 0, num_features_ = 0, clip_samples_ = 0;
+};
+
+}  // namespace tkws

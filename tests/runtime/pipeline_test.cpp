@@ -1,0 +1,121 @@
+// KwsPipeline: front end + normalisation + network, built from a Model alone.
+#include "tinykws/runtime/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "../format/test_models.h"
+#include "alloc_counter.h"
+#include "tinykws/format/tkws.h"
+
+namespace tkws {
+namespace {
+
+using testing_models::dscnn_model;
+using testing_models::Rng;
+using testing_models::tiny_model;
+
+std::vector<float> noise_clip(int n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> x(n);
+  for (float& v : x) v = rng.uniform(-0.3f, 0.3f);
+  return x;
+}
+
+TEST(Pipeline, TinyModelGivesProbabilities) {
+  const Model m = tiny_model();
+  KwsPipeline p;
+  ASSERT_TRUE(p.create(m).ok());
+  EXPECT_EQ(p.num_labels(), 3);
+  EXPECT_EQ(p.num_frames(), 7);
+  EXPECT_EQ(p.num_features(), 10);
+  EXPECT_EQ(p.clip_samples(), 2560);
+  EXPECT_EQ(p.labels()[2], "_silence_");
+  EXPECT_GT(p.arena_bytes(), 0u);
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    const std::vector<float> clip = noise_clip(p.clip_samples(), seed);
+    std::vector<float> probs(3, -1.0f);
+    ASSERT_TRUE(p.run(clip.data(), probs.data()).ok());
+    float sum = 0.0f;
+    for (float q : probs) {
+      EXPECT_GE(q, 0.0f);
+      EXPECT_LE(q, 1.0f);
+      sum += q;
+    }
+    EXPECT_NEAR(sum, 1.0f, 1e-6f);
+  }
+}
+
+TEST(Pipeline, FeaturesAreTheFrontEndNormalised) {
+  const Model m = tiny_model();
+  KwsPipeline p;
+  ASSERT_TRUE(p.create(m).ok());
+  const std::vector<float> clip = noise_clip(p.clip_samples(), 7);
+  std::vector<float> feats(70), raw(70);
+  ASSERT_TRUE(p.features(clip.data(), feats.data()).ok());
+  Frontend fe(m.frontend);
+  ASSERT_TRUE(fe.ok());
+  fe.compute(clip.data(), raw.data());
+  for (int t = 0; t < 7; ++t)
+    for (int k = 0; k < 10; ++k) {
+      const float want = (raw[t * 10 + k] - m.norm_mean[k]) * m.norm_inv_std[k];
+      EXPECT_FLOAT_EQ(feats[t * 10 + k], want) << t << "," << k;
+    }
+  // run() = features() then network().
+  std::vector<float> a(3), b(3);
+  ASSERT_TRUE(p.network(feats.data(), a.data()).ok());
+  ASSERT_TRUE(p.run(clip.data(), b.data()).ok());
+  EXPECT_EQ(a, b);
+}
+
+TEST(Pipeline, RunAllocatesNothing) {
+  const Model m = dscnn_model();  // the course front end, 49 x 10 features
+  KwsPipeline p;
+  ASSERT_TRUE(p.create(m).ok());
+  EXPECT_EQ(p.num_frames(), 49);
+  const std::vector<float> clip = noise_clip(p.clip_samples(), 1);
+  std::vector<float> probs(2);
+  long allocs;
+  {
+    AllocCounter count;
+    ASSERT_TRUE(p.run(clip.data(), probs.data()).ok());
+    ASSERT_TRUE(p.run(clip.data(), probs.data()).ok());
+    allocs = count.count();
+  }
+  EXPECT_EQ(allocs, 0);
+  EXPECT_NEAR(probs[0] + probs[1], 1.0f, 1e-6f);
+}
+
+TEST(Pipeline, FromAFileImage) {
+  // The model file alone rebuilds the pipeline: same probabilities as from the in-memory model.
+  const Model m = tiny_model(5);
+  const std::vector<uint8_t> bytes = serialize_model(m);
+  KwsPipeline a, b;
+  ASSERT_TRUE(a.create(m).ok());
+  ASSERT_TRUE(b.create(parse_model(bytes.data(), bytes.size(), "tiny.tkws")).ok());
+  const std::vector<float> clip = noise_clip(a.clip_samples(), 3);
+  std::vector<float> pa(3), pb(3);
+  ASSERT_TRUE(a.run(clip.data(), pa.data()).ok());
+  ASSERT_TRUE(b.run(clip.data(), pb.data()).ok());
+  EXPECT_EQ(pa, pb);
+}
+
+TEST(Pipeline, Errors) {
+  KwsPipeline p;
+  float buf[8] = {};
+  EXPECT_EQ(p.run(buf, buf).code, StatusCode::kNotPrepared);
+  Model m = tiny_model();
+  m.labels.push_back("extra");
+  const Status s = p.create(m);
+  EXPECT_EQ(s.code, StatusCode::kInvalidModel);
+  EXPECT_NE(std::string(s.message).find("output: expected 4 values"), std::string::npos)
+      << s.message;
+  EXPECT_FALSE(p.ready());
+  ASSERT_TRUE(p.create(tiny_model()).ok());
+  EXPECT_EQ(p.features(nullptr, buf).code, StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tkws
