@@ -1,5 +1,6 @@
 #include "tinykws/config/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -296,7 +297,84 @@ void read_train(TableReader& r, TrainConfig& t) {
   r.finish();
 }
 
+void read_prune(TableReader& r, PruneConfig& p) {
+  p.enabled = true;
+  r.read_enum("schedule", p.schedule,
+              std::map<std::string, PruneSchedule>{{"polynomial", PruneSchedule::kPolynomial},
+                                                   {"constant", PruneSchedule::kConstant}});
+  r.read("initial_sparsity", p.initial_sparsity);
+  r.read("final_sparsity", p.final_sparsity);
+  r.read("begin_epoch", p.begin_epoch);
+  r.read("end_epoch", p.end_epoch);
+  int b = -1, e = -1;
+  r.read("begin_step", b);
+  r.read("end_step", e);
+  p.begin_step = b, p.end_step = e;
+  r.read("begin_fraction", p.begin_fraction);
+  r.read("end_fraction", p.end_fraction);
+  r.read("power", p.power);
+  r.read("frequency", p.frequency);
+  r.read_pair("block", p.block_h, p.block_w);
+  r.read("depthwise", p.depthwise);
+  r.read("dense", p.dense);
+  int forms = (r.has("begin_epoch") || r.has("end_epoch")) + (r.has("begin_step") || r.has("end_step")) +
+              (r.has("begin_fraction") || r.has("end_fraction"));
+  if (forms > 1) r.fail("", "mixes epochs, steps and fractions for begin/end: use one form");
+  r.finish();
+}
+
+void read_cluster(TableReader& r, ClusterConfig& c) {
+  c.enabled = true;
+  r.read("clusters", c.clusters);
+  r.read_enum("init", c.init,
+              std::map<std::string, ClusterInit>{{"kmeans++", ClusterInit::kKmeansPlusPlus},
+                                                 {"linear", ClusterInit::kLinear},
+                                                 {"density", ClusterInit::kDensity},
+                                                 {"random", ClusterInit::kRandom}});
+  r.read("epochs", c.epochs);
+  r.read("lr", c.lr);
+  r.read_enum("gradient", c.gradient,
+              std::map<std::string, ClusterGradient>{{"sum", ClusterGradient::kSum},
+                                                     {"mean", ClusterGradient::kMean}});
+  r.read("per_channel", c.per_channel);
+  r.read("preserve_sparsity", c.preserve_sparsity);
+  r.read("depthwise", c.depthwise);
+  r.read("dense", c.dense);
+  r.finish();
+}
+
+void read_quantize(TableReader& r, QuantizeConfig& q) {
+  r.read_enum("mode", q.mode,
+              std::map<std::string, QuantMode>{{"none", QuantMode::kNone},
+                                               {"fp16", QuantMode::kFloat16},
+                                               {"int8", QuantMode::kInt8}});
+  r.read("calibration_clips", q.calibration_clips);
+  r.finish();
+}
+
 }  // namespace
+
+void PruneConfig::resolve(int64_t total, int64_t per_epoch, int64_t* begin, int64_t* end) const {
+  if (begin_step >= 0 || end_step >= 0) {
+    *begin = std::max<int64_t>(begin_step, 0);
+    *end = end_step >= 0 ? end_step : total;
+  } else if (begin_fraction >= 0 || end_fraction >= 0) {
+    *begin = static_cast<int64_t>(std::llround(std::max(begin_fraction, 0.0) * total));
+    *end = static_cast<int64_t>(std::llround((end_fraction >= 0 ? end_fraction : 1.0) * total));
+  } else {
+    *begin = static_cast<int64_t>(std::llround(std::max(begin_epoch, 0.0) * per_epoch));
+    *end = end_epoch >= 0 ? static_cast<int64_t>(std::llround(end_epoch * per_epoch)) : total;
+  }
+  *end = std::max(*end, *begin);
+}
+
+double PruneConfig::sparsity_at(int64_t step, int64_t begin, int64_t end) const {
+  if (step < begin) return 0.0;
+  if (schedule == PruneSchedule::kConstant) return final_sparsity;
+  double p = end > begin ? std::clamp(static_cast<double>(step - begin) / (end - begin), 0.0, 1.0)
+                         : 1.0;
+  return final_sparsity + (initial_sparsity - final_sparsity) * std::pow(1.0 - p, power);
+}
 
 void Config::validate() const {
   auto bad = [&](const std::string& what) { throw InputError(source + ": " + what); };
@@ -375,6 +453,38 @@ void Config::validate() const {
   if (uniq.size() != t.labels.size()) bad("train.labels lists a label twice");
   if (!t.labels.empty() && t.labels.size() < 2) bad("train.labels needs at least two labels");
 
+  const auto& p = prune;
+  if (p.enabled) {
+    if (!(p.initial_sparsity >= 0.0f && p.initial_sparsity < 1.0f))
+      bad("prune.initial_sparsity = " + fmt_num(p.initial_sparsity) + " must be in [0, 1)");
+    if (!(p.final_sparsity >= 0.0f && p.final_sparsity < 1.0f))
+      bad("prune.final_sparsity = " + fmt_num(p.final_sparsity) + " must be in [0, 1)");
+    if (!(p.power > 0.0f)) bad("prune.power = " + fmt_num(p.power) + " must be > 0");
+    if (p.frequency < 1) bad("prune.frequency = " + std::to_string(p.frequency) + " must be >= 1");
+    if (p.block_h < 1 || p.block_w < 1 || p.block_h > 64 || p.block_w > 64)
+      bad("prune.block must be in [1, 64] x [1, 64]");
+    if (p.end_epoch >= 0 && p.begin_epoch > p.end_epoch)
+      bad("prune.begin_epoch must be <= end_epoch");
+    if (p.end_epoch > t.epochs)
+      bad("prune.end_epoch = " + fmt_num(p.end_epoch) + " is after the last epoch (" +
+          std::to_string(t.epochs) + ")");
+    if (p.end_step >= 0 && p.begin_step > p.end_step) bad("prune.begin_step must be <= end_step");
+    if (p.begin_fraction > 1.0 || p.end_fraction > 1.0 ||
+        (p.end_fraction >= 0 && p.begin_fraction > p.end_fraction))
+      bad("prune.begin_fraction/end_fraction must satisfy 0 <= begin <= end <= 1");
+  }
+  const auto& cl = cluster;
+  if (cl.enabled) {
+    if (cl.clusters < 2 || cl.clusters > 256)
+      bad("cluster.clusters = " + std::to_string(cl.clusters) + " must be in [2, 256]");
+    if (cl.epochs < 0 || cl.epochs > 1000)
+      bad("cluster.epochs = " + std::to_string(cl.epochs) + " must be in [0, 1000]");
+    if (!(cl.lr >= 0.0f && cl.lr < 10.0f)) bad("cluster.lr must be in [0, 10) (0 = train.lr_final)");
+  }
+  if (quantize.calibration_clips < 1 || quantize.calibration_clips > 100000)
+    bad("quantize.calibration_clips = " + std::to_string(quantize.calibration_clips) +
+        " must be in [1, 100000]");
+
   const auto& a = t.augment;
   if (!(a.time_shift_ms >= 0.0f && a.time_shift_ms <= 1000.0f))
     bad("train.augment.time_shift_ms = " + fmt_num(a.time_shift_ms) + " must be in [0, 1000]");
@@ -408,16 +518,25 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   Config c;
   c.source = source_name;
   c.text = text;
-  static const std::set<std::string> later{"prune", "cluster", "quantize"};
+  static const std::set<std::string> sections{"frontend", "model",   "train",
+                                               "prune",    "cluster", "quantize"};
   for (auto& [k, v] : root) {
     std::string key(k.str());
-    auto* t = v.as_table();
-    if (later.count(key))
-      throw InputError(source_name + ": [" + key +
-                       "] is not supported by this build yet (compression is a later issue)");
-    if (!t || (key != "frontend" && key != "model" && key != "train"))
+    if (!v.as_table() || !sections.count(key))
       throw InputError(source_name + ": unknown section [" + key +
-                       "] (known: frontend, model, train)");
+                       "] (known: frontend, model, train, prune, cluster, quantize)");
+  }
+  if (auto* t = root["prune"].as_table()) {
+    TableReader r(*t, source_name, "prune");
+    read_prune(r, c.prune);
+  }
+  if (auto* t = root["cluster"].as_table()) {
+    TableReader r(*t, source_name, "cluster");
+    read_cluster(r, c.cluster);
+  }
+  if (auto* t = root["quantize"].as_table()) {
+    TableReader r(*t, source_name, "quantize");
+    read_quantize(r, c.quantize);
   }
   if (auto* t = root["frontend"].as_table()) {
     TableReader r(*t, source_name, "frontend");

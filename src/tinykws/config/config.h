@@ -75,10 +75,60 @@ struct TrainConfig {
   AugmentConfig augment;
 };
 
+// [prune]: magnitude pruning during training, tfmot prune_low_magnitude semantics
+// (REFERENCE.md §3). Begin/end are given in epochs (begin_epoch, end_epoch, may be
+// fractional), in steps (begin_step, end_step) or as fractions of all training steps
+// (begin_fraction, end_fraction); one form per run.
+enum class PruneSchedule { kPolynomial, kConstant };
+struct PruneConfig {
+  bool enabled = false;  // true when the [prune] section is present
+  PruneSchedule schedule = PruneSchedule::kPolynomial;
+  float initial_sparsity = 0.0f;  // polynomial: sparsity at `begin`
+  float final_sparsity = 0.5f;    // polynomial: sparsity at `end`; constant: the target
+  double begin_epoch = -1, end_epoch = -1;
+  int64_t begin_step = -1, end_step = -1;
+  double begin_fraction = -1, end_fraction = -1;
+  float power = 3.0f;             // polynomial exponent (tfmot default 3; 1 = linear)
+  int frequency = 100;            // steps between mask updates
+  int block_h = 1, block_w = 1;   // block sparsity (2-D dense kernels only, as tfmot)
+  bool depthwise = false;         // also prune depthwise kernels (tfmot never does)
+  bool dense = true;              // prune dense kernels
+  // Resolved begin/end steps for a run of `total_steps` with `steps_per_epoch`.
+  void resolve(int64_t total_steps, int64_t steps_per_epoch, int64_t* begin, int64_t* end) const;
+  // Target sparsity at `step` (0 before begin).
+  double sparsity_at(int64_t step, int64_t begin, int64_t end) const;
+};
+
+// [cluster]: weight clustering fine-tuning after training, tfmot cluster_weights semantics.
+enum class ClusterInit { kKmeansPlusPlus, kLinear, kDensity, kRandom };
+enum class ClusterGradient { kSum, kMean };
+struct ClusterConfig {
+  bool enabled = false;           // true when the [cluster] section is present
+  int clusters = 8;               // centroids per tensor (per channel with per_channel)
+  ClusterInit init = ClusterInit::kKmeansPlusPlus;
+  int epochs = 2;                 // fine-tuning epochs with clustered weights
+  float lr = 0.0f;                // fine-tuning learning rate; 0 = train.lr_final
+  ClusterGradient gradient = ClusterGradient::kSum;  // centroid gradient: members' sum or mean
+  bool per_channel = false;       // one codebook per output channel
+  bool preserve_sparsity = true;  // a fixed zero centroid; zeros stay zero (with [prune])
+  bool depthwise = false;         // also cluster depthwise kernels
+  bool dense = true;              // cluster dense kernels
+};
+
+// [quantize]: how weights are stored and run.
+enum class QuantMode { kNone, kFloat16, kInt8 };
+struct QuantizeConfig {
+  QuantMode mode = QuantMode::kNone;
+  int calibration_clips = 200;    // int8: representative training clips for activation ranges
+};
+
 struct Config {
   FrontendConfig frontend;
   ModelConfig model;
   TrainConfig train;
+  PruneConfig prune;
+  ClusterConfig cluster;
+  QuantizeConfig quantize;
   std::string source;  // file the config came from ("<string>" when parsed from text)
   std::string text;    // the TOML text as given (stored in run folders for provenance)
 

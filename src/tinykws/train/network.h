@@ -37,6 +37,7 @@ class KwsNetImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
 
   const std::vector<BuiltLayer>& layers() const { return layers_; }
+  std::vector<BuiltLayer>& mutable_layers() { return layers_; }  // compression swaps weights
   int64_t num_parameters() const;
 
   // Appends the ops and tensors of this network (eval-mode semantics: BN as scale/shift from
