@@ -93,11 +93,19 @@ struct Damage {
 
 TEST(Model, CheckModelSaysExpectedAndFound) {
   const Damage cases[] = {
-      {"weight in_ch", [](Model& m) { m.tensors[0].shape = {4, 2, 3, 3}; m.tensors[0].f32.resize(72); },
+      {"weight in_ch",
+       [](Model& m) {
+         m.tensors[0].shape = {4, 2, 3, 3};
+         m.tensors[0].f32.resize(72);
+       },
        "op 0 (Conv2D): expected weight 'conv1.weight' [4][1][3][3], found [4][2][3][3]"},
       {"kernel vs weight", [](Model& m) { m.ops[0].kernel_h = 5; },
        "op 0 (Conv2D): expected weight 'conv1.weight' [4][1][5][3], found [4][1][3][3]"},
-      {"bias size", [](Model& m) { m.tensors[1].shape = {5}; m.tensors[1].f32.resize(5); },
+      {"bias size",
+       [](Model& m) {
+         m.tensors[1].shape = {5};
+         m.tensors[1].f32.resize(5);
+       },
        "op 0 (Conv2D): expected bias 'conv1.bias' [4], found [5]"},
       {"out_channels", [](Model& m) { m.ops[0].out_channels = 8; },
        "op 0 (Conv2D): expected out_channels 4 (weight dim 0), found 8"},
@@ -107,9 +115,16 @@ TEST(Model, CheckModelSaysExpectedAndFound) {
        "op 1 (BatchNorm): expected 2 tensors, found 1"},
       {"relu with tensors", [](Model& m) { m.ops[2].tensors = {0}; },
        "op 2 (Relu): expected 0 tensors, found 1"},
-      {"bn channels", [](Model& m) { m.ops[1].tensors = {0, 1}; },
+      {"bn channels",
+       [](Model& m) {
+         m.ops[1].tensors = {0, 1};
+       },
        "op 1 (BatchNorm): expected scale 'conv1.weight' [4], found [4][1][3][3]"},
-      {"depthwise", [](Model& m) { m.tensors[4].shape = {4, 2, 3, 3}; m.tensors[4].f32.resize(72); },
+      {"depthwise",
+       [](Model& m) {
+         m.tensors[4].shape = {4, 2, 3, 3};
+         m.tensors[4].f32.resize(72);
+       },
        "op 3 (DepthwiseConv2D): expected weight 'dw1.weight' [4][1][3][3], found [4][2][3][3]"},
       {"dense in", [](Model& m) { m.ops.erase(m.ops.begin() + 10); },  // drop GAP
        "op 10 (Dense): expected weight 'fc.weight' [3][12], found [3][6]"},
@@ -126,8 +141,7 @@ TEST(Model, CheckModelSaysExpectedAndFound) {
        "output: expected 4 values (one per label), found 1x1x3 = 3"},
       {"no labels", [](Model& m) { m.labels.clear(); }, "labels: expected at least 1, found 0"},
       {"dup label", [](Model& m) { m.labels[2] = "down"; }, "label 2 'down': duplicate name"},
-      {"empty label", [](Model& m) { m.labels[1].clear(); },
-       "label 1: expected a non-empty name"},
+      {"empty label", [](Model& m) { m.labels[1].clear(); }, "label 1: expected a non-empty name"},
       {"norm mean", [](Model& m) { m.norm_mean.pop_back(); },
        "norm_mean: expected 0 or 10 values (num_features), found 9"},
       {"norm inv std", [](Model& m) { m.norm_inv_std.push_back(1); },
@@ -141,14 +155,16 @@ TEST(Model, CheckModelSaysExpectedAndFound) {
        "found 3/0/0"},
       {"dims", [](Model& m) { m.tensors[1].shape = {0}; },
        "tensor 1 'conv1.bias': expected dims >= 1, found [0]"},
-      {"int8 no quant", [](Model& m) {
+      {"int8 no quant",
+       [](Model& m) {
          Tensor& t = m.tensors[1];
          t.dtype = DType::kI8;
          t.i8.assign(4, 1);
          t.f32.clear();
        },
        "tensor 1 'conv1.bias': expected quant params for integer dtype i8"},
-      {"quant count", [](Model& m) {
+      {"quant count",
+       [](Model& m) {
          Tensor& t = m.tensors[0];
          t.quant.axis = 0;
          t.quant.scale = {1, 1};

@@ -100,6 +100,42 @@ inline Model tiny_model(uint64_t seed = 1) {
   return m;
 }
 
+// A minimal valid int8 model (model.h, "int8 models") on the tiny front end (7 x 10 features):
+// Dense 70 -> 3 with int8 weights (per tensor), int32 bias and a fused ReLU, then Softmax.
+inline Model int8_dense_model(uint64_t seed = 2) {
+  Rng rng(seed);
+  Model m;
+  m.frontend.clip_samples = 2560;
+  m.labels = {"down", "up", "_silence_"};
+  m.input_quant.scale = {0.05f};
+  m.input_quant.zero_point = {3};
+  const float s_w = 0.01f;
+  Tensor w;
+  w.name = "fc.weight";
+  w.dtype = DType::kI8;
+  w.shape = {3, 70};
+  for (int i = 0; i < 210; ++i) w.i8.push_back(static_cast<int8_t>(rng.below(255) - 127));
+  w.quant.scale = {s_w};
+  w.quant.zero_point = {0};
+  Tensor b;
+  b.name = "fc.bias";
+  b.dtype = DType::kI32;
+  b.shape = {3};
+  b.i32 = {1200, -300, 45};
+  b.quant.scale = {0.05f * s_w};
+  b.quant.zero_point = {0};
+  m.tensors = {w, b};
+  Op fc = simple_op(OpType::kDense, {0, 1}, 3);
+  fc.fused_activation = FusedActivation::kRelu;
+  fc.out_quant.scale = {0.1f};
+  fc.out_quant.zero_point = {-5};
+  Op sm = simple_op(OpType::kSoftmax);
+  sm.out_quant.scale = {1.0f / 256.0f};
+  sm.out_quant.zero_point = {-128};
+  m.ops = {fc, sm};
+  return m;
+}
+
 // The DS-CNN of the benchmark: 49x10 input (course front end: 16000 samples, 640/320, fft 640,
 // 40 mel, 10 MFCC), conv 3x3/2 same -> `ch`, BN, ReLU, then `blocks` x [dw 3x3, BN, ReLU,
 // pw 1x1 -> ch, BN, ReLU], GAP, dense `labels`, softmax. Conv biases omitted as after export

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "tinykws/common/error.h"
 #include "test_models.h"
+#include "tinykws/common/error.h"
 
 namespace tkws {
 namespace {
@@ -134,6 +134,10 @@ void expect_models_equal(const Model& a, const Model& b) {
     EXPECT_EQ(x.padding, y.padding);
     EXPECT_EQ(x.out_channels, y.out_channels);
     EXPECT_EQ(x.tensors, y.tensors);
+    EXPECT_EQ(x.fused_activation, y.fused_activation);
+    EXPECT_EQ(x.out_quant.scale, y.out_quant.scale);
+    EXPECT_EQ(x.out_quant.zero_point, y.out_quant.zero_point);
+    EXPECT_EQ(x.out_quant.axis, y.out_quant.axis);
   }
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (size_t i = 0; i < a.tensors.size(); ++i) {
@@ -167,11 +171,11 @@ TEST(F16, ConversionsAreExactAndRoundToNearestEven) {
   EXPECT_EQ(f32_to_f16(-0.0f), 0x8000);
   EXPECT_EQ(f32_to_f16(1.0f), 0x3C00);
   EXPECT_EQ(f32_to_f16(-2.0f), 0xC000);
-  EXPECT_EQ(f32_to_f16(65504.0f), 0x7BFF);                 // largest finite half
-  EXPECT_EQ(f32_to_f16(65520.0f), 0x7C00);                 // rounds up to inf
-  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -24)), 0x0001);    // smallest subnormal
-  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);    // tie -> even (0)
-  EXPECT_EQ(f32_to_f16(std::ldexp(3.0f, -25)), 0x0002);    // 1.5 ulp tie -> even (2)
+  EXPECT_EQ(f32_to_f16(65504.0f), 0x7BFF);                      // largest finite half
+  EXPECT_EQ(f32_to_f16(65520.0f), 0x7C00);                      // rounds up to inf
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -24)), 0x0001);         // smallest subnormal
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);         // tie -> even (0)
+  EXPECT_EQ(f32_to_f16(std::ldexp(3.0f, -25)), 0x0002);         // 1.5 ulp tie -> even (2)
   EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3C00);  // tie -> even
   EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(3.0f, -11)), 0x3C02);  // tie -> even (up)
   EXPECT_EQ(f32_to_f16(std::numeric_limits<float>::infinity()), 0x7C00);
@@ -191,6 +195,19 @@ TEST(Tkws, RoundTripIsExactAndDeterministic) {
     expect_models_equal(m, back);
     EXPECT_EQ(serialize_model(back), bytes);  // re-serialising gives identical bytes
   }
+}
+
+TEST(Tkws, Int8FieldsRoundTrip) {
+  const Model m = testing_models::int8_dense_model();
+  ASSERT_EQ(check_model(m), "");
+  const Bytes bytes = serialize_model(m);
+  const Model back = parse_model(bytes.data(), bytes.size(), "int8.tkws");
+  expect_models_equal(m, back);
+  EXPECT_EQ(back.input_quant.scale, m.input_quant.scale);
+  EXPECT_EQ(back.input_quant.zero_point, m.input_quant.zero_point);
+  EXPECT_EQ(back.input_quant.axis, -1);
+  EXPECT_TRUE(back.is_int8());
+  EXPECT_EQ(serialize_model(back), bytes);
 }
 
 TEST(Tkws, HeaderAndAlignmentFollowTheLayout) {
@@ -326,11 +343,18 @@ TEST(Tkws, CorruptFieldsWithValidChecksum) {
   size_t ops = labels + 4;
   for (const std::string& l : m.labels) ops += 4 + l.size();
   ops += 4 + 4 * m.norm_mean.size() + 4 + 4 * m.norm_inv_std.size();
+  ops += 8;                    // input_quant block, empty: i32 axis, u32 n = 0
   const size_t op0 = ops + 4;  // u32 count, then the record
   e = damaged([&](Bytes& b) { b[op0 + 4] = 42; });
   EXPECT_NE(e.find("op 0: unknown op type 42 (this build knows 1..9)"), std::string::npos) << e;
   e = damaged([&](Bytes& b) { b[op0 + 6] = 3; });
   EXPECT_NE(e.find("op 0 (Conv2D): unknown padding 3"), std::string::npos) << e;
+  e = damaged([&](Bytes& b) { b[op0 + 7] = 7; });
+  EXPECT_NE(e.find("op 0 (Conv2D): unknown fused activation 7"), std::string::npos) << e;
+  e = damaged([&](Bytes& b) { b[op0 + 7] = 1; });  // known value, but not in a float model
+  EXPECT_NE(e.find("invalid model: op 0 (Conv2D): fused activation set in a float model"),
+            std::string::npos)
+      << e;
   e = damaged([&](Bytes& b) { put_u32(b, op0 + 32, 999); });  // first tensor index
   EXPECT_NE(e.find("invalid model: op 0 (Conv2D): expected tensor index < 11, found 999"),
             std::string::npos)
@@ -346,7 +370,7 @@ TEST(Tkws, RecordsSkipFieldsAppendedByANewerWriter) {
   const Bytes full = serialize_model(m);
   size_t op0 = 64 + 4 + kTkwsFrontendBytes + 4;
   for (const std::string& l : m.labels) op0 += 4 + l.size();
-  op0 += 8 + 4 * (m.norm_mean.size() + m.norm_inv_std.size()) + 4;
+  op0 += 8 + 4 * (m.norm_mean.size() + m.norm_inv_std.size()) + 8 + 4;  // norm, input_quant
   const uint32_t n = get_u32(full, op0);
   Bytes b(full.begin(), full.begin() + static_cast<ptrdiff_t>(op0 + 4 + n));
   for (int k = 0; k < 4; ++k) b.push_back(0xAB);
@@ -377,14 +401,24 @@ TEST(Tkws, RandomMutationsNeverCrash) {
     for (int k = 0; k < edits; ++k) {
       const size_t at = static_cast<size_t>(rng.below(static_cast<int>(b.size())));
       switch (rng.below(6)) {
-        case 0: b[at] ^= static_cast<uint8_t>(1u << rng.below(8)); break;
-        case 1: b[at] = static_cast<uint8_t>(rng.below(256)); break;
+        case 0:
+          b[at] ^= static_cast<uint8_t>(1u << rng.below(8));
+          break;
+        case 1:
+          b[at] = static_cast<uint8_t>(rng.below(256));
+          break;
         case 2:  // a random 32-bit value, often a huge count or offset
           if (at + 4 <= b.size()) put_u32(b, at, static_cast<uint32_t>(rng.next()));
           break;
-        case 3: b[at] = rng.below(2) ? 0xFF : 0x00; break;
-        case 4: b.resize(std::max<size_t>(at, 1)); break;
-        case 5: b.insert(b.begin() + static_cast<ptrdiff_t>(at), static_cast<uint8_t>(rng.next())); break;
+        case 3:
+          b[at] = rng.below(2) ? 0xFF : 0x00;
+          break;
+        case 4:
+          b.resize(std::max<size_t>(at, 1));
+          break;
+        case 5:
+          b.insert(b.begin() + static_cast<ptrdiff_t>(at), static_cast<uint8_t>(rng.next()));
+          break;
       }
     }
     if (rng.below(2) && b.size() >= 32) reseal(b);

@@ -19,18 +19,36 @@ void* counted_alloc(std::size_t n) {
 }
 }  // namespace
 
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new(std::size_t n) {
+  return counted_alloc(n);
+}
+void* operator new[](std::size_t n) {
+  return counted_alloc(n);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace tkws {
 
-AllocCounter::AllocCounter() : start_(g_allocs) { ++g_active; }
-AllocCounter::~AllocCounter() { --g_active; }
-long AllocCounter::count() const { return g_allocs - start_; }
+AllocCounter::AllocCounter() : start_(g_allocs) {
+  ++g_active;
+}
+AllocCounter::~AllocCounter() {
+  --g_active;
+}
+long AllocCounter::count() const {
+  return g_allocs - start_;
+}
 
 TEST(AllocCounter, CountsAllocations) {
   AllocCounter c;

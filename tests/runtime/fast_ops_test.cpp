@@ -31,9 +31,8 @@ struct Case {
   std::string str() const {
     char b[160];
     std::snprintf(b, sizeof b, "%s in %dx%dx%d out_c %d k %dx%d s %dx%d %s%s%s%s", op_name(type),
-                  in.h, in.w, in.c, out_c, kh, kw, sh, sw,
-                  pad == Padding::kSame ? "same" : "valid", bias ? " +bias" : "",
-                  bn ? " +BN" : "", relu ? " +ReLU" : "");
+                  in.h, in.w, in.c, out_c, kh, kw, sh, sw, pad == Padding::kSame ? "same" : "valid",
+                  bias ? " +bias" : "", bn ? " +BN" : "", relu ? " +ReLU" : "");
     return b;
   }
 };
@@ -58,8 +57,7 @@ Model case_model(const Case& c, uint64_t seed, bool abs_values) {
       if (c.bias) op.tensors.push_back(add_tensor(m, "b", {c.in.c}, rng));
       break;
     case OpType::kDense:
-      op.tensors.push_back(
-          add_tensor(m, "w", {c.out_c, static_cast<int32_t>(c.in.size())}, rng));
+      op.tensors.push_back(add_tensor(m, "w", {c.out_c, static_cast<int32_t>(c.in.size())}, rng));
       if (c.bias) op.tensors.push_back(add_tensor(m, "b", {c.out_c}, rng));
       ch = c.out_c;
       break;
@@ -67,7 +65,8 @@ Model case_model(const Case& c, uint64_t seed, bool abs_values) {
       op.tensors.push_back(add_tensor(m, "scale", {c.in.c}, rng, -2.0f, 2.0f));
       op.tensors.push_back(add_tensor(m, "shift", {c.in.c}, rng));
       break;
-    default: break;
+    default:
+      break;
   }
   m.ops.push_back(op);
   if (c.bn) {
@@ -87,28 +86,35 @@ Model case_model(const Case& c, uint64_t seed, bool abs_values) {
 // Terms summed per output value (for the error bound).
 int terms(const Case& c) {
   switch (c.type) {
-    case OpType::kConv2D: return c.kh * c.kw * c.in.c;
+    case OpType::kConv2D:
+      return c.kh * c.kw * c.in.c;
     case OpType::kDepthwiseConv2D:
     case OpType::kMaxPool2D:
-    case OpType::kAvgPool2D: return c.kh * c.kw;
-    case OpType::kDense: return static_cast<int>(c.in.size());
-    case OpType::kGlobalAvgPool: return c.in.h * c.in.w;
-    default: return 1;
+    case OpType::kAvgPool2D:
+      return c.kh * c.kw;
+    case OpType::kDense:
+      return static_cast<int>(c.in.size());
+    case OpType::kGlobalAvgPool:
+      return c.in.h * c.in.w;
+    default:
+      return 1;
   }
 }
 
 std::vector<float> run(const Model& m, const Case& c, KernelSet ks, int fast_set,
-                       const std::vector<float>& input, std::string* plan) {
+                       const std::vector<float>& input, std::string* plan,
+                       bool pad_scratch = true) {
   Interpreter it;
   InterpreterOptions opt;
   opt.kernels = ks;
   opt.fast_set = fast_set;
+  opt.pad_scratch = pad_scratch;
   opt.input = c.in;
   const Status st = it.prepare(m, opt);
   EXPECT_TRUE(st.ok()) << c.str() << ": " << st.message;
   if (!st.ok()) return {};
   if (plan) {
-    *plan = it.kernel_set_name();
+    *plan = std::string(it.kernel_set_name()) + (pad_scratch ? "" : " (clipped)");
     for (int i = 0; i < it.num_steps(); ++i) *plan += std::string(" | ") + it.step_name(i);
   }
   std::vector<float> arena(it.arena_bytes() / 4 + 1), out(it.output_size());
@@ -130,18 +136,19 @@ std::vector<std::string> check_case(const Case& c, uint64_t seed) {
   // BatchNorm multiply-add), in different orders, with FMAs, and with BatchNorm folded into the
   // weights (one more rounding per product). Each result is then within (K + 3) * eps of
   // sum |terms|, and sum |terms| is exactly what the reference computes on |x| and |w|
-  // (m_abs). Twice that (two computations), times 2 for margin.
+  // (m_abs); twice that covers the two computations. (A wrong index or padding shows up as an
+  // error of the size of a whole term, far above this.)
   const std::vector<float> mag = run(m_abs, c, KernelSet::kReference, 0, x_abs, nullptr);
-  const float k_eps = 4.0f * static_cast<float>(terms(c) + 3) * FLT_EPSILON;
+  const float k_eps = 2.0f * static_cast<float>(terms(c) + 3) * FLT_EPSILON;
   int sets = 0;
   const FastKernels* const* all = fast_kernel_sets(&sets);
   std::vector<std::string> plans;
-  for (int s = 0; s < sets; ++s) {
+  for (int s = 0; s < 2 * sets; ++s) {
     std::string plan;
-    const std::vector<float> fast = run(m, c, KernelSet::kFast, s, x, &plan);
+    const std::vector<float> fast = run(m, c, KernelSet::kFast, s / 2, x, &plan, s % 2 == 0);
     plans.push_back(plan);
     if (fast.size() != ref.size()) {
-      ADD_FAILURE() << c.str() << " [" << all[s]->isa << "]: size " << fast.size() << " vs "
+      ADD_FAILURE() << c.str() << " [" << all[s / 2]->isa << "]: size " << fast.size() << " vs "
                     << ref.size();
       continue;
     }
@@ -163,7 +170,7 @@ T pick(Rng& rng, std::initializer_list<T> v) {
 }
 
 // Random case of `type` from the grid (fixed seed, so the same cases every run).
-Case random_case(OpType type, Rng& rng) {
+Case random_case(OpType type, Rng& rng, bool pointwise = false) {
   Case c;
   c.type = type;
   const int hw = rng.below(6);
@@ -180,6 +187,7 @@ Case random_case(OpType type, Rng& rng) {
   c.bias = rng.below(3) != 0;
   c.bn = rng.below(2) != 0;
   c.relu = rng.below(2) != 0;
+  if (pointwise) c.kh = c.kw = c.sh = c.sw = 1;
   if (c.kh > c.in.h || c.kw > c.in.w) c.pad = Padding::kSame;  // valid would have no output
   switch (type) {
     case OpType::kDense:
@@ -190,8 +198,11 @@ Case random_case(OpType type, Rng& rng) {
     case OpType::kBatchNorm:
     case OpType::kRelu:
     case OpType::kGlobalAvgPool:
-    case OpType::kSoftmax: c.bn = c.bn && type == OpType::kGlobalAvgPool; break;
-    default: break;
+    case OpType::kSoftmax:
+      c.bn = c.bn && type == OpType::kGlobalAvgPool;
+      break;
+    default:
+      break;
   }
   return c;
 }
@@ -216,6 +227,18 @@ INSTANTIATE_TEST_SUITE_P(Ops, FastVsReference,
                                            OpType::kGlobalAvgPool, OpType::kSoftmax),
                          [](const auto& info) { return std::string(op_name(info.param)); });
 
+// 1x1 stride-1 convs take the GEMM kernel: its own draw, so every tile/tail combination shows.
+TEST(FastVsReferencePointwise, RandomCases) {
+  Rng rng(4242);
+  int used = 0;
+  for (int i = 0; i < 150; ++i) {
+    const Case c = random_case(OpType::kConv2D, rng, true);
+    for (const std::string& plan : check_case(c, 500 + i))
+      used += plan.find("Conv2D 1x1") != std::string::npos;
+  }
+  EXPECT_GT(used, 150);
+}
+
 // The hot shapes of the DS-CNN, explicitly (random draws might miss one).
 TEST(FastVsReferenceHot, DsCnnLayers) {
   Case first{OpType::kConv2D, {49, 10, 1}, 32, 3, 3, 2, 2, Padding::kSame, false, true, true};
@@ -226,6 +249,34 @@ TEST(FastVsReferenceHot, DsCnnLayers) {
   EXPECT_NE(check_case(dw, 2)[0].find("DepthwiseConv2D+BatchNorm+Relu"), std::string::npos);
   EXPECT_NE(check_case(pw, 3)[0].find("Conv2D 1x1+BatchNorm+Relu"), std::string::npos);
   check_case(fc, 4);
+}
+
+// The 3x3 kernels with weights held in registers (one input channel; depthwise) over sizes,
+// strides, paddings and channel tails.
+TEST(FastVsReferenceHot, ThreeByThreeSpecialisations) {
+  uint64_t seed = 10;
+  for (const ActShape in : {ActShape{49, 10, 1}, ActShape{7, 5, 1}, ActShape{3, 3, 1},
+                            ActShape{1, 4, 1}, ActShape{9, 2, 1}})
+    for (int s : {1, 2, 3})
+      for (Padding p : {Padding::kSame, Padding::kValid}) {
+        if (p == Padding::kValid && (in.h < 3 || in.w < 3)) continue;
+        for (int ch : {1, 5, 8, 13, 32, 40}) {
+          Case conv{OpType::kConv2D, in, ch, 3, 3, s, s, p, true, ch % 2 == 0, true};
+          check_case(conv, ++seed);
+          Case dw{OpType::kDepthwiseConv2D,
+                  {in.h, in.w, ch},
+                  ch,
+                  3,
+                  3,
+                  s,
+                  1,
+                  p,
+                  true,
+                  false,
+                  ch % 3 == 0};
+          check_case(dw, ++seed);
+        }
+      }
 }
 
 TEST(FastKernelSets, GenericAlwaysPresent) {

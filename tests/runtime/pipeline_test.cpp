@@ -102,6 +102,34 @@ TEST(Pipeline, FromAFileImage) {
   EXPECT_EQ(pa, pb);
 }
 
+TEST(Pipeline, Int8ModelRunsOnInt8Network) {
+  const Model m = testing_models::int8_dense_model();
+  ASSERT_EQ(check_model(m), "");
+  Interpreter it;
+  EXPECT_EQ(it.prepare(m).code, StatusCode::kUnsupported);  // the float interpreter refuses
+  KwsPipeline p;
+  const Status s = p.create(m);
+  ASSERT_TRUE(s.ok()) << s.message;
+  EXPECT_TRUE(p.is_int8());
+  EXPECT_EQ(p.arena_bytes(), p.int8_network().arena_bytes());
+  const std::vector<float> clip = noise_clip(p.clip_samples(), 4);
+  std::vector<float> probs(3, -1.0f);
+  long allocs;
+  {
+    AllocCounter count;
+    ASSERT_TRUE(p.run(clip.data(), probs.data()).ok());
+    allocs = count.count();
+  }
+  EXPECT_EQ(allocs, 0);
+  float sum = 0.0f;
+  for (float q : probs) {
+    EXPECT_GE(q, 0.0f);
+    EXPECT_LE(q, 1.0f);
+    sum += q;
+  }
+  EXPECT_NEAR(sum, 1.0f, 3.0f / 256.0f);  // int8 softmax output: steps of 1/256
+}
+
 TEST(Pipeline, Errors) {
   KwsPipeline p;
   float buf[8] = {};

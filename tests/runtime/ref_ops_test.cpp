@@ -30,7 +30,7 @@ Vec run(KernelFn fn, ActShape in_shape, ActShape out_shape, const Vec& in, const
   a.w = w.empty() ? nullptr : w.data();
   a.b = b.empty() ? nullptr : b.data();
   Vec out(out_shape.size(), -999.0f);
-  fn(a, in.data(), out.data());
+  fn(a, in.data(), out.data(), nullptr);
   return out;
 }
 
@@ -60,17 +60,17 @@ TEST(RefOps, Conv2DValid) {
 TEST(RefOps, Conv2DSameStride2PadsBottomRightOnly) {
   // 4x4 input 1..16, 3x3 ones, stride 2, TF same: out 2x2, pad_total = 1*2 + 3 - 4 = 1 ->
   // 0 rows/cols before, 1 after. (PyTorch padding=1 would give 14 at (0,0) instead of 54.)
-  const Vec out = run(ref_conv2d, {4, 4, 1}, {2, 2, 1}, iota(16), Vec(9, 1.0f), {}, 3, 3, 2, 2,
-                      Padding::kSame);
+  const Vec out =
+      run(ref_conv2d, {4, 4, 1}, {2, 2, 1}, iota(16), Vec(9, 1.0f), {}, 3, 3, 2, 2, Padding::kSame);
   EXPECT_EQ(out, (Vec{54, 45, 72, 54}));
   // (0,0) 1+2+3+5+6+7+9+10+11, (0,1) 3+4+7+8+11+12, (1,0) 9+10+11+13+14+15, (1,1) 11+12+15+16
 }
 
 TEST(RefOps, Conv2DSameOddInputPadsBothSides) {
   // 5x5 input, 3x3 ones, stride 2: out 3x3, pad_total = 2*2 + 3 - 5 = 2 -> 1 before, 1 after.
-  const Vec out = run(ref_conv2d, {5, 5, 1}, {3, 3, 1}, iota(25), Vec(9, 1.0f), {}, 3, 3, 2, 2,
-                      Padding::kSame);
-  EXPECT_EQ(out[0], 1 + 2 + 6 + 7);               // rows -1..1, cols -1..1
+  const Vec out =
+      run(ref_conv2d, {5, 5, 1}, {3, 3, 1}, iota(25), Vec(9, 1.0f), {}, 3, 3, 2, 2, Padding::kSame);
+  EXPECT_EQ(out[0], 1 + 2 + 6 + 7);                            // rows -1..1, cols -1..1
   EXPECT_EQ(out[4], 7 + 8 + 9 + 12 + 13 + 14 + 17 + 18 + 19);  // centred on 13
   EXPECT_EQ(out[8], 19 + 20 + 24 + 25);
 }
@@ -80,8 +80,8 @@ TEST(RefOps, Conv2DChannelsUsePyTorchWeightLayout) {
   const Vec out = run(ref_conv2d, {1, 1, 2}, {1, 1, 2}, {1, 2}, {1, 2, 3, 4}, {0.5f, -1.0f});
   EXPECT_EQ(out, (Vec{5.5f, 10.0f}));  // 1*1 + 2*2 + 0.5, 3*1 + 4*2 - 1
   // 1x2 input, 2 channels, kernel 1x2: w [1][2][1][2] = (c0: 1, 10), (c1: 100, 1000).
-  const Vec out2 = run(ref_conv2d, {1, 2, 2}, {1, 1, 1}, {1, 2, 3, 4}, {1, 10, 100, 1000}, {}, 1,
-                       2);
+  const Vec out2 =
+      run(ref_conv2d, {1, 2, 2}, {1, 1, 1}, {1, 2, 3, 4}, {1, 10, 100, 1000}, {}, 1, 2);
   EXPECT_EQ(out2, (Vec{1 * 1 + 3 * 10 + 2 * 100 + 4 * 1000}));  // x[0][w][c] * w[0][c][0][w]
 }
 
@@ -109,9 +109,9 @@ TEST(RefOps, MaxPoolSameIgnoresPadding) {
   EXPECT_EQ(run(ref_max_pool2d, {3, 3, 1}, {2, 2, 1}, iota(9), {}, {}, 2, 2, 2, 2, Padding::kSame),
             (Vec{5, 6, 8, 9}));
   // All negative: a padded zero must never win.
-  EXPECT_EQ(run(ref_max_pool2d, {3, 3, 1}, {2, 2, 1}, iota(9, -9.0f), {}, {}, 2, 2, 2, 2,
-                Padding::kSame),
-            (Vec{-5, -4, -2, -1}));  // input -9..-1
+  EXPECT_EQ(
+      run(ref_max_pool2d, {3, 3, 1}, {2, 2, 1}, iota(9, -9.0f), {}, {}, 2, 2, 2, 2, Padding::kSame),
+      (Vec{-5, -4, -2, -1}));  // input -9..-1
 }
 
 TEST(RefOps, AvgPoolSameCountsOnlyRealCells) {
@@ -127,8 +127,8 @@ TEST(RefOps, GlobalAvgPool) {
 
 TEST(RefOps, DenseFlattensNhwc) {
   // in [1][2][2] = x[h=0][w][c]: flat (w*2 + c) = [1, 2, 3, 4]. Row 1 picks index 2 = x[0][1][0].
-  const Vec out = run(ref_dense, {1, 2, 2}, {1, 1, 2}, {1, 2, 3, 4}, {1, 1, 1, 1, 0, 0, 1, 0},
-                      {0.5f, -1});
+  const Vec out =
+      run(ref_dense, {1, 2, 2}, {1, 1, 2}, {1, 2, 3, 4}, {1, 1, 1, 1, 0, 0, 1, 0}, {0.5f, -1});
   EXPECT_EQ(out, (Vec{10.5f, 2}));
 }
 
@@ -140,7 +140,8 @@ TEST(RefOps, SoftmaxIsStableAndPerPosition) {
   EXPECT_FLOAT_EQ(p[2], 1.0f / s);
   EXPECT_EQ(run(ref_softmax, {1, 1, 2}, {1, 1, 2}, {1000, 1000}), (Vec{0.5f, 0.5f}));
   // Two positions, softmax over channels at each.
-  EXPECT_EQ(run(ref_softmax, {1, 2, 2}, {1, 2, 2}, {0, 0, -50, -50}), (Vec{0.5f, 0.5f, 0.5f, 0.5f}));
+  EXPECT_EQ(run(ref_softmax, {1, 2, 2}, {1, 2, 2}, {0, 0, -50, -50}),
+            (Vec{0.5f, 0.5f, 0.5f, 0.5f}));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "tinykws/format/model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
@@ -14,8 +15,8 @@ namespace {
 
 // Indexed by OpType value; entry 0 is unused (enum values start at 1).
 constexpr const char* kOpNames[] = {
-    "?",          "Conv2D",    "DepthwiseConv2D", "BatchNorm", "Relu",
-    "MaxPool2D",  "AvgPool2D", "GlobalAvgPool",   "Dense",     "Softmax",
+    "?",         "Conv2D",    "DepthwiseConv2D", "BatchNorm", "Relu",
+    "MaxPool2D", "AvgPool2D", "GlobalAvgPool",   "Dense",     "Softmax",
 };
 static_assert(std::size(kOpNames) == static_cast<size_t>(OpType::kCount),
               "kOpNames must have one entry per OpType");
@@ -39,7 +40,9 @@ std::string op_prefix(const Model& m, size_t i) {
   return "op " + std::to_string(i) + " (" + op_name(m.ops[i].type) + "): ";
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
 }  // namespace
 
@@ -50,29 +53,40 @@ const char* op_name(OpType t) {
 
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::kF32: return "f32";
-    case DType::kF16: return "f16";
-    case DType::kI8: return "i8";
-    case DType::kI32: return "i32";
+    case DType::kF32:
+      return "f32";
+    case DType::kF16:
+      return "f16";
+    case DType::kI8:
+      return "i8";
+    case DType::kI32:
+      return "i32";
   }
   return "?";
 }
 
 size_t dtype_bytes(DType t) {
   switch (t) {
-    case DType::kF32: return 4;
-    case DType::kF16: return 2;
-    case DType::kI8: return 1;
-    case DType::kI32: return 4;
+    case DType::kF32:
+      return 4;
+    case DType::kF16:
+      return 2;
+    case DType::kI8:
+      return 1;
+    case DType::kI32:
+      return 4;
   }
   return 0;
 }
 
 const char* encoding_name(Encoding e) {
   switch (e) {
-    case Encoding::kDense: return "dense";
-    case Encoding::kClustered: return "clustered";
-    case Encoding::kSparse: return "sparse";
+    case Encoding::kDense:
+      return "dense";
+    case Encoding::kClustered:
+      return "clustered";
+    case Encoding::kSparse:
+      return "sparse";
   }
   return "?";
 }
@@ -131,13 +145,19 @@ std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActSha
   switch (op.type) {
     case OpType::kConv2D:
     case OpType::kDepthwiseConv2D:
-    case OpType::kDense: min_t = 1, max_t = 2; break;   // weight [, bias]
-    case OpType::kBatchNorm: min_t = max_t = 2; break;  // scale, shift
-    default: break;
+    case OpType::kDense:
+      min_t = 1, max_t = 2;
+      break;  // weight [, bias]
+    case OpType::kBatchNorm:
+      min_t = max_t = 2;
+      break;  // scale, shift
+    default:
+      break;
   }
   if (op.tensors.size() < min_t || op.tensors.size() > max_t) {
-    const std::string want = min_t == max_t ? std::to_string(min_t)
-                                            : std::to_string(min_t) + " or " + std::to_string(max_t);
+    const std::string want = min_t == max_t
+                                 ? std::to_string(min_t)
+                                 : std::to_string(min_t) + " or " + std::to_string(max_t);
     return where + "expected " + want + " tensors, found " + std::to_string(op.tensors.size());
   }
   for (uint32_t t : op.tensors)
@@ -155,8 +175,7 @@ std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActSha
     if (op.kernel_h < 1 || op.kernel_w < 1 || op.kernel_h > kMaxWindow || op.kernel_w > kMaxWindow)
       return where + "expected kernel in [1, " + std::to_string(kMaxWindow) + "], found " +
              std::to_string(op.kernel_h) + "x" + std::to_string(op.kernel_w);
-    if (op.stride_h < 1 || op.stride_w < 1 || op.stride_h > kMaxWindow ||
-        op.stride_w > kMaxWindow)
+    if (op.stride_h < 1 || op.stride_w < 1 || op.stride_h > kMaxWindow || op.stride_w > kMaxWindow)
       return where + "expected stride in [1, " + std::to_string(kMaxWindow) + "], found " +
              std::to_string(op.stride_h) + "x" + std::to_string(op.stride_w);
     if (op.padding != Padding::kSame && op.padding != Padding::kValid)
@@ -177,10 +196,12 @@ std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActSha
     case OpType::kConv2D: {
       const auto& ws = m.tensors[op.tensors[0]].shape;
       const int32_t oc = ws.size() == 4 ? ws[0] : op.out_channels;
-      if (oc < 1) return where + "expected weight [out][" + std::to_string(in.c) + "][kh][kw], found " + dims_str(ws);
+      if (oc < 1)
+        return where + "expected weight [out][" + std::to_string(in.c) + "][kh][kw], found " +
+               dims_str(ws);
       if (op.out_channels != 0 && op.out_channels != oc)
-        return where + "expected out_channels " + std::to_string(oc) +
-               " (weight dim 0), found " + std::to_string(op.out_channels);
+        return where + "expected out_channels " + std::to_string(oc) + " (weight dim 0), found " +
+               std::to_string(op.out_channels);
       if (!(e = expect(0, "weight", {oc, in.c, op.kernel_h, op.kernel_w})).empty()) return e;
       if (!(e = expect(1, "bias", {oc})).empty()) return e;
       if (!(e = window_op()).empty()) return e;
@@ -208,7 +229,8 @@ std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActSha
       const int64_t n_in = static_cast<int64_t>(in.h) * in.w * in.c;
       const int32_t units = ws.size() == 2 ? ws[0] : op.out_channels;
       if (units < 1 || n_in > INT32_MAX)
-        return where + "expected weight [units][" + std::to_string(n_in) + "], found " + dims_str(ws);
+        return where + "expected weight [units][" + std::to_string(n_in) + "], found " +
+               dims_str(ws);
       if (op.out_channels != 0 && op.out_channels != units)
         return where + "expected out_channels " + std::to_string(units) +
                " (weight dim 0), found " + std::to_string(op.out_channels);
@@ -219,7 +241,8 @@ std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActSha
     }
     case OpType::kRelu:
     case OpType::kSoftmax:
-    case OpType::kCount: break;
+    case OpType::kCount:
+      break;
   }
   if (static_cast<int64_t>(out->h) * out->w * out->c > kMaxActivation)
     return where + "output " + std::to_string(out->h) + "x" + std::to_string(out->w) + "x" +
@@ -254,8 +277,8 @@ std::string check_tensor(const Tensor& t, size_t i) {
   if (t.f32.size() != nf || t.i8.size() != n8 || t.i32.size() != n32)
     return where + "dtype " + dtype_name(t.dtype) + " with shape " + dims_str(t.shape) +
            ": expected " + std::to_string(nf) + "/" + std::to_string(n8) + "/" +
-           std::to_string(n32) + " f32/i8/i32 values, found " + std::to_string(t.f32.size()) +
-           "/" + std::to_string(t.i8.size()) + "/" + std::to_string(t.i32.size());
+           std::to_string(n32) + " f32/i8/i32 values, found " + std::to_string(t.f32.size()) + "/" +
+           std::to_string(t.i8.size()) + "/" + std::to_string(t.i32.size());
   const QuantParams& q = t.quant;
   if (q.zero_point.size() != q.scale.size())
     return where + "expected as many zero points as scales (" + std::to_string(q.scale.size()) +
@@ -269,6 +292,129 @@ std::string check_tensor(const Tensor& t, size_t i) {
            std::to_string(q.axis) + ", found " + std::to_string(q.scale.size());
   if (!is_float && q.scale.empty())
     return where + "expected quant params for integer dtype " + dtype_name(t.dtype);
+  return {};
+}
+
+}  // namespace
+
+// ---- int8 models (model.h, "int8 models") ----------------------------------------------------
+// Quantisation fields: absent from float models; complete and consistent in int8 models.
+// Runs after the structural checks, so tensor indices, counts and shapes are valid here.
+namespace {
+
+// Activation params: per tensor, scale finite and > 0, zero point in [-128, 127].
+std::string check_act_quant(const QuantParams& q, const std::string& what) {
+  if (q.scale.size() != 1 || q.zero_point.size() != 1 || q.axis != -1)
+    return what + ": expected per-tensor params (1 scale, 1 zero point, axis -1), found " +
+           std::to_string(q.scale.size()) + " scales, " + std::to_string(q.zero_point.size()) +
+           " zero points, axis " + std::to_string(q.axis);
+  if (!(std::isfinite(q.scale[0]) && q.scale[0] > 0.0f))
+    return what + ": expected a finite scale > 0, found " + std::to_string(q.scale[0]);
+  if (q.zero_point[0] < -128 || q.zero_point[0] > 127)
+    return what + ": expected zero point in [-128, 127], found " +
+           std::to_string(q.zero_point[0]);
+  return {};
+}
+
+bool same_quant(const QuantParams& a, const QuantParams& b) {
+  return a.scale == b.scale && a.zero_point == b.zero_point && a.axis == b.axis;
+}
+
+// Weight (i8, symmetric, [-127, 127]) and bias (i32, zp 0, scale s_in * s_w) of a weighted op.
+std::string check_int8_weights(const Model& m, size_t i, const QuantParams& in_q) {
+  const Op& op = m.ops[i];
+  const std::string where = op_prefix(m, i);
+  if (op.tensors.size() != 2)
+    return where + "expected weight and bias in an int8 model, found " +
+           std::to_string(op.tensors.size()) + " tensors";
+  const Tensor& w = m.tensors[op.tensors[0]];
+  const Tensor& b = m.tensors[op.tensors[1]];
+  if (w.dtype != DType::kI8)
+    return where + "expected weight '" + w.name + "' of dtype i8, found " + dtype_name(w.dtype);
+  if (b.dtype != DType::kI32)
+    return where + "expected bias '" + b.name + "' of dtype i32, found " + dtype_name(b.dtype);
+  const bool dense = op.type == OpType::kDense;
+  if (!(w.quant.axis == 0 || (dense && w.quant.axis == -1)))
+    return where + "expected weight '" + w.name + "' quantised per output channel (axis 0)" +
+           (dense ? " or per tensor (axis -1)" : "") + ", found axis " +
+           std::to_string(w.quant.axis);
+  if (b.quant.axis != w.quant.axis || b.quant.scale.size() != w.quant.scale.size())
+    return where + "expected bias '" + b.name + "' quantised like its weight (axis " +
+           std::to_string(w.quant.axis) + ", " + std::to_string(w.quant.scale.size()) +
+           " scales), found axis " + std::to_string(b.quant.axis) + ", " +
+           std::to_string(b.quant.scale.size()) + " scales";
+  for (size_t c = 0; c < w.quant.scale.size(); ++c) {
+    const float sw = w.quant.scale[c], sb = b.quant.scale[c];
+    if (!(std::isfinite(sw) && sw > 0.0f))
+      return where + "weight '" + w.name + "': expected finite scales > 0, found " +
+             std::to_string(sw) + " at channel " + std::to_string(c);
+    if (w.quant.zero_point[c] != 0 || b.quant.zero_point[c] != 0)
+      return where + "expected zero points 0 for weight and bias (symmetric), found " +
+             std::to_string(w.quant.zero_point[c]) + " / " + std::to_string(b.quant.zero_point[c]) +
+             " at channel " + std::to_string(c);
+    // Both are floats derived from the same product: allow float rounding only.
+    const double want = static_cast<double>(in_q.scale[0]) * sw;
+    if (!(std::fabs(sb - want) <= 1e-5 * want))
+      return where + "expected bias '" + b.name + "' scale s_in * s_w = " +
+             std::to_string(want) + " at channel " + std::to_string(c) + ", found " +
+             std::to_string(sb);
+  }
+  for (int8_t v : w.i8)
+    if (v == -128)
+      return where + "expected weight '" + w.name + "' values in [-127, 127], found -128";
+  return {};
+}
+
+std::string check_int8(const Model& m) {
+  if (!m.is_int8()) {
+    for (size_t i = 0; i < m.ops.size(); ++i) {
+      if (!m.ops[i].out_quant.empty())
+        return op_prefix(m, i) + "out_quant set in a float model (input_quant is empty)";
+      if (m.ops[i].fused_activation != FusedActivation::kNone)
+        return op_prefix(m, i) + "fused activation set in a float model (input_quant is empty)";
+    }
+    return {};
+  }
+  if (std::string e = check_act_quant(m.input_quant, "input_quant"); !e.empty()) return e;
+  for (size_t i = 0; i < m.ops.size(); ++i) {
+    const Op& op = m.ops[i];
+    const std::string where = op_prefix(m, i);
+    const QuantParams& in_q = i == 0 ? m.input_quant : m.ops[i - 1].out_quant;
+    if (std::string e = check_act_quant(op.out_quant, where + "out_quant"); !e.empty()) return e;
+    const bool weighted = op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D ||
+                          op.type == OpType::kDense;
+    if (op.fused_activation != FusedActivation::kNone &&
+        (op.fused_activation != FusedActivation::kRelu || !weighted))
+      return where + "expected no fused activation (only Conv2D, DepthwiseConv2D, Dense take "
+                     "Relu), found " + std::to_string(static_cast<int>(op.fused_activation));
+    switch (op.type) {
+      case OpType::kConv2D:
+      case OpType::kDepthwiseConv2D:
+      case OpType::kDense:
+        if (std::string e = check_int8_weights(m, i, in_q); !e.empty()) return e;
+        break;
+      case OpType::kBatchNorm:
+        return where + "not allowed in an int8 model (fold it into the preceding op)";
+      case OpType::kMaxPool2D:
+      case OpType::kAvgPool2D:
+      case OpType::kRelu:
+        if (!same_quant(op.out_quant, in_q))
+          return where + "expected out_quant equal to its input's (scale " +
+                 std::to_string(in_q.scale[0]) + ", zero point " +
+                 std::to_string(in_q.zero_point[0]) + "), found scale " +
+                 std::to_string(op.out_quant.scale[0]) + ", zero point " +
+                 std::to_string(op.out_quant.zero_point[0]);
+        break;
+      case OpType::kSoftmax:
+        if (op.out_quant.scale[0] != 1.0f / 256.0f || op.out_quant.zero_point[0] != -128)
+          return where + "expected out_quant scale 1/256, zero point -128, found scale " +
+                 std::to_string(op.out_quant.scale[0]) + ", zero point " +
+                 std::to_string(op.out_quant.zero_point[0]);
+        break;
+      case OpType::kGlobalAvgPool:
+      case OpType::kCount: break;
+    }
+  }
   return {};
 }
 
@@ -311,6 +457,7 @@ std::string check_model(const Model& m) {
            " values (one per label), found " + std::to_string(shape.h) + "x" +
            std::to_string(shape.w) + "x" + std::to_string(shape.c) + " = " +
            std::to_string(shape.size());
+  if (std::string e = check_int8(m); !e.empty()) return e;
   return {};
 }
 

@@ -61,9 +61,9 @@ struct QuantParams {
 };
 
 struct Tensor {
-  std::string name;             // e.g. "layer3.weight"; unique within a model
-  std::vector<int32_t> shape;   // logical shape, row-major
-  DType dtype = DType::kF32;    // storage type in the file
+  std::string name;            // e.g. "layer3.weight"; unique within a model
+  std::vector<int32_t> shape;  // logical shape, row-major
+  DType dtype = DType::kF32;   // storage type in the file
   // Logical values for float tensors (kF32, kF16: values already rounded to fp16).
   std::vector<float> f32;
   // Integer payloads for quantised tensors (compression issue); empty for float tensors.
@@ -80,6 +80,12 @@ const char* dtype_name(DType t);        // "f32", "f16", "i8", "i32", or "?"
 size_t dtype_bytes(DType t);            // bytes per stored element, 0 if unknown
 const char* encoding_name(Encoding e);  // "dense", "clustered", "sparse", or "?"
 
+// Activation fused into the op that precedes it (int8 models: quantize_int8 folds a ReLU that
+// follows a Conv2D / DepthwiseConv2D / Dense into that op). Values are part of the file format.
+enum class FusedActivation : uint8_t {
+  kNone = 0,
+  kRelu = 1,  // y = max(y, 0); int8: output clamped to [max(-128, out zero_point), 127]
+};
 
 // One operation of the sequential graph. Each op reads the previous op's output.
 struct Op {
@@ -87,9 +93,36 @@ struct Op {
   int32_t kernel_h = 1, kernel_w = 1;  // Conv2D, DepthwiseConv2D, MaxPool2D, AvgPool2D
   int32_t stride_h = 1, stride_w = 1;
   Padding padding = Padding::kValid;
-  int32_t out_channels = 0;            // Conv2D filters, Dense units (informative for others)
-  std::vector<uint32_t> tensors;       // indices into Model::tensors (weight, bias) / (scale, shift)
+  int32_t out_channels = 0;       // Conv2D filters, Dense units (informative for others)
+  std::vector<uint32_t> tensors;  // indices into Model::tensors (weight, bias) / (scale, shift)
+
+  // ---- int8 models (see "int8 models" below) -----------------------------------------------
+  // Per-tensor quantisation of this op's output activation: one scale > 0, one zero point in
+  // [-128, 127], axis -1 (real = scale * (q - zero_point)). Empty for float models.
+  QuantParams out_quant;
+  // Conv2D / DepthwiseConv2D / Dense of an int8 model only: activation applied to the op's
+  // result before it is stored. kNone elsewhere (check_model enforces it).
+  FusedActivation fused_activation = FusedActivation::kNone;
 };
+
+// ---- int8 models -------------------------------------------------------------------------------
+// A model is int8 when Model::input_quant is set (compress/quantize.h makes them; the runtime
+// runs them with Int8Network, runtime/int8_network.h). TFLite's scheme (REFERENCE.md 3):
+//  - the network input [frames][features][1] (normalised features) is quantised with
+//    input_quant: q = clamp(round(x / scale) + zero_point, -128, 127);
+//  - every op has out_quant (per tensor); an op's input params are the previous op's
+//    out_quant (input_quant for op 0); activations are int8 in [-128, 127];
+//  - no BatchNorm op (folded into the preceding conv / dense); a ReLU after a conv / dense is
+//    that op's fused_activation; a Relu op elsewhere keeps its input's params (q = max(q, zp));
+//  - Conv2D / DepthwiseConv2D / Dense: weight dtype kI8 in [-127, 127], zero point 0, per
+//    output channel (axis 0) for convs, per tensor (axis -1) or per channel (axis 0) for Dense;
+//    bias kI32 (required), zero point 0, scale[c] = s_in * s_w[c], same axis as the weight;
+//      out = clamp(zp_out + requant(bias[c] + sum w * (x - zp_in), s_in * s_w[c] / s_out))
+//    with TFLite's fixed-point requantisation (runtime/ops_int8.h); padded cells are real 0
+//    (x = zp_in); the clamp is [-128, 127], or [max(-128, zp_out), 127] with a fused ReLU;
+//  - MaxPool2D / AvgPool2D / Relu: out_quant equals the input's params;
+//  - GlobalAvgPool requantises (own out_quant); Softmax: out_quant scale 1/256, zp -128;
+//  - the last op's output is dequantised to float: real = scale * (q - zero_point).
 
 struct Model {
   FrontendConfig frontend;
@@ -104,6 +137,11 @@ struct Model {
   std::string metadata_json;
 
   int find_tensor(const std::string& name) const;  // -1 if absent
+
+  // int8 models only: per-tensor quantisation of the network input (normalised features).
+  // Empty for float models; set = the model is int8 (see "int8 models" above).
+  QuantParams input_quant;
+  bool is_int8() const { return !input_quant.empty(); }
 };
 
 // Activation shape [h][w][c] (NHWC, N = 1).

@@ -1,4 +1,4 @@
-// .tkws reader and writer. The layout is defined in tkws.h (sections numbered 1-10 there; the
+// .tkws reader and writer. The layout is defined in tkws.h (sections numbered 1-11 there; the
 // comments below refer to those numbers). Standard library only (plus POSIX fsync when
 // available) so format/ also builds for a small board.
 #include "tinykws/format/tkws.h"
@@ -27,6 +27,14 @@ namespace tkws {
 // was added or changed: add it to section 2 (append, raise kTkwsFrontendBytes) and to both
 // write_frontend() and read_frontend() below.
 static_assert(sizeof(FrontendConfig) == 52, "FrontendConfig changed: update .tkws section 2");
+// Same tripwire for the other structs the file stores field by field (64-bit hosts, where the
+// sizes below were measured): a new field must be written and read here too (sections 5-7).
+#if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu && defined(__GLIBCXX__)
+static_assert(sizeof(QuantParams) == 56, "QuantParams changed: update .tkws quant blocks");
+static_assert(sizeof(Op) == 120, "Op changed: update .tkws section 6 (op records)");
+static_assert(sizeof(Tensor) == 200, "Tensor changed: update .tkws section 7 (tensor records)");
+static_assert(sizeof(Model) == 264, "Model changed: update .tkws sections 2-8");
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // CRC-32, IEEE 802.3 (reflected polynomial 0xEDB88320, init and final xor 0xFFFFFFFF).
@@ -60,7 +68,7 @@ uint16_t f32_to_f16(float f) {
   if (exp == 0xFF) return static_cast<uint16_t>(sign | 0x7C00u | (mant ? 0x200u : 0));  // inf/NaN
   const int32_t e = static_cast<int32_t>(exp) - 127 + 15;
   if (e >= 0x1F) return static_cast<uint16_t>(sign | 0x7C00u);  // overflow -> inf
-  if (e <= 0) {                                                  // subnormal or zero
+  if (e <= 0) {                                                 // subnormal or zero
     if (e < -10) return static_cast<uint16_t>(sign);
     mant |= 0x800000u;
     const uint32_t shift = static_cast<uint32_t>(14 - e);
@@ -104,7 +112,9 @@ namespace {
 uint32_t ld_u32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
-uint64_t ld_u64(const uint8_t* p) { return ld_u32(p) | uint64_t{ld_u32(p + 4)} << 32; }
+uint64_t ld_u64(const uint8_t* p) {
+  return ld_u32(p) | uint64_t{ld_u32(p + 4)} << 32;
+}
 float ld_f32(const uint8_t* p) {
   const uint32_t v = ld_u32(p);
   float f;
@@ -254,6 +264,26 @@ std::string dims_str(const std::vector<int32_t>& d) {
   return s;
 }
 
+// Quant block (sections 5, 6, 7): i32 axis, u32 n, f32 scale[n], i32 zero_point[n].
+void write_quant(ByteWriter& w, const QuantParams& q) {
+  if (q.zero_point.size() != q.scale.size())
+    throw std::invalid_argument("serialize_model: quant params with " +
+                                std::to_string(q.scale.size()) + " scales and " +
+                                std::to_string(q.zero_point.size()) + " zero points");
+  w.i32(q.axis);
+  w.u32(ByteWriter::checked_u32(q.scale.size()));
+  for (float v : q.scale) w.f32(v);
+  for (int32_t z : q.zero_point) w.i32(z);
+}
+
+void read_quant(Cursor& c, QuantParams* q) {
+  q->axis = c.i32();
+  const uint32_t n = c.count(8);
+  q->scale = c.f32s(n);
+  q->zero_point.clear();
+  for (uint32_t k = 0; k < n && c.ok(); ++k) q->zero_point.push_back(c.i32());
+}
+
 // Section 2.
 void write_frontend(ByteWriter& w, const FrontendConfig& f) {
   w.u32(kTkwsFrontendBytes);
@@ -283,7 +313,7 @@ void read_frontend(Cursor& c, FrontendConfig* f) {
   c.skip_to(end);
 }
 
-// Section 9, dense encoding.
+// Section 10, dense encoding.
 void write_dense_payload(ByteWriter& w, const Tensor& t) {
   switch (t.dtype) {
     case DType::kF32:
@@ -323,13 +353,12 @@ void read_dense_payload(const uint8_t* p, size_t n, Tensor* t) {
   }
 }
 
-// Where a tensor's payload lives; filled while reading section 6, used for section 9.
+// Where a tensor's payload lives; filled while reading section 7, used for section 10.
 struct PayloadRef {
   uint64_t offset = 0, bytes = 0;
 };
 
-
-// Sections 5 and 6: each record is read through a sub-cursor limited to its record_bytes, so
+// Sections 6 and 7: each record is read through a sub-cursor limited to its record_bytes, so
 // a record never reads its neighbour, and bytes a newer writer appended are skipped.
 void read_op(Cursor& c, size_t index, Op* op) {
   const std::string what = "op " + std::to_string(index);
@@ -338,12 +367,14 @@ void read_op(Cursor& c, size_t index, Op* op) {
   Cursor r = c.sub(n, "its record");
   const uint16_t type = r.u16();
   op->padding = static_cast<Padding>(r.u8());
-  r.u8();
+  op->fused_activation = static_cast<FusedActivation>(r.u8());
   op->kernel_h = r.i32(), op->kernel_w = r.i32(), op->stride_h = r.i32(), op->stride_w = r.i32();
   op->out_channels = r.i32();
   r.set_what(what + " tensor list");
   const uint32_t nt = r.count(4);
   for (uint32_t k = 0; k < nt && r.ok(); ++k) op->tensors.push_back(r.u32());
+  r.set_what(what + " out_quant");
+  read_quant(r, &op->out_quant);
   if (!r.ok()) return;
   if (type == 0 || type >= static_cast<uint16_t>(OpType::kCount)) {
     r.fail(what + ": unknown op type " + std::to_string(type) + " (this build knows 1.." +
@@ -354,6 +385,10 @@ void read_op(Cursor& c, size_t index, Op* op) {
   if (op->padding != Padding::kValid && op->padding != Padding::kSame)
     r.fail(what + " (" + op_name(op->type) + "): unknown padding " +
            std::to_string(static_cast<int>(op->padding)));
+  else if (op->fused_activation != FusedActivation::kNone &&
+           op->fused_activation != FusedActivation::kRelu)
+    r.fail(what + " (" + op_name(op->type) + "): unknown fused activation " +
+           std::to_string(static_cast<int>(op->fused_activation)));
 }
 
 void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_end, Tensor* t,
@@ -404,10 +439,7 @@ void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_
     return;
   }
   r.set_what(what + " quant params");
-  t->quant.axis = r.i32();
-  const uint32_t nq = r.count(8);
-  t->quant.scale = r.f32s(nq);
-  for (uint32_t k = 0; k < nq && r.ok(); ++k) t->quant.zero_point.push_back(r.i32());
+  read_quant(r, &t->quant);
   r.set_what(what + " encoding params");
   const uint32_t ne = r.count(4);
   if (r.ok() && ne != 0) {
@@ -428,8 +460,8 @@ void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_
            std::to_string(kTkwsAlign) + ", found " + std::to_string(ref->offset));
   } else if (ref->offset < payload_start) {
     r.fail(what + ": payload offset " + std::to_string(ref->offset) +
-           " lies inside the record area (payloads start at byte " +
-           std::to_string(payload_start) + ")");
+           " lies inside the record area (payloads start at byte " + std::to_string(payload_start) +
+           ")");
   } else if (ref->offset > data_end || ref->bytes > data_end - ref->offset) {
     r.fail("truncated: " + what + " payload ends at byte " +
            std::to_string(ref->offset + ref->bytes) + ", file data ends at byte " +
@@ -444,9 +476,10 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
   };
   const size_t min_size = kTkwsHeaderBytes + 4;
   // Section 1: magic, version, sizes and checksum come before anything is parsed.
-  if (std::memcmp(d, kTkwsMagic, std::min<size_t>(size, 4)) != 0 || size == 0) {
-    if (size == 0) return fail("truncated: file is empty, a .tkws file has at least " +
-                               std::to_string(min_size) + " bytes");
+  if (size == 0)
+    return fail("truncated: file is empty, a .tkws file has at least " + std::to_string(min_size) +
+                " bytes");
+  if (std::memcmp(d, kTkwsMagic, std::min<size_t>(size, 4)) != 0) {
     std::string found;
     bool printable = true;
     for (size_t i = 0; i < std::min<size_t>(size, 4); ++i) {
@@ -468,8 +501,8 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
     return fail("unsupported format version " + std::to_string(ld_u32(d + 4)) +
                 " (this build reads " + std::to_string(kTkwsVersion) + ")");
   if (size < min_size)
-    return fail("truncated: file has " + std::to_string(size) + " bytes, a .tkws file has at least " +
-                std::to_string(min_size));
+    return fail("truncated: file has " + std::to_string(size) +
+                " bytes, a .tkws file has at least " + std::to_string(min_size));
   const uint64_t file_bytes = ld_u64(d + 16);
   if (file_bytes > size)
     return fail("truncated: header says the file has " + std::to_string(file_bytes) +
@@ -486,14 +519,13 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
   if (header_bytes < kTkwsHeaderBytes || header_bytes > data_end)
     return fail("bad header size " + std::to_string(header_bytes) + " (expected at least " +
                 std::to_string(kTkwsHeaderBytes) + " and within the file)");
-  if (flags != 0)
-    return fail("unsupported flags " + hex32(flags) + " (this build knows none)");
+  if (flags != 0) return fail("unsupported flags " + hex32(flags) + " (this build knows none)");
   if (payload_start % kTkwsAlign != 0 || payload_start < header_bytes || payload_start > data_end)
     return fail("bad payload start " + std::to_string(payload_start) + " (expected a multiple of " +
                 std::to_string(kTkwsAlign) + " in [" + std::to_string(header_bytes) + ", " +
                 std::to_string(data_end) + "])");
 
-  // Sections 2-7, bounded by the record area.
+  // Sections 2-8, bounded by the record area.
   Cursor c(d, header_bytes, static_cast<size_t>(payload_start), err, "the record area");
   read_frontend(c, &m->frontend);
   c.set_what("labels");
@@ -502,6 +534,8 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
   c.set_what("normalisation");
   m->norm_mean = c.f32s(c.count(4));
   m->norm_inv_std = c.f32s(c.count(4));
+  c.set_what("input_quant");
+  read_quant(c, &m->input_quant);
   c.set_what("ops");
   const uint32_t no = c.count(4);
   if (c.ok()) m->ops.resize(no);
@@ -516,7 +550,7 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
   m->metadata_json = c.str();
   if (!c.ok()) return false;
 
-  // Section 9: payloads (bounds already checked per tensor).
+  // Section 10: payloads (bounds already checked per tensor).
   for (uint32_t i = 0; i < nt; ++i)
     read_dense_payload(d + refs[i].offset, m->tensors[i].numel(), &m->tensors[i]);
 
@@ -561,25 +595,28 @@ std::vector<uint8_t> serialize_model(const Model& m) {
   for (char ch : kTkwsMagic) w.u8(static_cast<uint8_t>(ch));
   w.u32(kTkwsVersion), w.u32(kTkwsHeaderBytes), w.u32(0), w.u64(0), w.u64(0);
   w.pad_to(kTkwsHeaderBytes);
-  write_frontend(w, m.frontend);  // 2
+  write_frontend(w, m.frontend);                    // 2
   w.u32(ByteWriter::checked_u32(m.labels.size()));  // 3
   for (const std::string& l : m.labels) w.str(l);
   for (const auto* v : {&m.norm_mean, &m.norm_inv_std}) {  // 4
     w.u32(ByteWriter::checked_u32(v->size()));
     for (float x : *v) w.f32(x);
   }
-  w.u32(ByteWriter::checked_u32(m.ops.size()));  // 5
+  write_quant(w, m.input_quant);                 // 5
+  w.u32(ByteWriter::checked_u32(m.ops.size()));  // 6
   for (const Op& op : m.ops) {
     const size_t at = w.b.size();
     w.u32(0);
-    w.u16(static_cast<uint16_t>(op.type)), w.u8(static_cast<uint8_t>(op.padding)), w.u8(0);
+    w.u16(static_cast<uint16_t>(op.type)), w.u8(static_cast<uint8_t>(op.padding));
+    w.u8(static_cast<uint8_t>(op.fused_activation));
     w.i32(op.kernel_h), w.i32(op.kernel_w), w.i32(op.stride_h), w.i32(op.stride_w);
     w.i32(op.out_channels);
     w.u32(ByteWriter::checked_u32(op.tensors.size()));
     for (uint32_t t : op.tensors) w.u32(t);
+    write_quant(w, op.out_quant);
     w.patch_u32(at, static_cast<uint32_t>(w.b.size() - at - 4));
   }
-  w.u32(ByteWriter::checked_u32(m.tensors.size()));  // 6
+  w.u32(ByteWriter::checked_u32(m.tensors.size()));  // 7
   std::vector<size_t> offset_at(m.tensors.size());
   for (size_t i = 0; i < m.tensors.size(); ++i) {
     const Tensor& t = m.tensors[i];
@@ -589,26 +626,23 @@ std::vector<uint8_t> serialize_model(const Model& m) {
     w.u8(static_cast<uint8_t>(t.dtype)), w.u8(static_cast<uint8_t>(t.encoding));
     w.u8(static_cast<uint8_t>(t.shape.size())), w.u8(0);
     for (int32_t dim : t.shape) w.i32(dim);
-    w.i32(t.quant.axis);
-    w.u32(ByteWriter::checked_u32(t.quant.scale.size()));
-    for (float s : t.quant.scale) w.f32(s);
-    for (int32_t z : t.quant.zero_point) w.i32(z);
+    write_quant(w, t.quant);
     w.u32(0);  // no encoding params for dense
     offset_at[i] = w.b.size();
     w.u64(0);
     w.u64(t.numel() * dtype_bytes(t.dtype));
     w.patch_u32(at, static_cast<uint32_t>(w.b.size() - at - 4));
   }
-  w.str(m.metadata_json);  // 7
-  w.pad_to(kTkwsAlign);    // 8
+  w.str(m.metadata_json);  // 8
+  w.pad_to(kTkwsAlign);    // 9
   w.patch_u64(24, w.b.size());
-  for (size_t i = 0; i < m.tensors.size(); ++i) {  // 9
+  for (size_t i = 0; i < m.tensors.size(); ++i) {  // 10
     w.pad_to(kTkwsAlign);
     w.patch_u64(offset_at[i], w.b.size());
     write_dense_payload(w, m.tensors[i]);
   }
   w.patch_u64(16, w.b.size() + 4);
-  w.u32(crc32(w.b.data(), w.b.size()));  // 10
+  w.u32(crc32(w.b.data(), w.b.size()));  // 11
   return std::move(w.b);
 }
 

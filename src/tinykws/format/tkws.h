@@ -11,7 +11,7 @@
 //       @12  u32    flags = 0. Bits for features a reader must understand; v1 defines none and
 //                   a reader rejects a bit it does not know.
 //       @16  u64    file_bytes: size of the whole file, checksum included.
-//       @24  u64    payload_start: end of the record area (sections 2-8), a multiple of 32.
+//       @24  u64    payload_start: end of the record area (sections 2-9), a multiple of 32.
 //       @32  u8[32] reserved: written as zero, ignored by readers.
 //  2. Front-end settings (FrontendConfig, every field): u32 section_bytes (bytes that follow;
 //     readers require >= 48 and skip the rest), then
@@ -22,22 +22,24 @@
 //  3. Labels: u32 count, count x str (output index order).
 //  4. Normalisation: u32 n, f32 norm_mean[n]; u32 m, f32 norm_inv_std[m] (n, m: 0 or
 //     num_features).
-//  5. Ops: u32 count, then count records, each
+//  5. Input quantisation (Model::input_quant; int8 models only, n = 0 otherwise): a quant
+//     block = i32 axis (-1 = per tensor), u32 n, f32 scale[n], i32 zero_point[n]
+//     (real = scale * (q - zero_point)).
+//  6. Ops: u32 count, then count records, each
 //       u32 record_bytes (bytes that follow; readers skip any beyond the fields below),
-//       u16 type (OpType), u8 padding (Padding), u8 reserved, i32 kernel_h, i32 kernel_w,
-//       i32 stride_h, i32 stride_w, i32 out_channels, u32 num_tensors,
-//       u32 tensor_index[num_tensors] (into section 6, in model order).
-//  6. Tensors: u32 count, then count records, each
+//       u16 type (OpType), u8 padding (Padding), u8 fused_activation (FusedActivation),
+//       i32 kernel_h, i32 kernel_w, i32 stride_h, i32 stride_w, i32 out_channels,
+//       u32 num_tensors, u32 tensor_index[num_tensors] (into section 7, in model order),
+//       quant block out_quant (n = 0 in float models).
+//  7. Tensors: u32 count, then count records, each
 //       u32 record_bytes (bytes that follow; readers skip any beyond the fields below),
 //       str name, u8 dtype (DType), u8 encoding (Encoding), u8 ndim (<= 8), u8 reserved,
-//       i32 dims[ndim] (logical shape, row-major),
-//       i32 quant_axis (-1 = per tensor), u32 num_quant (0 = not quantised),
-//       f32 scale[num_quant], i32 zero_point[num_quant]   (real = scale * (q - zero_point)),
+//       i32 dims[ndim] (logical shape, row-major), quant block (n = 0: not quantised),
 //       u32 num_enc_params, u32 enc_params[num_enc_params] (meaning set by the encoding),
 //       u64 payload_offset (multiple of 32, >= payload_start), u64 payload_bytes.
-//  7. metadata_json: str (free-form provenance; not used by the runtime).
-//  8. Zero padding up to payload_start.
-//  9. Payloads, in tensor order, each at a multiple of 32 bytes, zero padding in between.
+//  8. metadata_json: str (free-form provenance; not used by the runtime).
+//  9. Zero padding up to payload_start.
+// 10. Payloads, in tensor order, each at a multiple of 32 bytes, zero padding in between.
 //     Encodings (Encoding, with element type `dtype`, numel = product of dims):
 //       dense     (0): enc_params = {}; numel x dtype_bytes, row-major.
 //       clustered (1): enc_params = {K clusters (1..65536), b index bits (1..16)};
@@ -48,7 +50,7 @@
 //                      multiple of 4 bytes, then nnz x dtype_bytes values in element order.
 //     Version 1 of this code writes and reads dense payloads of every dtype; clustered and
 //     sparse are reserved above (so adding them needs no version bump) and rejected for now.
-// 10. u32 CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32) of bytes
+// 11. u32 CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32) of bytes
 //     [0, file_bytes - 4): the last 4 bytes of the file.
 //
 // A reader trusts nothing: it checks the magic, version, sizes and checksum before parsing,
@@ -66,8 +68,8 @@ namespace tkws {
 inline constexpr char kTkwsMagic[4] = {'T', 'K', 'W', 'S'};
 inline constexpr uint32_t kTkwsVersion = 1;
 inline constexpr uint32_t kTkwsHeaderBytes = 64;
-inline constexpr uint32_t kTkwsAlign = 32;             // payload alignment, bytes
-inline constexpr uint32_t kTkwsFrontendBytes = 48;     // section 2 fields written by v1
+inline constexpr uint32_t kTkwsAlign = 32;          // payload alignment, bytes
+inline constexpr uint32_t kTkwsFrontendBytes = 48;  // section 2 fields written by v1
 inline constexpr uint32_t kTkwsMaxRank = 8;
 
 // CRC-32 (IEEE, zlib-compatible): crc32(p, n) == zlib crc32(0, p, n). Chain by passing the

@@ -11,10 +11,10 @@ namespace tkws {
 bool tensor_as_float(const Tensor& t, std::vector<float>* out, Status* error) {
   const size_t n = t.numel();
   const bool is_float = t.dtype == DType::kF32 || t.dtype == DType::kF16;
-  const size_t have = is_float                  ? t.f32.size()
-                      : t.dtype == DType::kI8   ? t.i8.size()
-                      : t.dtype == DType::kI32  ? t.i32.size()
-                                                : SIZE_MAX;
+  const size_t have = is_float                 ? t.f32.size()
+                      : t.dtype == DType::kI8  ? t.i8.size()
+                      : t.dtype == DType::kI32 ? t.i32.size()
+                                               : SIZE_MAX;
   if (have == SIZE_MAX) {
     *error = Status::Error(StatusCode::kUnsupported, "tensor '%s': unknown dtype %d",
                            t.name.c_str(), static_cast<int>(t.dtype));
@@ -57,7 +57,9 @@ namespace {
 
 constexpr size_t kAlignFloats = 16;  // 64 bytes: weight blocks and arena buffer B
 
-size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+size_t round_up(size_t n, size_t a) {
+  return (n + a - 1) / a * a;
+}
 
 // Weight blocks of the plan, each 64-byte aligned relative to the pool's start.
 struct Pool {
@@ -78,6 +80,10 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
   hook_ = hook, hook_user_ = hook_user;
 
   // Shapes, through the same rules check_model() uses.
+  if (m.is_int8())
+    return Status::Error(StatusCode::kUnsupported,
+                         "int8 model (input_quant set): run it with Int8Network "
+                         "(runtime/int8_network.h), or KwsPipeline which picks it");
   ActShape in = opt.input;
   if (in.h == 0) {
     if (std::string e = check_model(m); !e.empty())
@@ -162,8 +168,8 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
         s.fn = fk->dense;
       } else if (op.type == OpType::kDepthwiseConv2D) {
         // [c][1][kh][kw] -> [kh][kw][ldw]
-        const size_t c = static_cast<size_t>(a_in.c), taps = static_cast<size_t>(op.kernel_h) *
-                                                             static_cast<size_t>(op.kernel_w);
+        const size_t c = static_cast<size_t>(a_in.c),
+                     taps = static_cast<size_t>(op.kernel_h) * static_cast<size_t>(op.kernel_w);
         s.args.ldw = round_up8(a_in.c);
         s.w_off = pool.alloc(taps * s.args.ldw);
         s.b_off = pool.alloc(s.args.ldw);
@@ -225,8 +231,8 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
     i = last + 1;
   }
 
-  // Ping-pong buffers: input -> A -> B -> A ... -> output.
-  size_t max_a = 0, max_b = 0;
+  // Ping-pong buffers: input -> A -> B -> A ... -> output; scratch S for padded inputs.
+  size_t max_a = 0, max_b = 0, max_s = 0;
   Buffer cur = kInput;
   for (size_t k = 0; k < steps_.size(); ++k) {
     Step& s = steps_[k];
@@ -234,10 +240,17 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
     s.dst = k + 1 == steps_.size() ? kOutput : cur == kArenaA ? kArenaB : kArenaA;
     size_t& mx = s.dst == kArenaA ? max_a : max_b;
     if (s.dst != kOutput && s.args.out.size() > mx) mx = s.args.out.size();
+    if (fk && opt.pad_scratch && (s.fn == fk->conv2d || s.fn == fk->depthwise) &&
+        padded_input_floats(s.args) > max_s)
+      max_s = padded_input_floats(s.args);
     cur = s.dst;
   }
-  offset_b_ = round_up(max_a * sizeof(float), kAlignFloats * sizeof(float));
-  arena_bytes_ = max_b ? offset_b_ + max_b * sizeof(float) : max_a * sizeof(float);
+  const size_t align = kAlignFloats * sizeof(float);
+  offset_b_ = round_up(max_a * sizeof(float), align);
+  offset_s_ = round_up(offset_b_ + max_b * sizeof(float), align);
+  arena_bytes_ = max_s   ? offset_s_ + max_s * sizeof(float)
+                 : max_b ? offset_b_ + max_b * sizeof(float)
+                         : max_a * sizeof(float);
 
   // Final weight storage, 64-byte aligned; point the steps at it.
   weights_.assign(pool.data.size() + kAlignFloats, 0.0f);
@@ -257,7 +270,7 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
 }
 
 Status Interpreter::invoke(const float* input, float* output, float* arena,
-                           size_t arena_bytes) const {
+                           size_t arena_bytes) const noexcept {
   if (steps_.empty())
     return Status::Error(StatusCode::kNotPrepared, "invoke: the interpreter is not prepared");
   if (!input || !output)
@@ -268,12 +281,13 @@ Status Interpreter::invoke(const float* input, float* output, float* arena,
                          arena_bytes_);
   float* const buf[4] = {const_cast<float*>(input), arena,
                          arena ? arena + offset_b_ / sizeof(float) : nullptr, output};
+  float* const scratch = offset_s_ < arena_bytes_ ? arena + offset_s_ / sizeof(float) : nullptr;
   for (size_t k = 0; k < steps_.size(); ++k) {
     const Step& s = steps_[k];
     if (hook_)
       hook_(hook_user_, StepEvent{static_cast<int>(k), s.name, s.first_op, s.last_op, false,
                                   nullptr, s.args.out});
-    s.fn(s.args, buf[s.src], buf[s.dst]);
+    s.fn(s.args, buf[s.src], buf[s.dst], scratch);
     if (hook_)
       hook_(hook_user_, StepEvent{static_cast<int>(k), s.name, s.first_op, s.last_op, true,
                                   buf[s.dst], s.args.out});

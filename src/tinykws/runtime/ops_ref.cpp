@@ -27,7 +27,7 @@ void for_window(const KernelArgs& a, int32_t oh, int32_t ow, F&& f) {
 
 }  // namespace
 
-void ref_conv2d(const KernelArgs& a, const float* in, float* out) {
+void ref_conv2d(const KernelArgs& a, const float* in, float* out, float*) {
   const int32_t ic = a.in.c, kh = a.win.kh, kw = a.win.kw;
   for (int32_t oh = 0; oh < a.out.h; ++oh)
     for (int32_t ow = 0; ow < a.out.w; ++ow)
@@ -42,7 +42,7 @@ void ref_conv2d(const KernelArgs& a, const float* in, float* out) {
       }
 }
 
-void ref_depthwise_conv2d(const KernelArgs& a, const float* in, float* out) {
+void ref_depthwise_conv2d(const KernelArgs& a, const float* in, float* out, float*) {
   const int32_t kh = a.win.kh, kw = a.win.kw;
   for (int32_t oh = 0; oh < a.out.h; ++oh)
     for (int32_t ow = 0; ow < a.out.w; ++ow)
@@ -55,7 +55,7 @@ void ref_depthwise_conv2d(const KernelArgs& a, const float* in, float* out) {
       }
 }
 
-void ref_batch_norm(const KernelArgs& a, const float* in, float* out) {
+void ref_batch_norm(const KernelArgs& a, const float* in, float* out, float*) {
   const size_t pixels = static_cast<size_t>(a.in.h) * a.in.w;
   for (size_t p = 0; p < pixels; ++p)
     for (int32_t c = 0; c < a.in.c; ++c) {
@@ -64,12 +64,12 @@ void ref_batch_norm(const KernelArgs& a, const float* in, float* out) {
     }
 }
 
-void ref_relu(const KernelArgs& a, const float* in, float* out) {
+void ref_relu(const KernelArgs& a, const float* in, float* out, float*) {
   const size_t n = a.in.size();
   for (size_t i = 0; i < n; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];
 }
 
-void ref_max_pool2d(const KernelArgs& a, const float* in, float* out) {
+void ref_max_pool2d(const KernelArgs& a, const float* in, float* out, float*) {
   for (int32_t oh = 0; oh < a.out.h; ++oh)
     for (int32_t ow = 0; ow < a.out.w; ++ow)
       for (int32_t c = 0; c < a.out.c; ++c) {
@@ -82,7 +82,7 @@ void ref_max_pool2d(const KernelArgs& a, const float* in, float* out) {
       }
 }
 
-void ref_avg_pool2d(const KernelArgs& a, const float* in, float* out) {
+void ref_avg_pool2d(const KernelArgs& a, const float* in, float* out, float*) {
   for (int32_t oh = 0; oh < a.out.h; ++oh)
     for (int32_t ow = 0; ow < a.out.w; ++ow)
       for (int32_t c = 0; c < a.out.c; ++c) {
@@ -96,7 +96,7 @@ void ref_avg_pool2d(const KernelArgs& a, const float* in, float* out) {
       }
 }
 
-void ref_global_avg_pool(const KernelArgs& a, const float* in, float* out) {
+void ref_global_avg_pool(const KernelArgs& a, const float* in, float* out, float*) {
   const size_t pixels = static_cast<size_t>(a.in.h) * a.in.w;
   for (int32_t c = 0; c < a.in.c; ++c) {
     float sum = 0.0f;
@@ -105,7 +105,7 @@ void ref_global_avg_pool(const KernelArgs& a, const float* in, float* out) {
   }
 }
 
-void ref_dense(const KernelArgs& a, const float* in, float* out) {
+void ref_dense(const KernelArgs& a, const float* in, float* out, float*) {
   const size_t n_in = a.in.size();
   for (int32_t o = 0; o < a.out.c; ++o) {
     float acc = a.b ? a.b[o] : 0.0f;
@@ -114,7 +114,7 @@ void ref_dense(const KernelArgs& a, const float* in, float* out) {
   }
 }
 
-void ref_softmax(const KernelArgs& a, const float* in, float* out) {
+void ref_softmax(const KernelArgs& a, const float* in, float* out, float*) {
   const size_t pixels = static_cast<size_t>(a.in.h) * a.in.w;
   const int32_t n = a.in.c;
   for (size_t p = 0; p < pixels; ++p) {

@@ -14,25 +14,36 @@ Status KwsPipeline::create(const Model& m, const InterpreterOptions& opt) {
   *this = KwsPipeline();
   if (std::string e = check_model(m); !e.empty())
     return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
-  InterpreterOptions o = opt;
-  o.input = ActShape{};  // the pipeline's input is always the front end's output
   Interpreter interp;
-  if (Status s = interp.prepare(m, o); !s.ok()) return s;
+  Int8Network int8_net;
+  size_t arena_bytes = 0;
+  if (m.is_int8()) {
+    Int8NetworkOptions o;
+    o.reference = opt.kernels == KernelSet::kReference;
+    if (Status s = int8_net.prepare(m, o); !s.ok()) return s;
+    arena_bytes = int8_net.arena_bytes();
+  } else {
+    InterpreterOptions o = opt;
+    o.input = ActShape{};  // the pipeline's input is always the front end's output
+    if (Status s = interp.prepare(m, o); !s.ok()) return s;
+    arena_bytes = interp.arena_bytes();
+  }
   auto fe = std::make_unique<Frontend>(m.frontend);
   if (!fe->ok())
     return Status::Error(StatusCode::kInvalidModel, "front end: cannot build from the settings");
   if (fe->num_frames() != m.frontend.num_frames() ||
       fe->num_features() != m.frontend.num_features())
-    return Status::Error(StatusCode::kInvalidModel,
-                         "front end: expected %dx%d features, it makes %dx%d",
-                         m.frontend.num_frames(), m.frontend.num_features(), fe->num_frames(),
-                         fe->num_features());
+    return Status::Error(
+        StatusCode::kInvalidModel, "front end: expected %dx%d features, it makes %dx%d",
+        m.frontend.num_frames(), m.frontend.num_features(), fe->num_frames(), fe->num_features());
 
   constexpr size_t kAlign = 16;  // floats (64 bytes)
-  arena_storage_.assign(interp.arena_bytes() / sizeof(float) + kAlign, 0.0f);
+  arena_storage_.assign((arena_bytes + sizeof(float) - 1) / sizeof(float) + kAlign, 0.0f);
   const auto addr = reinterpret_cast<uintptr_t>(arena_storage_.data());
   arena_ = arena_storage_.data() + ((64 - addr % 64) % 64) / sizeof(float);
   interp_ = std::move(interp);
+  int8_net_ = std::move(int8_net);
+  int8_ = m.is_int8();
   frontend_ = std::move(fe);
   labels_ = m.labels;
   mean_ = m.norm_mean;
@@ -44,7 +55,7 @@ Status KwsPipeline::create(const Model& m, const InterpreterOptions& opt) {
   return Status::Ok();
 }
 
-Status KwsPipeline::features(const float* clip, float* feats) {
+Status KwsPipeline::features(const float* clip, float* feats) noexcept {
   if (!frontend_) return Status::Error(StatusCode::kNotPrepared, "pipeline not created");
   if (!clip || !feats) return Status::Error(StatusCode::kInvalidArgument, "null clip or features");
   frontend_->compute(clip, feats);
@@ -59,12 +70,13 @@ Status KwsPipeline::features(const float* clip, float* feats) {
   return Status::Ok();
 }
 
-Status KwsPipeline::network(const float* feats, float* probs) {
+Status KwsPipeline::network(const float* feats, float* probs) noexcept {
   if (!frontend_) return Status::Error(StatusCode::kNotPrepared, "pipeline not created");
+  if (int8_) return int8_net_.invoke(feats, probs, arena_, int8_net_.arena_bytes());
   return interp_.invoke(feats, probs, arena_, interp_.arena_bytes());
 }
 
-Status KwsPipeline::run(const float* clip, float* probs) {
+Status KwsPipeline::run(const float* clip, float* probs) noexcept {
   if (Status s = features(clip, feats_.data()); !s.ok()) return s;
   return network(feats_.data(), probs);
 }

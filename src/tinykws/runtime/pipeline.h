@@ -1,5 +1,6 @@
 // KwsPipeline: clip -> front end -> normalisation -> network -> class probabilities, built
 // from a Model alone (the file carries the front-end settings, normalisation and labels).
+// The network runs on the float Interpreter, or on Int8Network for an int8 model.
 // create() allocates everything (front-end buffers, interpreter weights, the arena, a feature
 // buffer); features(), network() and run() allocate nothing and never throw.
 // Thread-compatible: one pipeline per thread.
@@ -11,6 +12,7 @@
 
 #include "tinykws/format/model.h"
 #include "tinykws/frontend/frontend.h"
+#include "tinykws/runtime/int8_network.h"
 #include "tinykws/runtime/interpreter.h"
 #include "tinykws/runtime/status.h"
 
@@ -26,32 +28,39 @@ class KwsPipeline {
   KwsPipeline& operator=(KwsPipeline&&) noexcept;
 
   // Validates the model (kInvalidModel with check_model's message) and builds everything.
+  // opt.kernels == kReference also selects Int8Network's reference kernels for int8 models.
   Status create(const Model& m, const InterpreterOptions& opt = {});
   bool ready() const { return frontend_ != nullptr; }
 
   // clip: clip_samples() floats, int16 / 32768 scale (as read from a WAV; the front end applies
   // the model's pcm_divisor). feats: num_frames() x num_features() floats, row-major,
   // normalised: (x - norm_mean[k]) * norm_inv_std[k].
-  Status features(const float* clip, float* feats);
+  Status features(const float* clip, float* feats) noexcept;
   // feats as above -> probs: num_labels() floats (the last op's output, normally Softmax).
-  Status network(const float* feats, float* probs);
+  Status network(const float* feats, float* probs) noexcept;
   // Both: clip -> probs, through an internal feature buffer.
-  Status run(const float* clip, float* probs);
+  Status run(const float* clip, float* probs) noexcept;
 
   int num_labels() const { return static_cast<int>(labels_.size()); }
   int num_frames() const { return num_frames_; }
   int num_features() const { return num_features_; }
   int clip_samples() const { return clip_samples_; }
-  size_t arena_bytes() const { return interp_.arena_bytes(); }
+  size_t arena_bytes() const { return int8_ ? int8_net_.arena_bytes() : interp_.arena_bytes(); }
   const std::vector<std::string>& labels() const { return labels_; }
-  Interpreter& interpreter() { return interp_; }  // e.g. to set a step hook
+  bool is_int8() const { return int8_; }  // network on Int8Network (else on Interpreter)
+  // The network runner in use, e.g. to set a step hook.
+  Interpreter& interpreter() { return interp_; }
   const Interpreter& interpreter() const { return interp_; }
+  Int8Network& int8_network() { return int8_net_; }
+  const Int8Network& int8_network() const { return int8_net_; }
 
  private:
   std::unique_ptr<Frontend> frontend_;
   std::vector<std::string> labels_;
   std::vector<float> mean_, inv_std_;  // empty = identity
-  Interpreter interp_;
+  Interpreter interp_;                 // float models
+  Int8Network int8_net_;               // int8 models
+  bool int8_ = false;
   std::vector<float> arena_storage_;
   float* arena_ = nullptr;  // 64-byte aligned, inside arena_storage_
   std::vector<float> feats_;

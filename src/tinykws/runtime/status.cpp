@@ -17,12 +17,18 @@ Status Status::Error(StatusCode code, const char* fmt, ...) {
 
 const char* status_code_name(StatusCode c) {
   switch (c) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidModel: return "invalid model";
-    case StatusCode::kInvalidArgument: return "invalid argument";
-    case StatusCode::kNotPrepared: return "not prepared";
-    case StatusCode::kArenaTooSmall: return "arena too small";
-    case StatusCode::kUnsupported: return "unsupported";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidModel:
+      return "invalid model";
+    case StatusCode::kInvalidArgument:
+      return "invalid argument";
+    case StatusCode::kNotPrepared:
+      return "not prepared";
+    case StatusCode::kArenaTooSmall:
+      return "arena too small";
+    case StatusCode::kUnsupported:
+      return "unsupported";
   }
   return "?";
 }

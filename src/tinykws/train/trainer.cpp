@@ -23,7 +23,9 @@
 #include "tinykws/common/fs.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
+#include "tinykws/compress/quantize.h"
 #include "tinykws/train/feature_set.h"
+#include "tinykws/train/compress.h"
 #include "tinykws/train/network.h"
 #include "tinykws/train/progress.h"
 
@@ -95,30 +97,43 @@ EvalOut evaluate(KwsNet& net, const torch::Tensor& x, const torch::Tensor& y) {
 json history_json(const std::vector<EpochRecord>& h) {
   json a = json::array();
   for (auto& e : h)
-    a.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss},
-                 {"train_acc", e.train_acc}, {"val_loss", e.val_loss}, {"val_acc", e.val_acc},
+    a.push_back({{"epoch", e.epoch}, {"phase", e.phase}, {"lr", e.lr},
+                 {"train_loss", e.train_loss}, {"train_acc", e.train_acc},
+                 {"val_loss", e.val_loss}, {"val_acc", e.val_acc}, {"sparsity", e.sparsity},
                  {"seconds", e.seconds}});
   return a;
 }
 
 std::vector<EpochRecord> history_from_json(const json& a) {
   std::vector<EpochRecord> h;
-  for (auto& e : a)
-    h.push_back({e.at("epoch").get<int>(), e.at("lr").get<double>(),
-                 e.at("train_loss").get<double>(), e.at("train_acc").get<double>(),
-                 e.at("val_loss").get<double>(), e.at("val_acc").get<double>(),
-                 e.at("seconds").get<double>()});
+  for (auto& e : a) {
+    EpochRecord r;
+    r.epoch = e.at("epoch");
+    r.phase = e.at("phase");
+    r.lr = e.at("lr");
+    r.train_loss = e.at("train_loss");
+    r.train_acc = e.at("train_acc");
+    r.val_loss = e.at("val_loss");
+    r.val_acc = e.at("val_acc");
+    r.sparsity = e.at("sparsity");
+    r.seconds = e.at("seconds");
+    h.push_back(r);
+  }
   return h;
 }
 
 // Everything a resumed run needs, saved atomically after every epoch.
 struct TrainState {
-  int epoch_done = 0;
-  int64_t step = 0;
-  std::vector<torch::Tensor> ema, best;
+  int epoch_done = 0;  // over both phases
+  int64_t step = 0;    // optimizer steps of the training phase
+  std::vector<torch::Tensor> ema, best, masks;
+  std::vector<torch::Tensor> cbest_latent, cbest_centroids, centroids;  // clustering phase
   int best_epoch = 0;
   double best_acc = -1, best_loss = 1e30;
+  int cbest_epoch = 0;
+  double cbest_acc = -1, cbest_loss = 1e30;
   int since_best = 0;
+  bool early_stopped = false;
   std::vector<EpochRecord> history;
 };
 
@@ -137,7 +152,7 @@ std::vector<torch::Tensor> read_tensors(torch::serialize::InputArchive& ar,
   return ts;
 }
 
-void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& opt,
+void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Optimizer& opt,
                      const TrainState& st, const std::string& config_text) {
   torch::serialize::OutputArchive ar;
   ar.write("version", torch::tensor(static_cast<int64_t>(kCheckpointVersion)));
@@ -145,12 +160,18 @@ void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& o
   write_tensors(ar, "model", snapshot_state(*net));
   write_tensors(ar, "ema", st.ema);
   write_tensors(ar, "best", st.best);
+  write_tensors(ar, "masks", st.masks);
+  write_tensors(ar, "centroids", st.centroids);
+  write_tensors(ar, "cbest_latent", st.cbest_latent);
+  write_tensors(ar, "cbest_centroids", st.cbest_centroids);
   torch::serialize::OutputArchive oa;
   opt.save(oa);
   ar.write("optim", oa);
   json meta = {{"epoch_done", st.epoch_done}, {"step", st.step},
                {"best_epoch", st.best_epoch}, {"best_acc", st.best_acc},
-               {"best_loss", st.best_loss},   {"since_best", st.since_best},
+               {"best_loss", st.best_loss},   {"cbest_epoch", st.cbest_epoch},
+               {"cbest_acc", st.cbest_acc},   {"cbest_loss", st.cbest_loss},
+               {"since_best", st.since_best}, {"early_stopped", st.early_stopped},
                {"history", history_json(st.history)}};
   ar.write("meta", c10::IValue(meta.dump()));
   std::string tmp = path + ".tmp";
@@ -159,8 +180,10 @@ void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& o
     throw std::runtime_error(path + ": cannot write checkpoint");
 }
 
-void load_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& opt,
-                     TrainState& st, const std::string& config_text) {
+// Reads the checkpoint's state; the optimizer state is returned as an archive to load into
+// whichever optimizer the phase builds.
+void load_checkpoint(const std::string& path, TrainState& st, std::vector<torch::Tensor>& model,
+                     torch::serialize::InputArchive& optim, const std::string& config_text) {
   torch::serialize::InputArchive ar;
   try {
     ar.load_from(path);
@@ -173,12 +196,14 @@ void load_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& o
   if (cfg.toStringRef() != config_text)
     throw InputError(path + ": checkpoint was written with a different config; resume needs "
                      "the same config (and --seed/--epochs/--threads)");
-  load_state(*net, read_tensors(ar, "model"));
+  model = read_tensors(ar, "model");
   st.ema = read_tensors(ar, "ema");
   st.best = read_tensors(ar, "best");
-  torch::serialize::InputArchive oa;
-  ar.read("optim", oa);
-  opt.load(oa);
+  st.masks = read_tensors(ar, "masks");
+  st.centroids = read_tensors(ar, "centroids");
+  st.cbest_latent = read_tensors(ar, "cbest_latent");
+  st.cbest_centroids = read_tensors(ar, "cbest_centroids");
+  ar.read("optim", optim);
   ar.read("meta", meta);
   json m = json::parse(meta.toStringRef());
   st.epoch_done = m.at("epoch_done");
@@ -186,7 +211,11 @@ void load_checkpoint(const std::string& path, KwsNet& net, torch::optim::Adam& o
   st.best_epoch = m.at("best_epoch");
   st.best_acc = m.at("best_acc");
   st.best_loss = m.at("best_loss");
+  st.cbest_epoch = m.at("cbest_epoch");
+  st.cbest_acc = m.at("cbest_acc");
+  st.cbest_loss = m.at("cbest_loss");
   st.since_best = m.at("since_best");
+  st.early_stopped = m.at("early_stopped");
   st.history = history_from_json(m.at("history"));
 }
 
@@ -196,6 +225,19 @@ std::string effective_config_text(const Config& cfg) {
   return cfg.text + "\n# effective: seed = " + std::to_string(cfg.train.seed) +
          ", epochs = " + std::to_string(cfg.train.epochs) +
          ", threads = " + std::to_string(cfg.train.threads) + "\n";
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
+// fp16 storage: every float tensor rounded to binary16 (values and dtype).
+void to_float16(Model& m) {
+  for (auto& t : m.tensors) {
+    if (t.dtype != DType::kF32) continue;
+    for (auto& v : t.f32) v = f16_to_f32(f32_to_f16(v));
+    t.dtype = DType::kF16;
+  }
 }
 
 }  // namespace
@@ -254,17 +296,36 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   torch::Tensor y_va = torch::tensor(va.labels, torch::kInt64);
   torch::Tensor x_va = to_input(va_feats, n_va, frames, coeffs);
 
-  // ---- network and optimiser ---------------------------------------------------------------
+  // ---- network, optimiser, compression --------------------------------------------------
   torch::manual_seed(tc.seed);
   KwsNet net(cfg.model, frames, coeffs, n_labels);
-  torch::optim::Adam adam(net->parameters(),
-                          torch::optim::AdamOptions(tc.lr_initial).weight_decay(tc.weight_decay));
+  auto adam_opts = torch::optim::AdamOptions(tc.lr_initial).weight_decay(tc.weight_decay);
+  torch::optim::Adam adam(net->parameters(), adam_opts);
+  const int bs = std::min(tc.batch_size, n_tr);
+  const int steps_per_epoch = (n_tr + bs - 1) / bs;
+  const int64_t total_steps = static_cast<int64_t>(tc.epochs) * steps_per_epoch;
+  const int64_t warmup = static_cast<int64_t>(tc.warmup_epochs) * steps_per_epoch;
+  const int cluster_epochs = cfg.cluster.enabled ? cfg.cluster.epochs : 0;
+  const int all_epochs = tc.epochs + cluster_epochs;
+  std::unique_ptr<Pruner> pruner;
+  if (cfg.prune.enabled)
+    pruner = std::make_unique<Pruner>(cfg.prune, net, total_steps, steps_per_epoch);
+
   TrainState st;
   st.ema = snapshot_state(*net);
+  std::vector<torch::Tensor> ckpt_model;
+  torch::serialize::InputArchive ckpt_optim;
+  bool resumed = false;
   if (opt.resume && fs::exists(ckpt_path)) {
-    load_checkpoint(ckpt_path, net, adam, st, cfg_text);
+    load_checkpoint(ckpt_path, st, ckpt_model, ckpt_optim, cfg_text);
+    resumed = true;
     progress.message("resuming after epoch " + std::to_string(st.epoch_done) + " from " +
                      ckpt_path);
+    if (st.epoch_done <= tc.epochs && !st.early_stopped) {
+      load_state(*net, ckpt_model);
+      adam.load(ckpt_optim);
+    }
+    if (pruner && !st.masks.empty()) pruner->masks() = st.masks;
   } else if (opt.resume) {
     progress.message("no checkpoint in " + opt.out_dir + "; starting from scratch");
   }
@@ -272,106 +333,184 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
                    std::to_string(frames) + " frames x " + std::to_string(coeffs) +
                    " coefficients; " + std::to_string(n_tr) + " training, " +
                    std::to_string(n_va) + " validation clips");
-
-  const int bs = std::min(tc.batch_size, n_tr);
-  const int steps_per_epoch = (n_tr + bs - 1) / bs;
-  const int64_t total_steps = static_cast<int64_t>(tc.epochs) * steps_per_epoch;
-  const int64_t warmup = static_cast<int64_t>(tc.warmup_epochs) * steps_per_epoch;
   auto ls_opts = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
       tc.label_smoothing);
 
   // Augmented features of the next epoch are computed in the background while this one trains.
   std::future<std::vector<float>> next;
-  if (wave_aug && st.epoch_done < tc.epochs)
-    next = std::async(std::launch::async, epoch_features, st.epoch_done + 1);
+  auto prefetch = [&](int epoch) {
+    if (wave_aug && epoch <= all_epochs)
+      next = std::async(std::launch::async, epoch_features, epoch);
+  };
+  prefetch(st.epoch_done + 1);
 
-  bool stopped_early = false;
-  for (int epoch = st.epoch_done + 1; epoch <= tc.epochs; ++epoch) {
-    const double t_epoch = now_s();
+  // One epoch over the training clips. `before_forward` installs clustered weights;
+  // `after_step` does pruning / EMA. Returns (mean loss, accuracy, last lr).
+  auto run_epoch = [&](int epoch, torch::optim::Optimizer& optim, auto lr_of_step,
+                       auto before_forward, auto after_step) {
     std::vector<float> feats = wave_aug ? next.get() : tr_clean;
-    if (wave_aug && epoch < tc.epochs)
-      next = std::async(std::launch::async, epoch_features, epoch + 1);
+    prefetch(epoch + 1);
     if (tc.augment.masking())
       for (int i = 0; i < n_tr; ++i)
         mask_features(feats.data() + per * i, frames, coeffs, tc.augment,
                       stream_seed(tc.seed, epoch, i, kMaskStream));
     torch::Tensor x_all = to_input(feats, n_tr, frames, coeffs);
-
     std::vector<int64_t> order(n_tr);
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 shuf(stream_seed(tc.seed, epoch, 0, kShuffleStream));
     for (int i = n_tr - 1; i > 0; --i) std::swap(order[i], order[shuf() % (i + 1)]);
     torch::Tensor perm = torch::tensor(order, torch::kInt64);
     torch::manual_seed(stream_seed(tc.seed, epoch, 0, kDropoutStream) >> 1);
-
     net->train();
     double loss_sum = 0, correct = 0, lr = 0;
-    progress.begin_epoch(epoch, tc.epochs, steps_per_epoch);
+    progress.begin_epoch(epoch, all_epochs, steps_per_epoch);
     for (int b = 0; b < steps_per_epoch; ++b) {
       int64_t lo = static_cast<int64_t>(b) * bs, hi = std::min<int64_t>(lo + bs, n_tr);
       auto idx = perm.slice(0, lo, hi);
       auto xb = x_all.index_select(0, idx), yb = y_tr.index_select(0, idx);
-      lr = lr_at(tc, st.step, total_steps, warmup);
-      for (auto& g : adam.param_groups())
-        static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
-      adam.zero_grad();
+      lr = lr_of_step();
+      set_lr(optim, lr);
+      optim.zero_grad();
+      before_forward();
       auto logits = net->forward(xb);
       auto loss = torch::nn::functional::cross_entropy(logits, yb, ls_opts);
       loss.backward();
-      adam.step();
-      ++st.step;
-      if (tc.ema_decay > 0) {
-        torch::NoGradGuard g;
-        size_t i = 0;
-        for (auto& p : net->parameters()) st.ema[i++].mul_(tc.ema_decay).add_(p, 1 - tc.ema_decay);
-        for (auto& bu : net->buffers()) st.ema[i++].copy_(bu);
-      }
-      double n_b = static_cast<double>(hi - lo);
-      loss_sum += loss.item<double>() * n_b;
+      optim.step();
+      after_step();
+      loss_sum += loss.item<double>() * static_cast<double>(hi - lo);
       correct += logits.argmax(1).eq(yb).sum().item<double>();
       progress.step(b + 1, loss_sum / hi, correct / hi);
     }
+    return std::tuple<double, double, double>{loss_sum / n_tr, correct / n_tr, lr};
+  };
+  auto finish_epoch = [&](EpochRecord rec, double t_epoch, double best_acc, int best_epoch,
+                          torch::optim::Optimizer& optim) {
+    rec.sparsity = pruner ? pruner->sparsity() : 0.0;
+    rec.seconds = now_s() - t_epoch;
+    st.history.push_back(rec);
+    st.epoch_done = rec.epoch;
+    if (pruner) st.masks = pruner->masks();
+    progress.end_epoch(rec, best_acc, best_epoch);
+    save_checkpoint(ckpt_path, net, optim, st, cfg_text);
+  };
 
-    // Validation with the weights that would be exported (EMA when on).
+  // ---- phase 1: training (with the pruning schedule) ---------------------------------------
+  for (int epoch = st.epoch_done + 1; epoch <= tc.epochs && !st.early_stopped; ++epoch) {
+    const double t_epoch = now_s();
+    auto [loss, acc, lr] = run_epoch(
+        epoch, adam, [&] { return lr_at(tc, st.step, total_steps, warmup); }, [] {},
+        [&] {
+          if (pruner) pruner->after_step(st.step);
+          ++st.step;
+          if (tc.ema_decay > 0) {
+            torch::NoGradGuard g;
+            size_t i = 0;
+            for (auto& p : net->parameters())
+              st.ema[i++].mul_(tc.ema_decay).add_(p, 1 - tc.ema_decay);
+            for (auto& bu : net->buffers()) st.ema[i++].copy_(bu);
+          }
+        });
+    // Validation with the weights that would be exported (EMA when on, masks applied).
     std::vector<torch::Tensor> live;
     if (tc.ema_decay > 0) {
       live = snapshot_state(*net);
       load_state(*net, st.ema);
+      if (pruner) pruner->apply();
     }
     EvalOut v = evaluate(net, x_va, y_va);
-    bool better = v.acc > st.best_acc || (v.acc == st.best_acc && v.loss < st.best_loss);
+    // With pruning, only epochs whose masks have reached the final sparsity can be selected.
+    bool eligible = !pruner || pruner->done(st.step);
+    bool better = eligible && (v.acc > st.best_acc || (v.acc == st.best_acc && v.loss < st.best_loss));
     if (better) {
       st.best = snapshot_state(*net);
       st.best_acc = v.acc, st.best_loss = v.loss, st.best_epoch = epoch, st.since_best = 0;
-    } else {
+    } else if (eligible) {
       ++st.since_best;
     }
-    if (tc.ema_decay > 0) load_state(*net, live);
-
-    EpochRecord rec{epoch, lr, loss_sum / n_tr, correct / n_tr, v.loss, v.acc,
-                    now_s() - t_epoch};
-    st.history.push_back(rec);
-    st.epoch_done = epoch;
-    progress.end_epoch(rec, st.best_acc, st.best_epoch);
-    save_checkpoint(ckpt_path, net, adam, st, cfg_text);
-    if (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < tc.epochs) {
+    EpochRecord rec;
+    rec.epoch = epoch, rec.lr = lr, rec.train_loss = loss, rec.train_acc = acc;
+    rec.val_loss = v.loss, rec.val_acc = v.acc;
+    if (tc.ema_decay > 0) {
+      rec.sparsity = pruner ? pruner->sparsity() : 0.0;  // of the evaluated (EMA) weights
+      load_state(*net, live);
+    }
+    if (tc.patience > 0 && st.since_best >= tc.patience && epoch < tc.epochs) {
+      progress.message("early stop: no validation gain for " + std::to_string(tc.patience) +
+                       " epochs");
+      st.early_stopped = true;
+    }
+    finish_epoch(rec, t_epoch, st.best_acc, st.best_epoch, adam);
+    if (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < all_epochs) {
       if (next.valid()) next.wait();
       TrainResult r;
       r.history = st.history;
       r.interrupted = true;
       return r;
     }
-    if (tc.patience > 0 && st.since_best >= tc.patience && epoch < tc.epochs) {
-      progress.message("early stop: no validation gain for " + std::to_string(tc.patience) +
-                       " epochs");
-      stopped_early = true;
-      break;
+  }
+  if (st.best.empty()) throw std::runtime_error("no epoch was eligible for selection");
+  load_state(*net, st.best);
+  if (pruner) pruner->apply();
+
+  // ---- phase 2: clustering fine-tune (sparsity kept) ---------------------------------------
+  if (cluster_epochs > 0) {
+    Clusterer clus(cfg.cluster, net, tc.seed);
+    std::vector<torch::Tensor> params = net->parameters();
+    for (auto& c : clus.centroids()) params.push_back(c);
+    const double clr = cfg.cluster.lr > 0 ? cfg.cluster.lr : tc.lr_final;
+    torch::optim::Adam cadam(params, torch::optim::AdamOptions(clr));
+    if (resumed && st.epoch_done > tc.epochs) {  // resuming inside this phase
+      load_state(*net, ckpt_model);
+      torch::NoGradGuard g;
+      for (size_t i = 0; i < st.centroids.size(); ++i) clus.state()[i].copy_(st.centroids[i]);
+      cadam.load(ckpt_optim);
     }
+    for (int epoch = std::max(st.epoch_done, tc.epochs) + 1; epoch <= all_epochs; ++epoch) {
+      const double t_epoch = now_s();
+      auto [loss, acc, lr] = run_epoch(
+          epoch, cadam, [&] { return clr; }, [&] { clus.before_forward(); },
+          [&] {
+            if (pruner) pruner->apply();  // masks are final: unclustered kernels stay sparse
+          });
+      {
+        torch::NoGradGuard g;
+        clus.before_forward();  // clustered values, no graph
+      }
+      EvalOut v = evaluate(net, x_va, y_va);
+      clus.restore_layers();
+      if (v.acc > st.cbest_acc || (v.acc == st.cbest_acc && v.loss < st.cbest_loss)) {
+        st.cbest_latent = snapshot_state(*net);
+        st.cbest_centroids.clear();
+        for (auto& c : clus.state()) st.cbest_centroids.push_back(c.detach().clone());
+        st.cbest_acc = v.acc, st.cbest_loss = v.loss, st.cbest_epoch = epoch;
+      }
+      st.centroids.clear();
+      for (auto& c : clus.state()) st.centroids.push_back(c.detach().clone());
+      EpochRecord rec;
+      rec.epoch = epoch, rec.phase = "cluster", rec.lr = lr, rec.train_loss = loss;
+      rec.train_acc = acc, rec.val_loss = v.loss, rec.val_acc = v.acc;
+      finish_epoch(rec, t_epoch, st.cbest_acc, st.cbest_epoch, cadam);
+      if (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < all_epochs) {
+        if (next.valid()) next.wait();
+        TrainResult r;
+        r.history = st.history;
+        r.interrupted = true;
+        return r;
+      }
+    }
+    load_state(*net, st.cbest_latent);
+    {
+      torch::NoGradGuard g;
+      for (size_t i = 0; i < st.cbest_centroids.size(); ++i)
+        clus.state()[i].copy_(st.cbest_centroids[i]);
+    }
+    clus.finalize();  // exact centroid values into the weights
+    st.best_acc = st.cbest_acc, st.best_loss = st.cbest_loss, st.best_epoch = st.cbest_epoch;
   }
   if (next.valid()) next.wait();
+  const bool stopped_early = st.early_stopped;
 
   // ---- export the selected model -----------------------------------------------------------
-  load_state(*net, st.best);
   net->eval();
   Model model;
   model.frontend = fe;
@@ -391,28 +530,50 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
                             .dump();
   if (auto err = check_model(model); !err.empty())
     throw std::runtime_error("exported model is inconsistent: " + err);
+
+  // Validation accuracy of a model as the tinykws runtime runs it: the number users will see.
+  auto runtime_accuracy = [&](const Model& m) {
+    KwsPipeline pipe;
+    if (auto s = pipe.create(m); !s.ok())
+      throw std::runtime_error("runtime cannot run the exported model: " +
+                               std::string(s.message));
+    std::vector<float> probs(n_labels);
+    int ok = 0;
+    for (int i = 0; i < n_va; ++i) {
+      pipe.run(va.clips[i].data(), probs.data());
+      ok += std::max_element(probs.begin(), probs.end()) - probs.begin() == va.labels[i];
+    }
+    return static_cast<double>(ok) / n_va;
+  };
+  const double float_acc = runtime_accuracy(model);
+  switch (cfg.quantize.mode) {
+    case QuantMode::kNone: break;
+    case QuantMode::kFloat16: to_float16(model); break;
+    case QuantMode::kInt8: {
+      // Representative subset: the first calibration_clips training clips in shuffled order.
+      std::vector<int64_t> order(n_tr);
+      std::iota(order.begin(), order.end(), 0);
+      std::mt19937_64 shuf(stream_seed(tc.seed, 0, 0, kShuffleStream));
+      for (int i = n_tr - 1; i > 0; --i) std::swap(order[i], order[shuf() % (i + 1)]);
+      int nc = std::min(cfg.quantize.calibration_clips, n_tr);
+      std::vector<float> calib(per * nc);
+      for (int i = 0; i < nc; ++i)
+        std::copy_n(tr_clean.data() + per * order[i], per, calib.data() + per * i);
+      model = quantize_int8(model, calib.data(), nc);
+      break;
+    }
+  }
   const std::string model_path = (fs::path(opt.out_dir) / "model.tkws").string();
   write_model(model_path, model);
-
-  // The exported file, run by the runtime on validation: the number users will see.
-  Model reread = read_model(model_path);
-  KwsPipeline pipe;
-  if (auto s = pipe.create(reread); !s.ok())
-    throw std::runtime_error("runtime cannot run the exported model: " + std::string(s.message));
-  std::vector<float> probs(n_labels);
-  int rt_correct = 0;
-  for (int i = 0; i < n_va; ++i) {
-    pipe.run(va.clips[i].data(), probs.data());
-    int arg = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
-    rt_correct += arg == va.labels[i];
-  }
+  const double rt_acc = runtime_accuracy(read_model(model_path));
 
   TrainResult res;
   res.history = st.history;
   res.best_epoch = st.best_epoch;
   res.best_val_acc = st.best_acc;
   res.best_val_loss = st.best_loss;
-  res.runtime_val_acc = static_cast<double>(rt_correct) / n_va;
+  res.runtime_val_acc = rt_acc;
+  res.float_val_acc = float_acc;
   res.parameters = net->num_parameters();
   res.model_bytes = fs::file_size(model_path);
   res.seconds = now_s() - t_start;
@@ -420,6 +581,11 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
 
   json metrics = {{"val_accuracy", res.runtime_val_acc},
                   {"val_accuracy_torch", res.best_val_acc},
+                  {"val_accuracy_float", res.float_val_acc},
+                  {"quantize", cfg.quantize.mode == QuantMode::kInt8      ? "int8"
+                               : cfg.quantize.mode == QuantMode::kFloat16 ? "fp16"
+                                                                          : "none"},
+                  {"sparsity", pruner ? pruner->sparsity() : 0.0},
                   {"val_loss", res.best_val_loss},
                   {"best_epoch", res.best_epoch},
                   {"epochs_run", st.epoch_done},

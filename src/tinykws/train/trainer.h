@@ -20,10 +20,12 @@ struct TrainOptions {
 };
 
 struct EpochRecord {
-  int epoch = 0;                // 1-based
+  int epoch = 0;                // 1-based, counting on through the clustering epochs
+  std::string phase = "train";  // "train" or "cluster"
   double lr = 0;                // learning rate at the epoch's last step
   double train_loss = 0, train_acc = 0;
   double val_loss = 0, val_acc = 0;
+  double sparsity = 0;          // measured fraction of zeros in the prunable kernels
   double seconds = 0;           // wall time of the epoch (not stored in the model file)
 };
 
@@ -32,6 +34,7 @@ struct TrainResult {
   int best_epoch = 0;
   double best_val_acc = 0, best_val_loss = 0;
   double runtime_val_acc = 0;   // the exported model.tkws run by the tinykws runtime on val
+  double float_val_acc = 0;     // the same before quantisation (runtime, float weights)
   int64_t parameters = 0;
   size_t model_bytes = 0;
   double seconds = 0;           // whole run, including feature extraction

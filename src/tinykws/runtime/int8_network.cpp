@@ -1,0 +1,233 @@
+// Int8Network: planning, multipliers and weight packing (prepare), allocation-free invoke().
+#include "tinykws/runtime/int8_network.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace tkws {
+namespace {
+
+constexpr size_t kAlign = 64;  // bytes: arena buffers
+size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+template <class T>
+size_t append(std::vector<T>* pool, const T* data, size_t n) {
+  const size_t off = pool->size();
+  pool->insert(pool->end(), data, data + n);
+  return off;
+}
+
+// int32 accumulators hold bias + k products of |w| <= 127 and |x - zp| <= 255 exactly when
+// this stays below 2^31 (k ~ 66,000 for a zero bias: far beyond keyword-spotting layers).
+bool accumulator_fits(size_t k, const std::vector<int32_t>& bias) {
+  int64_t max_bias = 0;
+  for (int32_t b : bias) max_bias = std::max<int64_t>(max_bias, std::llabs(int64_t{b}));
+  return static_cast<double>(k) * 127.0 * 255.0 + static_cast<double>(max_bias) <
+         2147483647.0;
+}
+
+}  // namespace
+
+Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
+  const Int8StepHook hook = hook_;
+  void* const hook_user = hook_user_;
+  *this = Int8Network();
+  hook_ = hook, hook_user_ = hook_user;
+
+  if (std::string e = check_model(m); !e.empty())
+    return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
+  if (!m.is_int8())
+    return Status::Error(StatusCode::kInvalidModel,
+                         "not an int8 model (no input_quant): run it with the Interpreter");
+  const size_t n = m.ops.size();
+  std::vector<ActShape> shapes(n + 1);
+  shapes[0] = model_input_shape(m);
+  for (size_t i = 0; i < n; ++i)
+    if (std::string e = op_output_shape(m, i, shapes[i], &shapes[i + 1]); !e.empty())
+      return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
+
+  const Int8FastKernels* fk = nullptr;
+  if (!opt.reference) {
+    int count = 0;
+    const Int8FastKernels* const* sets = int8_fast_kernel_sets(&count);
+    fk = sets[opt.fast_set < 0 ? 0 : opt.fast_set < count ? opt.fast_set : count - 1];
+    kernel_set_name_ = fk->isa;
+  } else {
+    kernel_set_name_ = "reference";
+  }
+
+  in_scale_ = m.input_quant.scale[0];
+  in_zp_ = m.input_quant.zero_point[0];
+  float s_in = in_scale_;
+  int32_t zp_in = in_zp_;
+  for (size_t i = 0; i < n; ++i) {
+    const Op& op = m.ops[i];
+    Step s;
+    s.op = static_cast<int>(i);
+    s.out_scale = op.out_quant.scale[0];
+    s.out_zp = op.out_quant.zero_point[0];
+    Int8Args& a = s.args;
+    a.in = shapes[i];
+    a.out = shapes[i + 1];
+    a.win = op_window(op, shapes[i]);
+    a.in_zp = zp_in;
+    a.out_zp = s.out_zp;
+    int8_activation_range(op.fused_activation, s.out_zp, &a.act_min, &a.act_max);
+    std::string name = op_name(op.type);
+    const double s_out = s.out_scale;
+
+    switch (op.type) {
+      case OpType::kConv2D:
+      case OpType::kDepthwiseConv2D:
+      case OpType::kDense: {
+        const Tensor& w = m.tensors[op.tensors[0]];
+        const Tensor& b = m.tensors[op.tensors[1]];
+        const size_t oc = static_cast<size_t>(a.out.c);
+        const size_t k = w.numel() / (op.type == OpType::kDepthwiseConv2D ? a.in.c : oc);
+        if (!accumulator_fits(k, b.i32))
+          return Status::Error(StatusCode::kUnsupported,
+                               "op %zu (%s): %zu products per output may overflow int32", i,
+                               name.c_str(), k);
+        std::vector<int32_t> mult(oc), shift(oc);
+        for (size_t c = 0; c < oc; ++c) {
+          const double s_w = w.quant.scale[w.quant.scale.size() == 1 ? 0 : c];
+          const QuantizedMultiplier q = quantize_multiplier(double{s_in} * s_w / s_out);
+          mult[c] = q.m0;
+          shift[c] = q.shift;
+        }
+        s.mult_off = append(&i32_, mult.data(), oc);
+        s.shift_off = append(&i32_, shift.data(), oc);
+        Int8FastKind kind{};
+        if (fk && int8_fast_kind(op.type, a, &kind)) {
+          const Int8FastLayout l = int8_fast_layout(kind, a);
+          a.ldw = l.ldw;
+          std::vector<int16_t> wp(l.weight_count);
+          std::vector<int32_t> bp(l.bias_count);
+          int8_fast_pack(kind, a, w.i8.data(), b.i32.data(), wp.data(), bp.data());
+          // Packed weights start 64-byte aligned.
+          w16_.resize(round_up(w16_.size(), kAlign / sizeof(int16_t)));
+          s.wp_off = append(&w16_, wp.data(), wp.size());
+          s.bias_off = append(&i32_, bp.data(), bp.size());
+          s.fn = fk->get(kind);
+          if (kind == Int8FastKind::kPointwise) name += " 1x1";
+        } else {
+          s.w_off = append(&w8_, w.i8.data(), w.i8.size());
+          s.bias_off = append(&i32_, b.i32.data(), b.i32.size());
+          s.fn = int8_ref_kernel(op.type);
+        }
+        if (op.fused_activation == FusedActivation::kRelu) name += "+Relu";
+        break;
+      }
+      case OpType::kGlobalAvgPool: {
+        const size_t pixels = static_cast<size_t>(a.in.h) * a.in.w;
+        if (static_cast<double>(pixels) * 255.0 >= 2147483647.0)
+          return Status::Error(StatusCode::kUnsupported, "op %zu (%s): %zu pixels overflow int32",
+                               i, name.c_str(), pixels);
+        const QuantizedMultiplier q =
+            quantize_multiplier(double{s_in} / (s_out * static_cast<double>(pixels)));
+        a.m0 = q.m0;
+        a.m_shift = q.shift;
+        s.fn = int8_ref_global_avg_pool;
+        break;
+      }
+      case OpType::kSoftmax:
+        int8_softmax_params(s_in, 1.0f, &a.m0, &a.m_shift, &a.diff_min);
+        s.fn = int8_ref_softmax;
+        break;
+      case OpType::kRelu:
+        // Same params in and out (check_model): a clamp at the zero point.
+        int8_activation_range(FusedActivation::kRelu, s.out_zp, &a.act_min, &a.act_max);
+        s.fn = int8_ref_relu;
+        break;
+      case OpType::kMaxPool2D:
+      case OpType::kAvgPool2D: s.fn = int8_ref_kernel(op.type); break;
+      case OpType::kBatchNorm:
+      case OpType::kCount: break;
+    }
+    if (!s.fn)
+      return Status::Error(StatusCode::kUnsupported, "op %zu: no int8 kernel for %s", i,
+                           op_name(op.type));
+    std::snprintf(s.name, sizeof s.name, "%s", name.c_str());
+    steps_.push_back(s);
+    s_in = s.out_scale;
+    zp_in = s.out_zp;
+  }
+
+  // Buffers: Q at 0, O, then A and B alternating from op 0's output.
+  size_t max_a = 0, max_b = 0;
+  for (size_t k = 0; k < n; ++k) {
+    Step& s = steps_[k];
+    s.src = k == 0 ? 0 : steps_[k - 1].dst;
+    s.dst = k + 1 == n ? 3 : s.src == 1 ? 2 : 1;
+    size_t& mx = s.dst == 1 ? max_a : max_b;
+    if (s.dst != 3) mx = std::max(mx, s.args.out.size());
+  }
+  input_ = shapes[0];
+  output_ = shapes[n];
+  off_o_ = round_up(input_.size(), kAlign);
+  off_a_ = round_up(off_o_ + output_.size(), kAlign);
+  off_b_ = round_up(off_a_ + max_a, kAlign);
+  arena_bytes_ = off_b_ + max_b;
+  out_scale_ = steps_.back().out_scale;
+  out_zp_ = steps_.back().out_zp;
+
+  for (Step& s : steps_) {
+    Int8Args& a = s.args;
+    a.w = s.w_off == SIZE_MAX ? nullptr : w8_.data() + s.w_off;
+    a.wp = s.wp_off == SIZE_MAX ? nullptr : w16_.data() + s.wp_off;
+    a.bias = s.bias_off == SIZE_MAX ? nullptr : i32_.data() + s.bias_off;
+    a.mult = s.mult_off == SIZE_MAX ? nullptr : i32_.data() + s.mult_off;
+    a.shift = s.shift_off == SIZE_MAX ? nullptr : i32_.data() + s.shift_off;
+  }
+  return Status::Ok();
+}
+
+Status Int8Network::run(const int8_t* q_in, int8_t* q_out, uint8_t* arena) const {
+  int8_t* const buf[4] = {const_cast<int8_t*>(q_in), reinterpret_cast<int8_t*>(arena + off_a_),
+                          reinterpret_cast<int8_t*>(arena + off_b_), q_out};
+  for (const Step& s : steps_) {
+    s.fn(s.args, buf[s.src], buf[s.dst]);
+    if (hook_)
+      hook_(hook_user_, Int8StepEvent{s.op, s.name, buf[s.dst], s.args.out, s.out_scale,
+                                      s.out_zp});
+  }
+  return Status::Ok();
+}
+
+Status Int8Network::invoke_int8(const int8_t* q_in, int8_t* q_out, void* arena,
+                                size_t arena_bytes) const {
+  if (steps_.empty())
+    return Status::Error(StatusCode::kNotPrepared, "invoke: the network is not prepared");
+  if (!q_in || !q_out)
+    return Status::Error(StatusCode::kInvalidArgument, "invoke: null input or output");
+  if (arena_bytes < arena_bytes_ || !arena)
+    return Status::Error(StatusCode::kArenaTooSmall,
+                         "invoke: arena of %zu bytes, the network needs %zu", arena_bytes,
+                         arena_bytes_);
+  return run(q_in, q_out, static_cast<uint8_t*>(arena));
+}
+
+Status Int8Network::invoke(const float* features, float* probs, void* arena,
+                           size_t arena_bytes) const {
+  if (steps_.empty())
+    return Status::Error(StatusCode::kNotPrepared, "invoke: the network is not prepared");
+  if (!features || !probs)
+    return Status::Error(StatusCode::kInvalidArgument, "invoke: null input or output");
+  if (arena_bytes < arena_bytes_ || !arena)
+    return Status::Error(StatusCode::kArenaTooSmall,
+                         "invoke: arena of %zu bytes, the network needs %zu", arena_bytes,
+                         arena_bytes_);
+  auto* base = static_cast<uint8_t*>(arena);
+  auto* q_in = reinterpret_cast<int8_t*>(base);
+  auto* q_out = reinterpret_cast<int8_t*>(base + off_o_);
+  int8_quantize(features, input_.size(), in_scale_, in_zp_, q_in);
+  const Status st = run(q_in, q_out, base);
+  if (!st.ok()) return st;
+  int8_dequantize(q_out, output_.size(), out_scale_, out_zp_, probs);
+  return Status::Ok();
+}
+
+}  // namespace tkws
