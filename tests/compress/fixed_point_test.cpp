@@ -19,16 +19,16 @@ TEST(QuantizeMultiplier, HandComputedValues) {
     int32_t m0, shift;
   };
   const Case cases[] = {
-      {0.5, 1 << 30, 0},                  // 0.5 = 0.5 * 2^0
-      {1.0, 1 << 30, 1},                  // 1 = 0.5 * 2^1
-      {0.25, 1 << 30, -1},                // 0.25 = 0.5 * 2^-1
-      {0.75, 1610612736, 0},              // 0.75 * 2^31
-      {0.1, 1717986918, -3},              // 0.1 = 0.8 * 2^-3; round(0.8 * 2^31) = 1717986918
-      {3.0, 1610612736, 2},               // 3 = 0.75 * 2^2
+      {0.5, 1 << 30, 0},                         // 0.5 = 0.5 * 2^0
+      {1.0, 1 << 30, 1},                         // 1 = 0.5 * 2^1
+      {0.25, 1 << 30, -1},                       // 0.25 = 0.5 * 2^-1
+      {0.75, 1610612736, 0},                     // 0.75 * 2^31
+      {0.1, 1717986918, -3},                     // 0.1 = 0.8 * 2^-3; round(0.8 * 2^31) = 1717986918
+      {3.0, 1610612736, 2},                      // 3 = 0.75 * 2^2
       {1.0 - std::ldexp(1.0, -40), 1 << 30, 1},  // q rounds up to 1.0 -> 0.5 * 2^1
-      {0.0, 0, 0},                        // zero multiplier
-      {std::ldexp(1.0, -40), 0, 0},       // below 2^-32: flushed to zero
-      {std::ldexp(1.0, 40), INT32_MAX, 30},  // saturates
+      {0.0, 0, 0},                               // zero multiplier
+      {std::ldexp(1.0, -40), 0, 0},              // below 2^-32: flushed to zero
+      {std::ldexp(1.0, 40), INT32_MAX, 30},      // saturates
   };
   for (const Case& c : cases) {
     const QuantizedMultiplier q = quantize_multiplier(c.m);
@@ -53,7 +53,7 @@ TEST(QuantizeMultiplier, NormalisedAndAccurate) {
 
 TEST(SaturatingRoundingDoublingHighMul, HandComputedValues) {
   EXPECT_EQ(saturating_rounding_doubling_high_mul(INT32_MIN, INT32_MIN), INT32_MAX);
-  EXPECT_EQ(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);  // .5 * .5
+  EXPECT_EQ(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);       // .5 * .5
   EXPECT_EQ(saturating_rounding_doubling_high_mul(INT32_MIN, 1 << 30), -(1 << 30));  // -1 * .5
   EXPECT_EQ(saturating_rounding_doubling_high_mul(INT32_MAX, INT32_MAX), INT32_MAX - 1);
   // Ties (x * 2^30 / 2^31 = x / 2) round toward +infinity.
@@ -80,8 +80,8 @@ TEST(RoundingDivideByPOT, HandComputedValues) {
   EXPECT_EQ(rounding_divide_by_pot(12345, 0), 12345);
   EXPECT_EQ(rounding_divide_by_pot(INT32_MAX, 31), 1);
   EXPECT_EQ(rounding_divide_by_pot(INT32_MIN, 31), -1);
-  EXPECT_EQ(rounding_divide_by_pot(1 << 29, 31), 0);   // 0.25
-  EXPECT_EQ(rounding_divide_by_pot(1 << 30, 31), 1);   // 0.5 -> 1
+  EXPECT_EQ(rounding_divide_by_pot(1 << 29, 31), 0);  // 0.25
+  EXPECT_EQ(rounding_divide_by_pot(1 << 30, 31), 1);  // 0.5 -> 1
   EXPECT_EQ(rounding_divide_by_pot(-(1 << 30), 31), -1);
   // Against the definition on random values.
   Rng rng(5);
@@ -118,6 +118,32 @@ TEST(MultiplyByQuantizedMultiplier, WithinOneOfExact) {
     const double exact = static_cast<double>(x) * m;
     ASSERT_LE(std::fabs(multiply_by_quantized_multiplier(x, q.m0, q.shift) - exact), 1.0)
         << "x = " << x << ", M = " << m;
+  }
+}
+
+TEST(MultiplyByQuantizedMultiplier, SplitFormIsIdentical) {
+  // The branch-free form the fast kernels use must give the very same integers for every
+  // m0 > 0, shift in [-31, 30], including saturating left shifts and extreme x.
+  Rng rng(8);
+  const int32_t xs[] = {
+      0,       1,          -1,    2,     -2, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1,
+      1 << 30, -(1 << 30), 12345, -12345};
+  const int32_t ms[] = {1 << 30, INT32_MAX, (1 << 30) + 1, 1717986918, 1};
+  auto check = [](int32_t x, int32_t m0, int32_t shift) {
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    ASSERT_EQ(multiply_by_quantized_multiplier_split(x, m0, left, right),
+              multiply_by_quantized_multiplier(x, m0, shift))
+        << "x " << x << " m0 " << m0 << " shift " << shift;
+  };
+  for (int32_t x : xs)
+    for (int32_t m0 : ms)
+      for (int32_t shift = -31; shift <= 30; ++shift) check(x, m0, shift);
+  for (int i = 0; i < 1000000; ++i) {
+    const auto x = static_cast<int32_t>(rng.next() >> (rng.below(32) + 32));
+    const int32_t sx = rng.below(2) ? x : -x;
+    const auto m0 = static_cast<int32_t>((1u << 30) + (rng.next() >> 34));
+    check(sx, m0, rng.below(62) - 31);
+    if (HasFatalFailure()) return;
   }
 }
 

@@ -19,8 +19,12 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace tkws {
 namespace {
@@ -30,13 +34,16 @@ TEST(Int8Network, InvokeAllocatesNothing) {
   const std::vector<float> calib = int8_testing::random_features(f, 8, 1);
   const Model q = quantize_int8(f, calib.data(), 8);
   for (bool reference : {false, true}) {
+    Int8NetworkOptions opt;
+    opt.reference = reference;
     Int8Network net;
-    ASSERT_TRUE(net.prepare(q, Int8NetworkOptions{reference}).ok());
+    ASSERT_TRUE(net.prepare(q, opt).ok());
     std::vector<uint8_t> arena(net.arena_bytes());
     std::vector<float> p(net.output_size());
     const long before = g_news;
     for (int i = 0; i < 8; ++i)
-      ASSERT_TRUE(net.invoke(&calib[i * net.input_size()], p.data(), arena.data(), arena.size()).ok());
+      ASSERT_TRUE(
+          net.invoke(&calib[i * net.input_size()], p.data(), arena.data(), arena.size()).ok());
     EXPECT_EQ(g_news - before, 0) << (reference ? "reference" : "fast");
   }
 }

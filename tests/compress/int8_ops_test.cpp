@@ -96,27 +96,29 @@ WeightedCase random_weighted(OpType type, Rng& rng, bool pointwise = false) {
   const double acc_scale = std::sqrt(static_cast<double>(k)) * 73.0 * 74.0;  // ~ std of acc
   for (size_t o = 0; o < oc; ++o) {
     c.bias.push_back(static_cast<int32_t>(rng.uniform(-1.0f, 1.0f) * acc_scale));
-    const QuantizedMultiplier q =
-        quantize_multiplier(rng.uniform(20.0f, 120.0f) / acc_scale);
+    // One channel in 16 gets M >= 1 (the left-shift path; its outputs mostly saturate).
+    const float m = rng.below(16) == 0 ? rng.uniform(1.0f, 300.0f)
+                                       : rng.uniform(20.0f, 120.0f) / static_cast<float>(acc_scale);
+    const QuantizedMultiplier q = quantize_multiplier(m);
     c.mult.push_back(q.m0);
     c.shift.push_back(q.shift);
   }
   a.in_zp = -128 + rng.below(256);
   a.out_zp = -128 + rng.below(256);
-  int8_activation_range(rng.below(2) ? FusedActivation::kRelu : FusedActivation::kNone,
-                        a.out_zp, &a.act_min, &a.act_max);
+  int8_activation_range(rng.below(2) ? FusedActivation::kRelu : FusedActivation::kNone, a.out_zp,
+                        &a.act_min, &a.act_max);
   a.w = c.w.data();
   a.bias = c.bias.data();
   a.mult = c.mult.data();
   a.shift = c.shift.data();
   c.what = std::string(op_name(type)) + " in " + std::to_string(a.in.h) + "x" +
            std::to_string(a.in.w) + "x" + std::to_string(a.in.c) + " out " +
-           std::to_string(a.out.h) + "x" + std::to_string(a.out.w) + "x" +
-           std::to_string(a.out.c) + " k " + std::to_string(a.win.kh) + "x" +
-           std::to_string(a.win.kw) + " s " + std::to_string(a.win.sh) + "x" +
-           std::to_string(a.win.sw) + " pad " + std::to_string(a.win.pad_top) + "," +
-           std::to_string(a.win.pad_left) + " zp " + std::to_string(a.in_zp) + "/" +
-           std::to_string(a.out_zp) + " act " + std::to_string(a.act_min);
+           std::to_string(a.out.h) + "x" + std::to_string(a.out.w) + "x" + std::to_string(a.out.c) +
+           " k " + std::to_string(a.win.kh) + "x" + std::to_string(a.win.kw) + " s " +
+           std::to_string(a.win.sh) + "x" + std::to_string(a.win.sw) + " pad " +
+           std::to_string(a.win.pad_top) + "," + std::to_string(a.win.pad_left) + " zp " +
+           std::to_string(a.in_zp) + "/" + std::to_string(a.out_zp) + " act " +
+           std::to_string(a.act_min);
   return c;
 }
 
@@ -215,7 +217,8 @@ TEST(Int8FastKernels, DsCnnShapes) {
       const size_t k = s.type == OpType::kDense             ? s.in.size()
                        : s.type == OpType::kDepthwiseConv2D ? size_t(s.k * s.k)
                                                             : size_t(s.k * s.k) * s.in.c;
-      c.w = extreme ? std::vector<int8_t>(s.out_c * k, -127) : random_i8(s.out_c * k, rng, -127, 127);
+      c.w =
+          extreme ? std::vector<int8_t>(s.out_c * k, -127) : random_i8(s.out_c * k, rng, -127, 127);
       c.in = extreme ? std::vector<int8_t>(s.in.size(), -128) : random_i8(s.in.size(), rng);
       if (extreme) c.a.in_zp = 127;  // x - zp = -255 everywhere: the largest products
       c.bias.resize(s.out_c, 0);
@@ -228,6 +231,31 @@ TEST(Int8FastKernels, DsCnnShapes) {
       c.what = std::string(op_name(s.type)) + " DS-CNN shape" + (extreme ? " extreme" : "");
       expect_fast_matches_reference(c, s.kind);
     }
+}
+
+TEST(Int8FastKernels, GlobalAvgPoolMatchesReferenceBitExact) {
+  Rng rng(17);
+  int sets = 0;
+  const Int8FastKernels* const* fk = int8_fast_kernel_sets(&sets);
+  for (int iter = 0; iter < 300; ++iter) {
+    Int8Args a;
+    a.in = {1 + rng.below(30), 1 + rng.below(12), 1 + rng.below(80)};
+    a.out = {1, 1, a.in.c};
+    a.in_zp = -128 + rng.below(256);
+    a.out_zp = -128 + rng.below(256);
+    const double pixels = static_cast<double>(a.in.h) * a.in.w;
+    const QuantizedMultiplier q = quantize_multiplier(rng.uniform(0.3f, 3.0f) / pixels);
+    a.m0 = q.m0;
+    a.m_shift = q.shift;
+    const std::vector<int8_t> in = random_i8(a.in.size(), rng);
+    std::vector<int8_t> ref(a.out.size());
+    int8_ref_global_avg_pool(a, in.data(), ref.data());
+    for (int k = 0; k < sets; ++k) {
+      std::vector<int8_t> fast(a.out.size());
+      fk[k]->global_avg_pool(a, in.data(), fast.data());
+      ASSERT_EQ(fast, ref) << fk[k]->isa << " GAP " << a.in.h << "x" << a.in.w << "x" << a.in.c;
+    }
+  }
 }
 
 // ---- Reference int8 kernels against the float reference kernels ----------------------------
@@ -261,8 +289,8 @@ TEST(Int8ReferenceKernels, ConvMatchesFloatConvWithinOneStep) {
     std::vector<float> s_w(oc);
     for (float& s : s_w) s = std::exp(rng.uniform(-8.0f, -2.0f));
     // Output scale from the multipliers the case chose: M = s_in * s_w / s_out.
-    const float s_out = static_cast<float>(s_in * s_w[0] /
-                                           std::ldexp(static_cast<double>(c.mult[0]), c.shift[0] - 31));
+    const float s_out = static_cast<float>(
+        s_in * s_w[0] / std::ldexp(static_cast<double>(c.mult[0]), c.shift[0] - 31));
     for (size_t o = 0; o < oc; ++o) {
       const QuantizedMultiplier q = quantize_multiplier(double{s_in} * s_w[o] / s_out);
       c.mult[o] = q.m0;
@@ -297,8 +325,8 @@ TEST(Int8ReferenceKernels, PoolsMatchFloat) {
   Rng rng(31);
   for (int iter = 0; iter < 200; ++iter) {
     const bool max_pool = iter % 2 == 0;
-    const Geometry g = random_geometry(max_pool ? OpType::kMaxPool2D : OpType::kAvgPool2D, rng,
-                                       10, 12, 4, 3);
+    const Geometry g =
+        random_geometry(max_pool ? OpType::kMaxPool2D : OpType::kAvgPool2D, rng, 10, 12, 4, 3);
     Int8Args a;
     a.in = g.in;
     a.out = g.out;

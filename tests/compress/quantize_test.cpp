@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "int8_test_util.h"
+#include "tinykws/format/tkws.h"
 #include "tinykws/runtime/int8_network.h"
 
 namespace tkws {
@@ -28,7 +29,9 @@ using testing_models::Rng;
 
 constexpr int kCalib = 64;
 
-size_t argmax(const float* p, size_t n) { return static_cast<size_t>(std::max_element(p, p + n) - p); }
+size_t argmax(const float* p, size_t n) {
+  return static_cast<size_t>(std::max_element(p, p + n) - p);
+}
 
 TEST(QuantizeInt8, FoldsFusesAndQuantises) {
   const Model f = ptq_model(1);
@@ -107,7 +110,8 @@ TEST(QuantizeInt8, ProbabilitiesCloseToFloat) {
         sum += std::fabs(p[c] - pf[c]);
       }
       same += argmax(p.data(), labels) == argmax(pf.data(), labels);
-      spread += *std::max_element(pf.begin(), pf.end()) - *std::min_element(pf.begin(), pf.end()) > 0.3f;
+      spread +=
+          *std::max_element(pf.begin(), pf.end()) - *std::min_element(pf.begin(), pf.end()) > 0.3f;
     }
     std::printf("model %d: max |dp| %.4f, mean |dp| %.5f, argmax agreement %d/%d\n",
                 static_cast<int>(seed), worst, sum / (n * labels), same, n);
@@ -162,8 +166,7 @@ TEST(QuantizeInt8, LayerByLayerWithinBudget) {
     ActShape shape = model_input_shape(f);
     for (size_t k = 0; k < n_ops; ++k) {
       const float* in = k == 0 ? xin.data() : cap.out[k - 1].data();
-      const std::vector<float> iso =
-          float_ops(f, first_op_of[k], last_op_of[k], shape, in).back();
+      const std::vector<float> iso = float_ops(f, first_op_of[k], last_op_of[k], shape, in).back();
       const std::vector<float>& acc = whole[last_op_of[k]];
       ASSERT_EQ(cap.out[k].size(), iso.size());
       const double step = q.ops[k].out_quant.scale[0];
@@ -190,27 +193,33 @@ TEST(QuantizeInt8, LayerByLayerWithinBudget) {
   }
 }
 
-// Every op output of the fast executor equals the reference executor's, and so do the final
-// int8 outputs, on many inputs (the whole-network counterpart of int8_ops_test's harness).
+// The fast executor's int8 outputs equal the reference executor's on many inputs, for every
+// fast kernel set (the whole-network counterpart of int8_ops_test's harness).
 TEST(Int8Network, FastMatchesReferenceBitExact) {
   const Model models[] = {ptq_model(5, 40, 3), ptq_model(6, 8, 12), testing_models::tiny_model(3)};
   for (const Model& f : models) {
     const std::vector<float> calib = random_features(f, 16, 77);
     const Model q = quantize_int8(f, calib.data(), 16);
-    Int8Network ref, fast;
-    ASSERT_TRUE(ref.prepare(q, Int8NetworkOptions{true}).ok());
-    ASSERT_TRUE(fast.prepare(q).ok());
-    ASSERT_EQ(ref.num_steps(), fast.num_steps());
-    std::vector<uint8_t> a1(ref.arena_bytes()), a2(fast.arena_bytes());
-    const int n = 40;
-    const std::vector<float> x = random_features(f, n, 78);
-    std::vector<int8_t> xq(ref.input_size()), o1(ref.output_size()), o2(fast.output_size());
-    for (int s = 0; s < n; ++s) {
-      int8_quantize(&x[s * xq.size()], xq.size(), ref.input_scale(), ref.input_zero_point(),
-                    xq.data());
-      ASSERT_TRUE(ref.invoke_int8(xq.data(), o1.data(), a1.data(), a1.size()).ok());
-      ASSERT_TRUE(fast.invoke_int8(xq.data(), o2.data(), a2.data(), a2.size()).ok());
-      ASSERT_EQ(o1, o2) << "input " << s;
+    Int8Network ref;
+    ASSERT_TRUE(ref.prepare(q, Int8NetworkOptions{true, 0}).ok());
+    EXPECT_STREQ(ref.kernel_set_name(), "reference");
+    int sets = 0;
+    int8_fast_kernel_sets(&sets);
+    for (int set = 0; set < sets; ++set) {
+      Int8Network fast;
+      ASSERT_TRUE(fast.prepare(q, Int8NetworkOptions{false, set}).ok());
+      ASSERT_EQ(ref.num_steps(), fast.num_steps());
+      std::vector<uint8_t> a1(ref.arena_bytes()), a2(fast.arena_bytes());
+      const int n = 40;
+      const std::vector<float> x = random_features(f, n, 78);
+      std::vector<int8_t> xq(ref.input_size()), o1(ref.output_size()), o2(fast.output_size());
+      for (int s = 0; s < n; ++s) {
+        int8_quantize(&x[s * xq.size()], xq.size(), ref.input_scale(), ref.input_zero_point(),
+                      xq.data());
+        ASSERT_TRUE(ref.invoke_int8(xq.data(), o1.data(), a1.data(), a1.size()).ok());
+        ASSERT_TRUE(fast.invoke_int8(xq.data(), o2.data(), a2.data(), a2.size()).ok());
+        ASSERT_EQ(o1, o2) << fast.kernel_set_name() << ", input " << s;
+      }
     }
   }
 }
@@ -310,6 +319,44 @@ TEST(QuantizeInt8, ClusteredWeightsKeepFewValuesPerChannel) {
       EXPECT_LE(all.size(), static_cast<size_t>(k)) << wq.name;
     }
   }
+}
+
+TEST(QuantizeInt8, SurvivesTheFileFormat) {
+  // An int8 model written to .tkws and read back runs to the same integers.
+  const Model f = ptq_model(11);
+  const std::vector<float> calib = random_features(f, 16, 110);
+  const Model q = quantize_int8(f, calib.data(), 16);
+  const std::vector<uint8_t> bytes = serialize_model(q);
+  const Model r = parse_model(bytes.data(), bytes.size(), "int8 round trip");
+  ASSERT_TRUE(r.is_int8());
+  EXPECT_EQ(r.input_quant.scale, q.input_quant.scale);
+  EXPECT_EQ(r.input_quant.zero_point, q.input_quant.zero_point);
+  ASSERT_EQ(r.ops.size(), q.ops.size());
+  for (size_t i = 0; i < q.ops.size(); ++i) {
+    EXPECT_EQ(r.ops[i].fused_activation, q.ops[i].fused_activation) << i;
+    EXPECT_EQ(r.ops[i].out_quant.scale, q.ops[i].out_quant.scale) << i;
+    EXPECT_EQ(r.ops[i].out_quant.zero_point, q.ops[i].out_quant.zero_point) << i;
+  }
+  for (size_t t = 0; t < q.tensors.size(); ++t) {
+    EXPECT_EQ(r.tensors[t].i8, q.tensors[t].i8) << q.tensors[t].name;
+    EXPECT_EQ(r.tensors[t].i32, q.tensors[t].i32) << q.tensors[t].name;
+    EXPECT_EQ(r.tensors[t].quant.scale, q.tensors[t].quant.scale) << q.tensors[t].name;
+    EXPECT_EQ(r.tensors[t].quant.axis, q.tensors[t].quant.axis) << q.tensors[t].name;
+  }
+  Int8Network a, b;
+  ASSERT_TRUE(a.prepare(q).ok());
+  ASSERT_TRUE(b.prepare(r).ok());
+  std::vector<uint8_t> arena(a.arena_bytes());
+  std::vector<float> pa(a.output_size()), pb(b.output_size());
+  for (int s = 0; s < 16; ++s) {
+    ASSERT_TRUE(a.invoke(&calib[s * a.input_size()], pa.data(), arena.data(), arena.size()).ok());
+    ASSERT_TRUE(b.invoke(&calib[s * b.input_size()], pb.data(), arena.data(), arena.size()).ok());
+    EXPECT_EQ(pa, pb);
+  }
+  // The int8 file is about a quarter of the float one (1-byte weights).
+  const size_t float_bytes = serialize_model(f).size();
+  std::printf("file bytes: float %zu, int8 %zu\n", float_bytes, bytes.size());
+  EXPECT_LT(bytes.size(), float_bytes);
 }
 
 TEST(QuantizeInt8, RejectsWhatItCannotQuantise) {

@@ -14,65 +14,14 @@
 
 #include "test_models.h"
 #include "tinykws/common/error.h"
+#include "tkws_test_util.h"
 
 namespace tkws {
 namespace {
 
 using testing_models::Rng;
 using testing_models::tiny_model;
-using Bytes = std::vector<uint8_t>;
-
-void put_u32(Bytes& b, size_t at, uint32_t v) {
-  for (int k = 0; k < 4; ++k) b[at + k] = static_cast<uint8_t>(v >> (8 * k));
-}
-void put_u64(Bytes& b, size_t at, uint64_t v) {
-  put_u32(b, at, static_cast<uint32_t>(v)), put_u32(b, at + 4, static_cast<uint32_t>(v >> 32));
-}
-uint32_t get_u32(const Bytes& b, size_t at) {
-  return b[at] | b[at + 1] << 8 | b[at + 2] << 16 | static_cast<uint32_t>(b[at + 3]) << 24;
-}
-uint64_t get_u64(const Bytes& b, size_t at) {
-  return get_u32(b, at) | static_cast<uint64_t>(get_u32(b, at + 4)) << 32;
-}
-// After editing a field: make file_bytes and the checksum valid again, so the parser itself
-// (not the checksum) has to catch the damage.
-void reseal(Bytes& b) {
-  put_u64(b, 16, b.size());
-  put_u32(b, b.size() - 4, crc32(b.data(), b.size() - 4));
-}
-
-// Message of the InputError parse_model throws ("" if it does not throw).
-std::string parse_error(const Bytes& b, const std::string& name = "model.tkws") {
-  try {
-    parse_model(b.data(), b.size(), name);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-// Offset of the fields of tensor `name`'s record (section 6 in tkws.h), found by its name.
-struct TensorFields {
-  size_t dtype, encoding, ndim, dims, payload_offset, payload_bytes;
-};
-TensorFields locate_tensor(const Bytes& b, const Model& m, const std::string& name) {
-  const Tensor& t = m.tensors[m.find_tensor(name)];
-  Bytes key(4);
-  put_u32(key, 0, static_cast<uint32_t>(name.size()));
-  key.insert(key.end(), name.begin(), name.end());
-  auto it = std::search(b.begin(), b.end(), key.begin(), key.end());
-  EXPECT_NE(it, b.end());
-  TensorFields f;
-  f.dtype = static_cast<size_t>(it - b.begin()) + key.size();
-  f.encoding = f.dtype + 1;
-  f.ndim = f.dtype + 2;
-  f.dims = f.dtype + 4;
-  const size_t quant = f.dims + 4 * t.shape.size();  // i32 axis, u32 n, 8n bytes
-  const size_t enc = quant + 8 + 8 * t.quant.scale.size();
-  f.payload_offset = enc + 4;  // u32 num_enc_params = 0 for dense
-  f.payload_bytes = f.payload_offset + 8;
-  return f;
-}
+using namespace tkws_testing;  // Bytes, put/get, reseal, parse_error, locate_tensor, ...
 
 // A model with tensors of every dtype (unused by ops: check_model allows that).
 Model all_dtypes_model() {
@@ -102,57 +51,6 @@ Model all_dtypes_model() {
   b.quant.zero_point = {0};
   m.tensors.push_back(b);
   return m;
-}
-
-void expect_models_equal(const Model& a, const Model& b) {
-  EXPECT_EQ(a.labels, b.labels);
-  EXPECT_EQ(a.norm_mean, b.norm_mean);
-  EXPECT_EQ(a.norm_inv_std, b.norm_inv_std);
-  EXPECT_EQ(a.metadata_json, b.metadata_json);
-  const FrontendConfig &f = a.frontend, &g = b.frontend;
-  EXPECT_EQ(f.sample_rate, g.sample_rate);
-  EXPECT_EQ(f.clip_samples, g.clip_samples);
-  EXPECT_EQ(f.frame_length, g.frame_length);
-  EXPECT_EQ(f.frame_step, g.frame_step);
-  EXPECT_EQ(f.fft_length, g.fft_length);
-  EXPECT_EQ(f.num_mel_bins, g.num_mel_bins);
-  EXPECT_EQ(f.lower_hz, g.lower_hz);
-  EXPECT_EQ(f.upper_hz, g.upper_hz);
-  EXPECT_EQ(f.kind, g.kind);
-  EXPECT_EQ(f.num_mfcc, g.num_mfcc);
-  EXPECT_EQ(f.spectrum, g.spectrum);
-  EXPECT_EQ(f.log_offset, g.log_offset);
-  EXPECT_EQ(f.pcm_divisor, g.pcm_divisor);
-  ASSERT_EQ(a.ops.size(), b.ops.size());
-  for (size_t i = 0; i < a.ops.size(); ++i) {
-    const Op &x = a.ops[i], &y = b.ops[i];
-    EXPECT_EQ(x.type, y.type);
-    EXPECT_EQ(x.kernel_h, y.kernel_h);
-    EXPECT_EQ(x.kernel_w, y.kernel_w);
-    EXPECT_EQ(x.stride_h, y.stride_h);
-    EXPECT_EQ(x.stride_w, y.stride_w);
-    EXPECT_EQ(x.padding, y.padding);
-    EXPECT_EQ(x.out_channels, y.out_channels);
-    EXPECT_EQ(x.tensors, y.tensors);
-    EXPECT_EQ(x.fused_activation, y.fused_activation);
-    EXPECT_EQ(x.out_quant.scale, y.out_quant.scale);
-    EXPECT_EQ(x.out_quant.zero_point, y.out_quant.zero_point);
-    EXPECT_EQ(x.out_quant.axis, y.out_quant.axis);
-  }
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (size_t i = 0; i < a.tensors.size(); ++i) {
-    const Tensor &x = a.tensors[i], &y = b.tensors[i];
-    EXPECT_EQ(x.name, y.name);
-    EXPECT_EQ(x.shape, y.shape);
-    EXPECT_EQ(x.dtype, y.dtype);
-    EXPECT_EQ(x.encoding, y.encoding);
-    EXPECT_EQ(x.f32, y.f32) << x.name;  // bit-exact (no NaNs in these models)
-    EXPECT_EQ(x.i8, y.i8);
-    EXPECT_EQ(x.i32, y.i32);
-    EXPECT_EQ(x.quant.scale, y.quant.scale);
-    EXPECT_EQ(x.quant.zero_point, y.quant.zero_point);
-    EXPECT_EQ(x.quant.axis, y.quant.axis);
-  }
 }
 
 TEST(Crc32, MatchesZlibCheckValues) {
@@ -309,8 +207,11 @@ TEST(Tkws, CorruptFieldsWithValidChecksum) {
   EXPECT_NE(e.find("tensor 'conv1.weight': unknown dtype 9"), std::string::npos) << e;
   e = damaged([&](Bytes& b) { b[f.encoding] = 7; });
   EXPECT_NE(e.find("tensor 'conv1.weight': unknown encoding 7"), std::string::npos) << e;
-  e = damaged([&](Bytes& b) { b[f.encoding] = 1; });
-  EXPECT_NE(e.find("encoding clustered is not supported"), std::string::npos) << e;
+  e = damaged([&](Bytes& b) { b[f.encoding] = 1; });  // clustered, but no params
+  EXPECT_NE(e.find("tensor 'conv1.weight': expected 2 or 3 params {K, b[, rows]} for clustered "
+                   "encoding, found 0"),
+            std::string::npos)
+      << e;
   e = damaged([&](Bytes& b) { b[f.ndim] = 200; });
   EXPECT_NE(e.find("expected at most 8 dims, found 200"), std::string::npos) << e;
   e = damaged([&](Bytes& b) { put_u32(b, f.dims, 0x80000000u); });
@@ -389,48 +290,10 @@ TEST(Tkws, RecordsSkipFieldsAppendedByANewerWriter) {
   expect_models_equal(m, parse_model(b.data(), b.size(), "grown.tkws"));
 }
 
-// A poor man's fuzzer: deterministic random mutations, resealed half of the time so the parser
-// (not just the checksum) sees them. Must only ever return a valid model or throw InputError.
+// The random-mutation fuzz loop (tkws_test_util.h) on a model of dense tensors; the
+// compressed encodings get theirs in encoding_test.cpp.
 TEST(Tkws, RandomMutationsNeverCrash) {
-  const Bytes full = serialize_model(tiny_model());
-  Rng rng(12345);
-  int parsed = 0, rejected = 0;
-  for (int iter = 0; iter < 20000; ++iter) {
-    Bytes b = full;
-    const int edits = 1 + rng.below(4);
-    for (int k = 0; k < edits; ++k) {
-      const size_t at = static_cast<size_t>(rng.below(static_cast<int>(b.size())));
-      switch (rng.below(6)) {
-        case 0:
-          b[at] ^= static_cast<uint8_t>(1u << rng.below(8));
-          break;
-        case 1:
-          b[at] = static_cast<uint8_t>(rng.below(256));
-          break;
-        case 2:  // a random 32-bit value, often a huge count or offset
-          if (at + 4 <= b.size()) put_u32(b, at, static_cast<uint32_t>(rng.next()));
-          break;
-        case 3:
-          b[at] = rng.below(2) ? 0xFF : 0x00;
-          break;
-        case 4:
-          b.resize(std::max<size_t>(at, 1));
-          break;
-        case 5:
-          b.insert(b.begin() + static_cast<ptrdiff_t>(at), static_cast<uint8_t>(rng.next()));
-          break;
-      }
-    }
-    if (rng.below(2) && b.size() >= 32) reseal(b);
-    try {
-      const Model m = parse_model(b.data(), b.size(), "fuzz.tkws");
-      EXPECT_EQ(check_model(m), "");
-      serialize_model(m);  // a model the reader accepts can be written again
-      ++parsed;
-    } catch (const InputError&) {
-      ++rejected;
-    }
-  }
+  const auto [parsed, rejected] = fuzz_parser(serialize_model(tiny_model()), 12345, 20000);
   EXPECT_GT(rejected, 10000);
   std::printf("random mutations: %d parsed, %d rejected\n", parsed, rejected);
 }
@@ -480,18 +343,17 @@ TEST(Tkws, WriteAndReadFile) {
   fs::remove_all(dir);
 }
 
-TEST(Tkws, WriterRejectsInvalidModelsAndUnwrittenEncodings) {
+TEST(Tkws, WriterRejectsInvalidModelsAndChoosesEncodingsItself) {
   Model m = tiny_model();
   m.labels.pop_back();
   EXPECT_THROW(serialize_model(m), std::invalid_argument);
+  // Tensor::encoding is what the reader found; the writer decides from the values alone.
   m = tiny_model();
+  const Bytes want = serialize_model(m);
   m.tensors[0].encoding = Encoding::kSparse;
-  try {
-    serialize_model(m);
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("encoding sparse is not supported"), std::string::npos);
-  }
+  m.tensors[1].encoding = Encoding::kSparseClustered;
+  EXPECT_EQ(serialize_model(m), want);
+  EXPECT_EQ(parse_model(want.data(), want.size(), "m.tkws").tensors[0].encoding, Encoding::kDense);
 }
 
 }  // namespace

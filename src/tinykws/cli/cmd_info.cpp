@@ -42,22 +42,28 @@ Runner add_info(CLI::App& app) {
                   fmt::format("{}x{}", op.kernel_h, op.kernel_w).c_str(),
                   fmt::format("{}x{}", op.stride_h, op.stride_w).c_str(), t.c_str());
     }
-    std::printf("\n%-16s %-6s %-8s %-16s %8s %9s %9s\n", "tensor", "dtype", "encoding",
-                "shape", "values", "zeros", "bytes");
-    size_t total = 0;
-    for (const auto& t : m.tensors) {
+    std::printf("\n%-16s %-6s %-16s %-14s %7s %8s %8s %7s %9s\n", "tensor", "dtype", "encoding",
+                "shape", "values", "sparsity", "distinct", "bits/v", "bytes");
+    std::vector<TensorStorage> storage = describe_storage(m);
+    uint64_t total = 0, dense = 0;
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
+      const Tensor& t = m.tensors[i];
+      const TensorStorage& s = storage[i];
       std::string shape;
       for (auto d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-      size_t zeros = 0;
-      for (float v : t.f32) zeros += v == 0.0f;
-      size_t b = t.numel() * dtype_bytes(t.dtype);
-      total += b;
-      std::printf("%-16s %-6s %-8s %-16s %8zu %8.1f%% %9zu\n", t.name.c_str(),
-                  dtype_name(t.dtype), "dense", shape.c_str(), t.numel(),
-                  t.numel() ? 100.0 * zeros / t.numel() : 0.0, b);
+      std::string enc = encoding_name(s.encoding);
+      if (s.clusters) enc += fmt::format(" k{}{}", s.clusters, s.rows > 1 ? "/row" : "");
+      std::printf("%-16s %-6s %-16s %-14s %7llu %7.1f%% %8llu %7.2f %9llu\n", t.name.c_str(),
+                  dtype_name(t.dtype), enc.c_str(), shape.c_str(),
+                  static_cast<unsigned long long>(s.numel), 100.0 * s.sparsity(),
+                  static_cast<unsigned long long>(s.distinct), s.bits_per_value(),
+                  static_cast<unsigned long long>(s.payload_bytes));
+      total += s.payload_bytes;
+      dense += s.numel * 4;
     }
-    std::printf("%-16s %-6s %-8s %-16s %8lld %9s %9zu\n", "total", "", "", "",
-                static_cast<long long>(count_parameters(m)), "", total);
+    std::printf("%-16s %-6s %-16s %-14s %7lld %8s %8s %7s %9llu  (fp32 dense: %llu)\n", "total",
+                "", "", "", static_cast<long long>(count_parameters(m)), "", "", "",
+                static_cast<unsigned long long>(total), static_cast<unsigned long long>(dense));
     KwsPipeline pipe;
     if (auto s = pipe.create(m); s.ok())
       std::printf("\nruntime arena: %zu bytes\n", pipe.arena_bytes());

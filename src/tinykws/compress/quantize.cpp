@@ -20,7 +20,9 @@
 namespace tkws {
 namespace {
 
-[[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument("quantize_int8: " + msg); }
+[[noreturn]] void fail(const std::string& msg) {
+  throw std::invalid_argument("quantize_int8: " + msg);
+}
 
 std::string op_where(const Model& m, size_t i) {
   return "op " + std::to_string(i) + " (" + op_name(m.ops[i].type) + ")";
@@ -179,19 +181,27 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
     Op op = src;
     op.tensors.clear();
     switch (src.type) {
-      case OpType::kMaxPool2D:
+      case OpType::kMaxPool2D:  // TFLite: same params as the input
       case OpType::kAvgPool2D:
-      case OpType::kRelu: op.out_quant = in_q; break;  // TFLite: same params as the input
-      case OpType::kSoftmax: op.out_quant = per_tensor(1.0f / 256.0f, -128); break;
-      default: op.out_quant = activation_quant(ranges[g.last + 1]); break;
+      case OpType::kRelu:
+        op.out_quant = in_q;
+        break;
+      case OpType::kSoftmax:
+        op.out_quant = per_tensor(1.0f / 256.0f, -128);
+        break;
+      default:
+        op.out_quant = activation_quant(ranges[g.last + 1]);
+        break;
     }
 
     if (is_weighted(src.type)) {
       op.fused_activation = g.relu ? FusedActivation::kRelu : FusedActivation::kNone;
       const Tensor& w = m.tensors[src.tensors[0]];
       const Tensor* b = src.tensors.size() > 1 ? &m.tensors[src.tensors[1]] : nullptr;
-      const float* scale = g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[0]].f32.data() : nullptr;
-      const float* shift = g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[1]].f32.data() : nullptr;
+      const float* scale =
+          g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[0]].f32.data() : nullptr;
+      const float* shift =
+          g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[1]].f32.data() : nullptr;
       // Axis 0 is the output channel of every weight layout (model.h).
       const auto oc = static_cast<size_t>(w.shape[0]);
       const size_t per = w.numel() / oc;
@@ -222,7 +232,6 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
       wq.name = unique_name(w.name, &used);
       wq.shape = w.shape;
       wq.dtype = DType::kI8;
-      wq.encoding = w.encoding;
       wq.i8.resize(w.numel());
       wq.quant.scale = sw;
       wq.quant.zero_point.assign(sw.size(), 0);

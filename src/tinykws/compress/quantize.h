@@ -12,7 +12,18 @@ namespace tkws {
 //  - activations asymmetric int8 per tensor, ranges calibrated on `calib` ([n][frames][features],
 //    already normalised) and nudged to include 0,
 //  - biases int32 with scale s_in * s_w, zero point 0; softmax output scale 1/256, zp -128.
-// Throws std::invalid_argument when the graph holds an op it cannot quantise.
+// Details (model.h "int8 models" states the result's semantics):
+//  - a ReLU right after a conv / dense (or after its BatchNorm) becomes its fused activation;
+//  - MaxPool2D, AvgPool2D and a Relu elsewhere keep their input's scale and zero point
+//    (TFLite); GlobalAvgPool and the weighted ops get their own calibrated ranges;
+//  - every weighted op gets a bias (named after the weight when the float op had none);
+//  - equal float weights of a channel give equal int8 values and 0 stays exactly 0, so pruned
+//    and clustered weights keep their zeros and at most k distinct values per output channel;
+//  - an all-zero weight channel takes the tensor's largest channel scale.
+// Inputs beyond the calibrated ranges are clipped at run time, as in TFLite.
+// Throws std::invalid_argument when the graph holds an op it cannot quantise (a BatchNorm
+// that does not directly follow a Conv2D / DepthwiseConv2D / Dense), for an int8 or invalid
+// model, non-float tensors, no calibration data, or non-finite calibration activations.
 Model quantize_int8(const Model& float_model, const float* calib, int n);
 
 }  // namespace tkws

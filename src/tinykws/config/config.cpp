@@ -365,7 +365,9 @@ void PruneConfig::resolve(int64_t total, int64_t per_epoch, int64_t* begin, int6
     *begin = static_cast<int64_t>(std::llround(std::max(begin_epoch, 0.0) * per_epoch));
     *end = end_epoch >= 0 ? static_cast<int64_t>(std::llround(end_epoch * per_epoch)) : total;
   }
-  *end = std::max(*end, *begin);
+  // Steps are 0-based: the last one is total - 1, and the final sparsity must be reached.
+  *end = std::min(*end, std::max<int64_t>(total - 1, 0));
+  *begin = std::min(*begin, *end);
 }
 
 double PruneConfig::sparsity_at(int64_t step, int64_t begin, int64_t end) const {

@@ -87,6 +87,8 @@ const char* encoding_name(Encoding e) {
       return "clustered";
     case Encoding::kSparse:
       return "sparse";
+    case Encoding::kSparseClustered:
+      return "sparse_clustered";
   }
   return "?";
 }

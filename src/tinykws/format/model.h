@@ -46,9 +46,10 @@ enum class DType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2, kI32 = 3 };
 
 // How a payload is laid out in the file. Values are part of the file format.
 enum class Encoding : uint8_t {
-  kDense = 0,      // every element, dtype-sized
-  kClustered = 1,  // codebook (dtype) + bit-packed indices (compression issue)
-  kSparse = 2,     // bitmap of non-zeros + non-zero values (compression issue)
+  kDense = 0,            // every element, dtype-sized
+  kClustered = 1,        // codebook(s) (dtype) + bit-packed indices
+  kSparse = 2,           // bitmap of non-zeros + non-zero values
+  kSparseClustered = 3,  // bitmap of non-zeros + codebook(s) + indices of the non-zeros
 };
 
 // Affine quantisation parameters: real = scale * (q - zero_point).
@@ -70,15 +71,17 @@ struct Tensor {
   std::vector<int8_t> i8;
   std::vector<int32_t> i32;
   QuantParams quant;
-  // How the writer lays the payload out in the file (format/tkws.h); the reader sets it from
-  // the file. The logical values above never depend on it.
+  // How the payload is laid out in the file (format/tkws.h, section 10): the reader sets it
+  // from the file; the writer ignores it and picks the smallest lossless encoding itself.
+  // The logical values above never depend on it.
   Encoding encoding = Encoding::kDense;
   size_t numel() const;  // product of shape (1 for a scalar, 0 if any dim <= 0)
 };
 
-const char* dtype_name(DType t);        // "f32", "f16", "i8", "i32", or "?"
-size_t dtype_bytes(DType t);            // bytes per stored element, 0 if unknown
-const char* encoding_name(Encoding e);  // "dense", "clustered", "sparse", or "?"
+const char* dtype_name(DType t);  // "f32", "f16", "i8", "i32", or "?"
+size_t dtype_bytes(DType t);      // bytes per stored element, 0 if unknown
+// "dense", "clustered", "sparse", "sparse_clustered", or "?"
+const char* encoding_name(Encoding e);
 
 // Activation fused into the op that precedes it (int8 models: quantize_int8 folds a ReLU that
 // follows a Conv2D / DepthwiseConv2D / Dense into that op). Values are part of the file format.

@@ -36,20 +36,62 @@
 //       str name, u8 dtype (DType), u8 encoding (Encoding), u8 ndim (<= 8), u8 reserved,
 //       i32 dims[ndim] (logical shape, row-major), quant block (n = 0: not quantised),
 //       u32 num_enc_params, u32 enc_params[num_enc_params] (meaning set by the encoding),
-//       u64 payload_offset (multiple of 32, >= payload_start), u64 payload_bytes.
+//       u64 payload_offset (>= payload_start; a multiple of 32 for dense payloads, of 4 for
+//       the other encodings), u64 payload_bytes.
 //  8. metadata_json: str (free-form provenance; not used by the runtime).
 //  9. Zero padding up to payload_start.
-// 10. Payloads, in tensor order, each at a multiple of 32 bytes, zero padding in between.
-//     Encodings (Encoding, with element type `dtype`, numel = product of dims):
-//       dense     (0): enc_params = {}; numel x dtype_bytes, row-major.
-//       clustered (1): enc_params = {K clusters (1..65536), b index bits (1..16)};
-//                      codebook K x dtype_bytes, zero padding to a multiple of 4 bytes, then
-//                      numel indices of b bits each, packed LSB-first into bytes.
-//       sparse    (2): enc_params = {nnz}; presence bitmap of ceil(numel / 8) bytes (bit i of
-//                      byte j set = element 8j + i stored, LSB-first), zero padding to a
-//                      multiple of 4 bytes, then nnz x dtype_bytes values in element order.
-//     Version 1 of this code writes and reads dense payloads of every dtype; clustered and
-//     sparse are reserved above (so adding them needs no version bump) and rejected for now.
+// 10. Payloads: first the dense ones in tensor order, each at a multiple of 32 bytes (ready
+//     for direct use), then the encoded ones in tensor order, each at a multiple of 4 bytes
+//     (they are decoded, so wider alignment would only add padding); zero padding in between.
+//     Readers check alignment and bounds, not the order.
+//     Notation: N = numel (product of dims), E = dtype_bytes(dtype). An element's "code" is
+//     its stored bit pattern: u32 for f32 (binary32) and i32, u16 for f16 (binary16), u8 for
+//     i8, written little-endian in E bytes. An element is zero when its code is 0: f32/f16
+//     -0.0 is a non-zero value, so every value reads back bit-identical. Every encoding below
+//     applies to every dtype. Building blocks, offsets relative to the payload start:
+//       pad4           zero bytes up to the next multiple of 4 (payloads are 4-aligned, so
+//                      this is also a multiple of 4 in the file).
+//       bitmap         presence bitmap, ceil(N / 8) bytes: bit i (LSB = bit 0) of byte j is 1
+//                      when element 8j + i is stored, 0 when it is zero; the bits past element
+//                      N - 1 in the last byte are 0.
+//       codebooks      R x K codes, E bytes each: row 0's K entries, then row 1's, ...
+//       indices(n, b)  n unsigned b-bit integers in one LSB-first bit stream: integer k takes
+//                      stream bits [k*b, (k+1)*b), least significant bit first, and stream bit
+//                      s is bit (s mod 8) of byte floor(s / 8); ceil(n*b / 8) bytes, the unused
+//                      high bits of the last byte are 0. No alignment within the stream.
+//                      Example, b = 3, indices 5, 2, 7, 4: stream bits 101 010 111 001 (each
+//                      index LSB first) -> bytes 0xD5, 0x09 (the top 4 bits of 0x09 padding).
+//     Rows: R row codebooks split the elements into R equal runs: row r covers elements
+//     [r*N/R, (r+1)*N/R) (R must divide N). R = dims[0] gives one codebook per output channel,
+//     as per-channel clustering and int8 per-channel quantisation of a clustered tensor make.
+//     K in [1, 65536], b in [1, 16] with K <= 2^b, R >= 1 (absent = 1); nnz <= N.
+//       dense            (0): enc_params = {}. N codes in element order.
+//                             bytes = N*E
+//       clustered        (1): enc_params = {K, b} or {K, b, R}.
+//                             codebooks, pad4, indices(N, b): element i is entry index[i]
+//                             (< K) of row floor(i / (N/R))'s codebook.
+//                             bytes = pad4(R*K*E) + ceil(N*b / 8)
+//       sparse           (2): enc_params = {nnz}.
+//                             bitmap (exactly nnz bits set), pad4, then the nnz codes of the
+//                             stored elements in element order. Elements not stored are 0.
+//                             bytes = pad4(ceil(N / 8)) + nnz*E
+//       sparse_clustered (3): enc_params = {nnz, K, b} or {nnz, K, b, R}.
+//                             bitmap (exactly nnz bits set), pad4, codebooks, pad4,
+//                             indices(nnz, b): the k-th stored element (element order), i, is
+//                             entry index[k] (< K) of row floor(i / (N/R))'s codebook.
+//                             Elements not stored are 0.
+//                             bytes = pad4(ceil(N / 8)) + pad4(R*K*E) + ceil(nnz*b / 8)
+//     payload_bytes equals the encoding's `bytes` exactly. A reader rejects any other number of
+//     enc_params, params out of range, an index >= K, a bitmap whose popcount is not nnz and
+//     non-zero padding (pad4 bytes, bitmap bits past N, index bits past the last index).
+//     The writer chooses per tensor (Tensor::encoding is ignored; the reader sets it): the
+//     fewest payload bytes among dense, sparse, clustered and sparse_clustered, each with
+//     R = 1 and, for tensors of rank >= 2 with dims[0] > 1, R = dims[0]; ties go to the
+//     earlier of that list (R = 1 first). K = the most distinct codes in any row (non-zero
+//     codes for sparse_clustered; a tensor needing K > 65536 is not clustered), b = the least
+//     b >= 1 with K <= 2^b; each row's codebook lists the row's distinct codes (non-zero ones
+//     for sparse_clustered) in ascending unsigned order, then zero codes up to K entries.
+//     describe_storage() reports the choice.
 // 11. u32 CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32) of bytes
 //     [0, file_bytes - 4): the last 4 bytes of the file.
 //
@@ -68,7 +110,8 @@ namespace tkws {
 inline constexpr char kTkwsMagic[4] = {'T', 'K', 'W', 'S'};
 inline constexpr uint32_t kTkwsVersion = 1;
 inline constexpr uint32_t kTkwsHeaderBytes = 64;
-inline constexpr uint32_t kTkwsAlign = 32;          // payload alignment, bytes
+inline constexpr uint32_t kTkwsAlign = 32;          // dense payload alignment, bytes
+inline constexpr uint32_t kTkwsEncodedAlign = 4;    // alignment of the other encodings, bytes
 inline constexpr uint32_t kTkwsFrontendBytes = 48;  // section 2 fields written by v1
 inline constexpr uint32_t kTkwsMaxRank = 8;
 
@@ -76,9 +119,9 @@ inline constexpr uint32_t kTkwsMaxRank = 8;
 // previous result as `crc`.
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
 
-// Bytes of a .tkws file holding `m`. Deterministic: the same model gives the same bytes.
-// Throws std::invalid_argument if check_model(m) fails or a tensor asks for an encoding this
-// build cannot write.
+// Bytes of a .tkws file holding `m`. Deterministic: the same model gives the same bytes. Each
+// tensor gets the smallest lossless encoding of its exact values (section 10); the tensors'
+// `encoding` fields are not consulted. Throws std::invalid_argument if check_model(m) fails.
 std::vector<uint8_t> serialize_model(const Model& m);
 
 // Writes atomically: a temporary file in the same folder, flushed to disk, then renamed over
@@ -98,6 +141,30 @@ Model read_model(const std::string& path);
 // false and sets *error to the same message. Only std::bad_alloc can still escape.
 bool try_parse_model(const uint8_t* data, size_t size, const std::string& source_name, Model* out,
                      std::string* error);
+
+// How a tensor's payload is stored (section 10): what serialize_model chooses, and what
+// `tinykws info` prints. Counts are of stored codes, so f16 values count after rounding and
+// -0.0 is not a zero.
+struct TensorStorage {
+  Encoding encoding = Encoding::kDense;
+  uint64_t payload_bytes = 0;  // section 10 bytes of this tensor, 32-byte alignment excluded
+  uint64_t dense_bytes = 0;    // numel * dtype_bytes: the same tensor stored dense
+  uint64_t numel = 0;
+  uint64_t zeros = 0;       // elements with code 0 (absent from sparse bitmaps)
+  uint64_t distinct = 0;    // distinct codes in the whole tensor, 0 included if present
+  uint32_t rows = 1;        // R: codebooks of a clustered encoding, else 1
+  uint32_t clusters = 0;    // K: entries per codebook of a clustered encoding, else 0
+  uint32_t index_bits = 0;  // b: bits per codebook index of a clustered encoding, else 0
+  double sparsity() const { return numel ? static_cast<double>(zeros) / numel : 0.0; }
+  double bits_per_value() const { return numel ? 8.0 * payload_bytes / numel : 0.0; }
+};
+
+// The storage serialize_model chooses for `t` (decided by exactly the same code). `t` must
+// hold numel() values of its dtype (check_model); otherwise throws std::invalid_argument.
+TensorStorage describe_storage(const Tensor& t);
+// One entry per tensor of `m`, in tensor order. For a model read from a file written by this
+// writer, entry i's encoding equals m.tensors[i].encoding and its payload_bytes the file's.
+std::vector<TensorStorage> describe_storage(const Model& m);
 
 // IEEE binary16 <-> binary32 (round to nearest even; NaN stays NaN). Used for f16 payloads.
 uint16_t f32_to_f16(float f);

@@ -11,7 +11,9 @@ namespace tkws {
 namespace {
 
 constexpr size_t kAlign = 64;  // bytes: arena buffers
-size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+size_t round_up(size_t n, size_t a) {
+  return (n + a - 1) / a * a;
+}
 
 template <class T>
 size_t append(std::vector<T>* pool, const T* data, size_t n) {
@@ -25,8 +27,7 @@ size_t append(std::vector<T>* pool, const T* data, size_t n) {
 bool accumulator_fits(size_t k, const std::vector<int32_t>& bias) {
   int64_t max_bias = 0;
   for (int32_t b : bias) max_bias = std::max<int64_t>(max_bias, std::llabs(int64_t{b}));
-  return static_cast<double>(k) * 127.0 * 255.0 + static_cast<double>(max_bias) <
-         2147483647.0;
+  return static_cast<double>(k) * 127.0 * 255.0 + static_cast<double>(max_bias) < 2147483647.0;
 }
 
 }  // namespace
@@ -130,10 +131,15 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
             quantize_multiplier(double{s_in} / (s_out * static_cast<double>(pixels)));
         a.m0 = q.m0;
         a.m_shift = q.shift;
-        s.fn = int8_ref_global_avg_pool;
+        s.fn = fk ? fk->global_avg_pool : int8_ref_global_avg_pool;
         break;
       }
       case OpType::kSoftmax:
+        // The Q12.19 sum of up to c exponentials <= 1 must stay below 2^12.
+        if (a.in.c >= 4096)
+          return Status::Error(StatusCode::kUnsupported,
+                               "op %zu (%s): %d classes, the int8 softmax takes at most 4095", i,
+                               name.c_str(), a.in.c);
         int8_softmax_params(s_in, 1.0f, &a.m0, &a.m_shift, &a.diff_min);
         s.fn = int8_ref_softmax;
         break;
@@ -143,9 +149,12 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
         s.fn = int8_ref_relu;
         break;
       case OpType::kMaxPool2D:
-      case OpType::kAvgPool2D: s.fn = int8_ref_kernel(op.type); break;
+      case OpType::kAvgPool2D:
+        s.fn = int8_ref_kernel(op.type);
+        break;
       case OpType::kBatchNorm:
-      case OpType::kCount: break;
+      case OpType::kCount:
+        break;
     }
     if (!s.fn)
       return Status::Error(StatusCode::kUnsupported, "op %zu: no int8 kernel for %s", i,
@@ -191,8 +200,7 @@ Status Int8Network::run(const int8_t* q_in, int8_t* q_out, uint8_t* arena) const
   for (const Step& s : steps_) {
     s.fn(s.args, buf[s.src], buf[s.dst]);
     if (hook_)
-      hook_(hook_user_, Int8StepEvent{s.op, s.name, buf[s.dst], s.args.out, s.out_scale,
-                                      s.out_zp});
+      hook_(hook_user_, Int8StepEvent{s.op, s.name, buf[s.dst], s.args.out, s.out_scale, s.out_zp});
   }
   return Status::Ok();
 }

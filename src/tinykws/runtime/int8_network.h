@@ -31,8 +31,8 @@ struct Int8NetworkOptions {
 // Called after every op when set (layer-by-layer comparisons): `output` holds the op's int8
 // result, real = scale * (q - zero_point). Runs inside invoke(): it must not throw.
 struct Int8StepEvent {
-  int op;             // model op index
-  const char* name;   // e.g. "Conv2D+Relu"
+  int op;            // model op index
+  const char* name;  // e.g. "Conv2D+Relu"
   const int8_t* output;
   ActShape shape;
   float scale;
@@ -93,9 +93,9 @@ class Int8Network {
   Status run(const int8_t* q_in, int8_t* q_out, uint8_t* arena) const;
 
   std::vector<Step> steps_;
-  std::vector<int8_t> w8_;     // reference weights as stored
-  std::vector<int16_t> w16_;   // packed fast weights
-  std::vector<int32_t> i32_;   // biases, multipliers, shifts
+  std::vector<int8_t> w8_;                                      // reference weights as stored
+  std::vector<int16_t> w16_;                                    // packed fast weights
+  std::vector<int32_t> i32_;                                    // biases, multipliers, shifts
   size_t arena_bytes_ = 0, off_o_ = 0, off_a_ = 0, off_b_ = 0;  // Q is at offset 0
   ActShape input_, output_;
   float in_scale_ = 1.0f, out_scale_ = 1.0f;

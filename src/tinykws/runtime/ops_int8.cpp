@@ -233,8 +233,12 @@ int32_t reciprocal(int32_t sum, int int_bits, int* over) {
 
 }  // namespace
 
-int32_t fixed_exp_on_negative_values(int32_t a_q5_26) { return exp_on_negative(a_q5_26); }
-int32_t fixed_one_over_one_plus_x(int32_t x_q0_31) { return one_over_one_plus_x(x_q0_31); }
+int32_t fixed_exp_on_negative_values(int32_t a_q5_26) {
+  return exp_on_negative(a_q5_26);
+}
+int32_t fixed_one_over_one_plus_x(int32_t x_q0_31) {
+  return one_over_one_plus_x(x_q0_31);
+}
 
 void int8_softmax_params(float input_scale, float beta, int32_t* m0, int32_t* left_shift,
                          int32_t* diff_min) {

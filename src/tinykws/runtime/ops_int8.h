@@ -2,11 +2,12 @@
 // "int8 models"), in two sets like ops.h:
 //  - reference kernels: weights as stored in the model (model.h layouts), the formula written
 //    out once, one kernel per op. The ground truth.
-//  - fast kernels (Conv2D, 1x1 "pointwise" Conv2D, DepthwiseConv2D, Dense): weights repacked by
-//    int8_fast_pack(), int32 accumulation in loops the compiler vectorises. They compute the
-//    very same integers as the reference kernels (tests/compress/int8_ops_test.cpp checks
-//    bit-exactness over many shapes): integer sums are exact in any order, and the
-//    requantisation below is shared.
+//  - fast kernels (Conv2D, 1x1 "pointwise" Conv2D, DepthwiseConv2D, Dense, GlobalAvgPool):
+//    weights repacked by int8_fast_pack(), int32 accumulators in registers, loops the compiler
+//    vectorises; built per instruction set (ops_int8_fast.cpp: baseline and AVX2) and chosen
+//    at prepare time. They compute the very same integers as the reference kernels
+//    (tests/compress/int8_ops_test.cpp checks bit-exactness over many shapes): integer sums
+//    are exact in any order, and the requantisation is the same function in branch-free form.
 // Activations are NHWC int8 (N = 1). Kernels allocate nothing, never throw and do no checks:
 // Int8Network::prepare() validated everything. in != out.
 //
@@ -72,20 +73,25 @@ int32_t fixed_exp_on_negative_values(int32_t a_q5_26);
 // 1 / (1 + x) for x in [0, 1): x and result in Q0.31.
 int32_t fixed_one_over_one_plus_x(int32_t x_q0_31);
 
-// The same function for m0 > 0 (every multiplier quantize_multiplier makes), written without
-// branches so that loops over it vectorise (AVX2, NEON): left = max(shift, 0),
-// right = max(-shift, 0). For m0 > 0, srdhm(x, m0) = floor((x * m0 + 2^30) / 2^31) (the
-// INT32_MIN * INT32_MIN case cannot occur); the rounding shift is gemmlowp's, in 32 bits.
+// The same function for m0 > 0 (every multiplier quantize_multiplier makes) and shift <= 0
+// (M < 1, the usual case), written without branches so that loops over it vectorise (AVX2,
+// NEON): right = -shift. For m0 > 0, srdhm(x, m0) = floor((x * m0 + 2^30) / 2^31) (the
+// INT32_MIN * INT32_MIN case cannot occur), and its low 32 bits are the same from a logical
+// shift; the rounding shift is gemmlowp's, in 32 bits.
+inline int32_t multiply_by_quantized_multiplier_right(int32_t x, int32_t m0, int32_t right) {
+  const auto p = static_cast<uint64_t>(static_cast<int64_t>(x) * m0 + (int64_t{1} << 30));
+  const auto h = static_cast<int32_t>(static_cast<uint32_t>(p >> 31));
+  const auto mask = static_cast<int32_t>((uint32_t{1} << right) - 1u);
+  const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+  return (h >> right) + ((h & mask) > threshold ? 1 : 0);
+}
+// Any shift, m0 > 0: left = max(shift, 0), right = max(-shift, 0); x * 2^left saturates.
 inline int32_t multiply_by_quantized_multiplier_split(int32_t x, int32_t m0, int32_t left,
                                                       int32_t right) {
   int64_t xs = static_cast<int64_t>(x) << left;
   xs = xs > INT32_MAX ? INT32_MAX : xs;
   xs = xs < INT32_MIN ? INT32_MIN : xs;
-  const auto x32 = static_cast<int32_t>(xs);
-  const auto h = static_cast<int32_t>((static_cast<int64_t>(x32) * m0 + (int64_t{1} << 30)) >> 31);
-  const auto mask = static_cast<int32_t>((uint32_t{1} << right) - 1u);
-  const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
-  return (h >> right) + ((h & mask) > threshold ? 1 : 0);
+  return multiply_by_quantized_multiplier_right(static_cast<int32_t>(xs), m0, right);
 }
 
 // ---- Kernel arguments --------------------------------------------------------------------------
@@ -160,8 +166,10 @@ void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point,
 //   kPointwise 1x1 stride-1 Conv2D: wp [in_c][ldw], ldw = round_up8(out_c); bias [ldw]
 //   kDepthwise wp [kh][kw][ldw], ldw = round_up8(c); bias [ldw]
 //   kDense     wp [out][ldw], ldw = round_up8(n_in); bias [out]
-// int16 weights let the compiler use 16 x 16 -> 32-bit multiplies; activations enter the sums
-// as (x - in_zp) in [-255, 255], so padded cells (skipped) and the reference agree exactly.
+// int16 weights widen to int32 lanes in one instruction (NEON, AVX2) and halve the memory of
+// int32; activations enter the sums as (x - in_zp) in [-255, 255], so skipped padding cells
+// count as real 0 exactly as in the reference. Sums stay exact in int32 while
+// k * 127 * 255 + |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
 enum class Int8FastKind : uint8_t { kConv2D, kPointwise, kDepthwise, kDense };
 
 // The fast kind for a weighted op on these args (Conv2D 1x1 stride 1 -> kPointwise);
@@ -180,10 +188,11 @@ Int8FastLayout int8_fast_layout(Int8FastKind k, const Int8Args& a);
 void int8_fast_pack(Int8FastKind k, const Int8Args& a, const int8_t* w, const int32_t* b,
                     int16_t* wp, int32_t* bp);
 
-// One instruction set's fast kernels.
+// One instruction set's fast kernels. global_avg_pool takes the reference's arguments (no
+// packing): channels innermost instead of pixels innermost.
 struct Int8FastKernels {
   const char* isa;  // "generic", "avx2"
-  Int8KernelFn conv2d, pointwise, depthwise, dense;
+  Int8KernelFn conv2d, pointwise, depthwise, dense, global_avg_pool;
   Int8KernelFn get(Int8FastKind k) const;
 };
 // Every fast kernel set this build has and this CPU can run, best first. `count` gets the

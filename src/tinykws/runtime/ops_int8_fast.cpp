@@ -13,8 +13,12 @@
 #include "tinykws/runtime/ops_int8.h"
 
 #if !defined(__GNUC__)
-#error "ops_int8_fast.cpp needs GCC or Clang (target pragmas, __restrict)"
+#error "ops_int8_fast.cpp needs GCC or Clang (vector extensions, target pragmas)"
 #endif
+
+// The kernels pass vectors only between static inline helpers of one instruction set, never
+// across an ABI boundary, so GCC's note about the AVX vector ABI does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace tkws {
 
@@ -59,10 +63,14 @@ const Int8FastKernels* const* int8_fast_kernel_sets(int* count) {
 
 Int8KernelFn Int8FastKernels::get(Int8FastKind k) const {
   switch (k) {
-    case Int8FastKind::kConv2D: return conv2d;
-    case Int8FastKind::kPointwise: return pointwise;
-    case Int8FastKind::kDepthwise: return depthwise;
-    case Int8FastKind::kDense: return dense;
+    case Int8FastKind::kConv2D:
+      return conv2d;
+    case Int8FastKind::kPointwise:
+      return pointwise;
+    case Int8FastKind::kDepthwise:
+      return depthwise;
+    case Int8FastKind::kDense:
+      return dense;
   }
   return nullptr;
 }
@@ -74,9 +82,14 @@ bool int8_fast_kind(OpType t, const Int8Args& a, Int8FastKind* kind) {
                   ? Int8FastKind::kPointwise
                   : Int8FastKind::kConv2D;
       return true;
-    case OpType::kDepthwiseConv2D: *kind = Int8FastKind::kDepthwise; return true;
-    case OpType::kDense: *kind = Int8FastKind::kDense; return true;
-    default: return false;
+    case OpType::kDepthwiseConv2D:
+      *kind = Int8FastKind::kDepthwise;
+      return true;
+    case OpType::kDense:
+      *kind = Int8FastKind::kDense;
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -189,6 +189,10 @@ uint32_t add_tensor(Model& m, const std::string& name, const torch::Tensor& t) {
   auto c = t.detach().to(torch::kFloat32).contiguous();
   for (auto d : c.sizes()) out.shape.push_back(static_cast<int32_t>(d));
   out.f32.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  // Pruning and clustering multiply by 0 and leave -0.0 for negative weights; the file keeps
+  // bit patterns exactly, so make every zero +0.0 (it is then stored as sparsity, not a value).
+  for (float& v : out.f32)
+    if (v == 0.0f) v = 0.0f;
   m.tensors.push_back(std::move(out));
   return static_cast<uint32_t>(m.tensors.size() - 1);
 }

@@ -521,8 +521,13 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   }
   net->export_to(model);
   // Deterministic provenance only (no times, no paths): the file must be byte-reproducible.
+  // The config itself is in the run folder (config.toml); the file keeps its hash.
+  uint64_t fnv = 0xcbf29ce484222325ull;  // FNV-1a 64
+  for (unsigned char ch : cfg_text) fnv = (fnv ^ ch) * 0x100000001b3ull;
+  char cfg_hash[17];
+  std::snprintf(cfg_hash, sizeof cfg_hash, "%016llx", static_cast<unsigned long long>(fnv));
   model.metadata_json = json{{"producer", "tinykws train"},
-                             {"config", cfg_text},
+                             {"config_hash", cfg_hash},
                              {"best_epoch", st.best_epoch},
                              {"val_accuracy", st.best_acc},
                              {"val_loss", st.best_loss},
