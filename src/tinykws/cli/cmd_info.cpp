@@ -38,9 +38,13 @@ Runner add_info(CLI::App& app) {
       const Op& op = m.ops[i];
       std::string t;
       for (auto ti : op.tensors) t += (t.empty() ? "" : ", ") + m.tensors[ti].name;
-      std::printf("%-4zu %-16s %-8s %-8s %s\n", i, op_name(op.type),
-                  fmt::format("{}x{}", op.kernel_h, op.kernel_w).c_str(),
-                  fmt::format("{}x{}", op.stride_h, op.stride_w).c_str(), t.c_str());
+      const bool windowed = op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D ||
+                            op.type == OpType::kMaxPool2D || op.type == OpType::kAvgPool2D;
+      std::string act = op.fused_activation == FusedActivation::kRelu ? " +relu" : "";
+      std::printf("%-4zu %-16s %-8s %-8s %s\n", i, (op_name(op.type) + act).c_str(),
+                  windowed ? fmt::format("{}x{}", op.kernel_h, op.kernel_w).c_str() : "-",
+                  windowed ? fmt::format("{}x{}", op.stride_h, op.stride_w).c_str() : "-",
+                  t.c_str());
     }
     std::printf("\n%-16s %-6s %-16s %-14s %7s %8s %8s %7s %9s\n", "tensor", "dtype", "encoding",
                 "shape", "values", "sparsity", "distinct", "bits/v", "bytes");

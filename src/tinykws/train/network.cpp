@@ -206,9 +206,14 @@ void KwsNetImpl::export_to(Model& m) const {
     const auto& s = L.spec;
     std::string name = "layer" + std::to_string(i);
     Op op;
-    op.kernel_h = s.kernel_h, op.kernel_w = s.kernel_w;
-    op.stride_h = s.stride_h, op.stride_w = s.stride_w;
-    op.padding = s.padding;
+    const bool windowed = s.kind == LayerKind::kConv || s.kind == LayerKind::kDwConv ||
+                          s.kind == LayerKind::kPwConv || s.kind == LayerKind::kMaxPool ||
+                          s.kind == LayerKind::kAvgPool;
+    if (windowed) {  // other ops keep the 1x1 / stride 1 / valid defaults
+      op.kernel_h = s.kernel_h, op.kernel_w = s.kernel_w;
+      op.stride_h = s.stride_h, op.stride_w = s.stride_w;
+      op.padding = s.padding;
+    }
     op.out_channels = L.out_c;
     switch (s.kind) {
       case LayerKind::kConv:
@@ -216,8 +221,7 @@ void KwsNetImpl::export_to(Model& m) const {
       case LayerKind::kDwConv: {
         op.type = s.kind == LayerKind::kDwConv ? OpType::kDepthwiseConv2D : OpType::kConv2D;
         op.tensors.push_back(add_tensor(m, name + ".weight", L.conv->weight));
-        auto b = s.bias ? L.conv->bias : torch::zeros({L.out_c});
-        op.tensors.push_back(add_tensor(m, name + ".bias", b));
+        if (s.bias) op.tensors.push_back(add_tensor(m, name + ".bias", L.conv->bias));
         break;
       }
       case LayerKind::kBatchNorm: {
@@ -250,8 +254,7 @@ void KwsNetImpl::export_to(Model& m) const {
       case LayerKind::kDense: {
         op.type = OpType::kDense;
         op.tensors.push_back(add_tensor(m, name + ".weight", L.dense->weight));
-        auto b = s.bias ? L.dense->bias : torch::zeros({L.out_c});
-        op.tensors.push_back(add_tensor(m, name + ".bias", b));
+        if (s.bias) op.tensors.push_back(add_tensor(m, name + ".bias", L.dense->bias));
         break;
       }
       case LayerKind::kSoftmax:

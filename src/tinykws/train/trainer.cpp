@@ -394,6 +394,18 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
     save_checkpoint(ckpt_path, net, optim, st, cfg_text);
   };
 
+  // opt.stop_after_epoch: leave as a kill would (checkpoint written, no model).
+  auto stop_here = [&](int epoch) {
+    return opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < all_epochs;
+  };
+  auto interrupted = [&] {
+    if (next.valid()) next.wait();
+    TrainResult r;
+    r.history = st.history;
+    r.interrupted = true;
+    return r;
+  };
+
   // ---- phase 1: training (with the pruning schedule) ---------------------------------------
   for (int epoch = st.epoch_done + 1; epoch <= tc.epochs && !st.early_stopped; ++epoch) {
     const double t_epoch = now_s();
@@ -440,13 +452,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
       st.early_stopped = true;
     }
     finish_epoch(rec, t_epoch, st.best_acc, st.best_epoch, adam);
-    if (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < all_epochs) {
-      if (next.valid()) next.wait();
-      TrainResult r;
-      r.history = st.history;
-      r.interrupted = true;
-      return r;
-    }
+    if (stop_here(epoch)) return interrupted();
   }
   if (st.best.empty()) throw std::runtime_error("no epoch was eligible for selection");
   load_state(*net, st.best);
@@ -490,13 +496,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
       rec.epoch = epoch, rec.phase = "cluster", rec.lr = lr, rec.train_loss = loss;
       rec.train_acc = acc, rec.val_loss = v.loss, rec.val_acc = v.acc;
       finish_epoch(rec, t_epoch, st.cbest_acc, st.cbest_epoch, cadam);
-      if (opt.stop_after_epoch > 0 && epoch >= opt.stop_after_epoch && epoch < all_epochs) {
-        if (next.valid()) next.wait();
-        TrainResult r;
-        r.history = st.history;
-        r.interrupted = true;
-        return r;
-      }
+      if (stop_here(epoch)) return interrupted();
     }
     load_state(*net, st.cbest_latent);
     {
