@@ -26,6 +26,14 @@ class Rng {
   uint64_t s_;
 };
 
+// n values uniform in [lo, hi) from Rng(seed): test inputs.
+inline std::vector<float> uniform_vector(size_t n, uint64_t seed, float lo, float hi) {
+  Rng rng(seed);
+  std::vector<float> x(n);
+  for (float& v : x) v = rng.uniform(lo, hi);
+  return x;
+}
+
 inline uint32_t add_tensor(Model& m, const std::string& name, std::vector<int32_t> shape, Rng& rng,
                            float lo = -1.0f, float hi = 1.0f) {
   Tensor t;

@@ -81,6 +81,14 @@ inline std::vector<uint32_t> float_bits(const std::vector<float>& v) {
   return bits;
 }
 
+// Quantisation parameters equal; `what` names them in failure messages.
+inline void expect_quant_equal(const QuantParams& a, const QuantParams& b,
+                               const std::string& what) {
+  EXPECT_EQ(a.scale, b.scale) << what;
+  EXPECT_EQ(a.zero_point, b.zero_point) << what;
+  EXPECT_EQ(a.axis, b.axis) << what;
+}
+
 // Every field equal, tensor values bit for bit. Encodings are compared unless
 // `compare_encodings` is false (a model built in memory says dense for every tensor).
 inline void expect_models_equal(const Model& a, const Model& b, bool compare_encodings = true) {
@@ -102,9 +110,7 @@ inline void expect_models_equal(const Model& a, const Model& b, bool compare_enc
   EXPECT_EQ(f.spectrum, g.spectrum);
   EXPECT_EQ(f.log_offset, g.log_offset);
   EXPECT_EQ(f.pcm_divisor, g.pcm_divisor);
-  EXPECT_EQ(a.input_quant.scale, b.input_quant.scale);
-  EXPECT_EQ(a.input_quant.zero_point, b.input_quant.zero_point);
-  EXPECT_EQ(a.input_quant.axis, b.input_quant.axis);
+  expect_quant_equal(a.input_quant, b.input_quant, "input_quant");
   ASSERT_EQ(a.ops.size(), b.ops.size());
   for (size_t i = 0; i < a.ops.size(); ++i) {
     const Op &x = a.ops[i], &y = b.ops[i];
@@ -117,9 +123,7 @@ inline void expect_models_equal(const Model& a, const Model& b, bool compare_enc
     EXPECT_EQ(x.out_channels, y.out_channels);
     EXPECT_EQ(x.tensors, y.tensors);
     EXPECT_EQ(x.fused_activation, y.fused_activation);
-    EXPECT_EQ(x.out_quant.scale, y.out_quant.scale);
-    EXPECT_EQ(x.out_quant.zero_point, y.out_quant.zero_point);
-    EXPECT_EQ(x.out_quant.axis, y.out_quant.axis);
+    expect_quant_equal(x.out_quant, y.out_quant, "op " + std::to_string(i) + " out_quant");
   }
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (size_t i = 0; i < a.tensors.size(); ++i) {
@@ -133,9 +137,7 @@ inline void expect_models_equal(const Model& a, const Model& b, bool compare_enc
     EXPECT_EQ(float_bits(x.f32), float_bits(y.f32)) << x.name;  // bit-exact
     EXPECT_EQ(x.i8, y.i8) << x.name;
     EXPECT_EQ(x.i32, y.i32) << x.name;
-    EXPECT_EQ(x.quant.scale, y.quant.scale);
-    EXPECT_EQ(x.quant.zero_point, y.quant.zero_point);
-    EXPECT_EQ(x.quant.axis, y.quant.axis);
+    expect_quant_equal(x.quant, y.quant, x.name + " quant");
   }
 }
 

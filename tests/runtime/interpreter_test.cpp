@@ -19,15 +19,8 @@ namespace tkws {
 namespace {
 
 using testing_models::dscnn_model;
-using testing_models::Rng;
 using testing_models::tiny_model;
-
-std::vector<float> random_input(size_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> x(n);
-  for (float& v : x) v = rng.uniform(-2.0f, 2.0f);
-  return x;
-}
+using testing_models::uniform_vector;
 
 TEST(Interpreter, PlansFusedStepsAndPingPongArena) {
   const Model m = dscnn_model();
@@ -63,7 +56,7 @@ TEST(Interpreter, InvokeAllocatesNothingAndRepeats) {
   const Model m = dscnn_model();
   Interpreter it;
   ASSERT_TRUE(it.prepare(m).ok());
-  const std::vector<float> x = random_input(it.input_size(), 3);
+  const std::vector<float> x = uniform_vector(it.input_size(), 3, -2.0f, 2.0f);
   std::vector<float> arena(it.arena_bytes() / 4), a(2), b(2);
   long allocs;
   {
@@ -87,7 +80,7 @@ TEST(Interpreter, UsesExactlyItsArena) {
   // Guard zones on both sides stay untouched; the arena itself is written (high-water mark).
   std::vector<float> buf(n + 64, 12345.0f);
   std::vector<float> out(3);
-  const std::vector<float> x = random_input(it.input_size(), 4);
+  const std::vector<float> x = uniform_vector(it.input_size(), 4, -2.0f, 2.0f);
   ASSERT_TRUE(it.invoke(x.data(), out.data(), buf.data() + 32, it.arena_bytes()).ok());
   for (size_t i = 0; i < 32; ++i) {
     EXPECT_EQ(buf[i], 12345.0f) << "before the arena, " << i;
@@ -142,7 +135,7 @@ TEST(Interpreter, StepHookSeesEveryStep) {
   opt.kernels = KernelSet::kReference;
   ASSERT_TRUE(it.prepare(m, opt).ok());  // the hook survives prepare()
   std::vector<float> arena(it.arena_bytes() / 4), out(3);
-  const std::vector<float> x = random_input(70, 5);
+  const std::vector<float> x = uniform_vector(70, 5, -2.0f, 2.0f);
   ASSERT_TRUE(it.invoke(x.data(), out.data(), arena.data(), it.arena_bytes()).ok());
   ASSERT_EQ(log.events.size(), 2 * m.ops.size());
   EXPECT_EQ(log.events[0], "0 begin Conv2D");
@@ -165,7 +158,7 @@ void expect_fast_matches_reference(const Model& m, float tol) {
     Interpreter fast;
     ASSERT_TRUE(fast.prepare(m, fopt).ok());
     for (uint64_t seed = 0; seed < 5; ++seed) {
-      const std::vector<float> x = random_input(ref.input_size(), seed);
+      const std::vector<float> x = uniform_vector(ref.input_size(), seed, -2.0f, 2.0f);
       std::vector<float> ar(ref.arena_bytes() / 4), af(fast.arena_bytes() / 4);
       std::vector<float> yr(ref.output_size()), yf(fast.output_size());
       ASSERT_TRUE(ref.invoke(x.data(), yr.data(), ar.data(), ref.arena_bytes()).ok());
@@ -213,7 +206,7 @@ TEST(Interpreter, QuantisedAndHalfTensorsAreDequantised) {
   Interpreter a, b;
   ASSERT_TRUE(a.prepare(m).ok());
   ASSERT_TRUE(b.prepare(f).ok());
-  const std::vector<float> x = random_input(70, 9);
+  const std::vector<float> x = uniform_vector(70, 9, -2.0f, 2.0f);
   std::vector<float> arena(a.arena_bytes() / 4), ya(3), yb(3);
   ASSERT_TRUE(a.invoke(x.data(), ya.data(), arena.data(), a.arena_bytes()).ok());
   ASSERT_TRUE(b.invoke(x.data(), yb.data(), arena.data(), b.arena_bytes()).ok());
@@ -229,7 +222,7 @@ TEST(Interpreter, MoveKeepsPreparedWeights) {
   const Model m = tiny_model();
   Interpreter a;
   ASSERT_TRUE(a.prepare(m).ok());
-  const std::vector<float> x = random_input(70, 11);
+  const std::vector<float> x = uniform_vector(70, 11, -2.0f, 2.0f);
   std::vector<float> arena(a.arena_bytes() / 4), y1(3), y2(3);
   ASSERT_TRUE(a.invoke(x.data(), y1.data(), arena.data(), a.arena_bytes()).ok());
   Interpreter b = std::move(a);

@@ -14,15 +14,8 @@ namespace tkws {
 namespace {
 
 using testing_models::dscnn_model;
-using testing_models::Rng;
 using testing_models::tiny_model;
-
-std::vector<float> noise_clip(int n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> x(n);
-  for (float& v : x) v = rng.uniform(-0.3f, 0.3f);
-  return x;
-}
+using testing_models::uniform_vector;
 
 TEST(Pipeline, TinyModelGivesProbabilities) {
   const Model m = tiny_model();
@@ -35,7 +28,7 @@ TEST(Pipeline, TinyModelGivesProbabilities) {
   EXPECT_EQ(p.labels()[2], "_silence_");
   EXPECT_GT(p.arena_bytes(), 0u);
   for (uint64_t seed = 0; seed < 4; ++seed) {
-    const std::vector<float> clip = noise_clip(p.clip_samples(), seed);
+    const std::vector<float> clip = uniform_vector(p.clip_samples(), seed, -0.3f, 0.3f);
     std::vector<float> probs(3, -1.0f);
     ASSERT_TRUE(p.run(clip.data(), probs.data()).ok());
     float sum = 0.0f;
@@ -52,7 +45,7 @@ TEST(Pipeline, FeaturesAreTheFrontEndNormalised) {
   const Model m = tiny_model();
   KwsPipeline p;
   ASSERT_TRUE(p.create(m).ok());
-  const std::vector<float> clip = noise_clip(p.clip_samples(), 7);
+  const std::vector<float> clip = uniform_vector(p.clip_samples(), 7, -0.3f, 0.3f);
   std::vector<float> feats(70), raw(70);
   ASSERT_TRUE(p.features(clip.data(), feats.data()).ok());
   Frontend fe(m.frontend);
@@ -75,7 +68,7 @@ TEST(Pipeline, RunAllocatesNothing) {
   KwsPipeline p;
   ASSERT_TRUE(p.create(m).ok());
   EXPECT_EQ(p.num_frames(), 49);
-  const std::vector<float> clip = noise_clip(p.clip_samples(), 1);
+  const std::vector<float> clip = uniform_vector(p.clip_samples(), 1, -0.3f, 0.3f);
   std::vector<float> probs(2);
   long allocs;
   {
@@ -95,7 +88,7 @@ TEST(Pipeline, FromAFileImage) {
   KwsPipeline a, b;
   ASSERT_TRUE(a.create(m).ok());
   ASSERT_TRUE(b.create(parse_model(bytes.data(), bytes.size(), "tiny.tkws")).ok());
-  const std::vector<float> clip = noise_clip(a.clip_samples(), 3);
+  const std::vector<float> clip = uniform_vector(a.clip_samples(), 3, -0.3f, 0.3f);
   std::vector<float> pa(3), pb(3);
   ASSERT_TRUE(a.run(clip.data(), pa.data()).ok());
   ASSERT_TRUE(b.run(clip.data(), pb.data()).ok());
@@ -112,7 +105,7 @@ TEST(Pipeline, Int8ModelRunsOnInt8Network) {
   ASSERT_TRUE(s.ok()) << s.message;
   EXPECT_TRUE(p.is_int8());
   EXPECT_EQ(p.arena_bytes(), p.int8_network().arena_bytes());
-  const std::vector<float> clip = noise_clip(p.clip_samples(), 4);
+  const std::vector<float> clip = uniform_vector(p.clip_samples(), 4, -0.3f, 0.3f);
   std::vector<float> probs(3, -1.0f);
   long allocs;
   {

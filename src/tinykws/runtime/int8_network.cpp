@@ -7,13 +7,13 @@
 #include <cstring>
 #include <string>
 
+#include "tinykws/runtime/plan_util.h"
+
 namespace tkws {
 namespace {
 
 constexpr size_t kAlign = 64;  // bytes: arena buffers
-size_t round_up(size_t n, size_t a) {
-  return (n + a - 1) / a * a;
-}
+using plan::round_up;
 
 template <class T>
 size_t append(std::vector<T>* pool, const T* data, size_t n) {
@@ -33,10 +33,7 @@ bool accumulator_fits(size_t k, const std::vector<int32_t>& bias) {
 }  // namespace
 
 Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
-  const Int8StepHook hook = hook_;
-  void* const hook_user = hook_user_;
-  *this = Int8Network();
-  hook_ = hook, hook_user_ = hook_user;
+  reset_keeping_hook();
 
   if (std::string e = check_model(m); !e.empty())
     return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
@@ -44,21 +41,11 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
     return Status::Error(StatusCode::kInvalidModel,
                          "not an int8 model (no input_quant): run it with the Interpreter");
   const size_t n = m.ops.size();
-  std::vector<ActShape> shapes(n + 1);
-  shapes[0] = model_input_shape(m);
-  for (size_t i = 0; i < n; ++i)
-    if (std::string e = op_output_shape(m, i, shapes[i], &shapes[i + 1]); !e.empty())
-      return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
+  std::vector<ActShape> shapes;
+  if (Status st = plan::plan_shapes(m, model_input_shape(m), &shapes); !st.ok()) return st;
 
-  const Int8FastKernels* fk = nullptr;
-  if (!opt.reference) {
-    int count = 0;
-    const Int8FastKernels* const* sets = int8_fast_kernel_sets(&count);
-    fk = sets[opt.fast_set < 0 ? 0 : opt.fast_set < count ? opt.fast_set : count - 1];
-    kernel_set_name_ = fk->isa;
-  } else {
-    kernel_set_name_ = "reference";
-  }
+  const Int8FastKernels* fk =
+      plan::pick_kernel_set(!opt.reference, int8_fast_kernel_sets, opt.fast_set, &kernel_set_name_);
 
   in_scale_ = m.input_quant.scale[0];
   in_zp_ = m.input_quant.zero_point[0];
@@ -167,13 +154,7 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
 
   // Buffers: Q at 0, O, then A and B alternating from op 0's output.
   size_t max_a = 0, max_b = 0;
-  for (size_t k = 0; k < n; ++k) {
-    Step& s = steps_[k];
-    s.src = k == 0 ? 0 : steps_[k - 1].dst;
-    s.dst = k + 1 == n ? 3 : s.src == 1 ? 2 : 1;
-    size_t& mx = s.dst == 1 ? max_a : max_b;
-    if (s.dst != 3) mx = std::max(mx, s.args.out.size());
-  }
+  plan::plan_ping_pong(steps_, &max_a, &max_b);
   input_ = shapes[0];
   output_ = shapes[n];
   off_o_ = round_up(input_.size(), kAlign);
@@ -185,13 +166,19 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
 
   for (Step& s : steps_) {
     Int8Args& a = s.args;
-    a.w = s.w_off == SIZE_MAX ? nullptr : w8_.data() + s.w_off;
-    a.wp = s.wp_off == SIZE_MAX ? nullptr : w16_.data() + s.wp_off;
-    a.bias = s.bias_off == SIZE_MAX ? nullptr : i32_.data() + s.bias_off;
-    a.mult = s.mult_off == SIZE_MAX ? nullptr : i32_.data() + s.mult_off;
-    a.shift = s.shift_off == SIZE_MAX ? nullptr : i32_.data() + s.shift_off;
+    a.w = plan::at_offset(w8_.data(), s.w_off);
+    a.wp = plan::at_offset(w16_.data(), s.wp_off);
+    a.bias = plan::at_offset(i32_.data(), s.bias_off);
+    a.mult = plan::at_offset(i32_.data(), s.mult_off);
+    a.shift = plan::at_offset(i32_.data(), s.shift_off);
   }
   return Status::Ok();
+}
+
+Status Int8Network::check_invoke(const void* in, const void* out, const void* arena,
+                                 size_t arena_bytes) const {
+  return plan::check_invoke("the network", "the network", prepared(), in, out, arena, arena_bytes,
+                            arena_bytes_);
 }
 
 Status Int8Network::run(const int8_t* q_in, int8_t* q_out, uint8_t* arena) const {
@@ -207,27 +194,13 @@ Status Int8Network::run(const int8_t* q_in, int8_t* q_out, uint8_t* arena) const
 
 Status Int8Network::invoke_int8(const int8_t* q_in, int8_t* q_out, void* arena,
                                 size_t arena_bytes) const {
-  if (steps_.empty())
-    return Status::Error(StatusCode::kNotPrepared, "invoke: the network is not prepared");
-  if (!q_in || !q_out)
-    return Status::Error(StatusCode::kInvalidArgument, "invoke: null input or output");
-  if (arena_bytes < arena_bytes_ || !arena)
-    return Status::Error(StatusCode::kArenaTooSmall,
-                         "invoke: arena of %zu bytes, the network needs %zu", arena_bytes,
-                         arena_bytes_);
+  if (Status st = check_invoke(q_in, q_out, arena, arena_bytes); !st.ok()) return st;
   return run(q_in, q_out, static_cast<uint8_t*>(arena));
 }
 
 Status Int8Network::invoke(const float* features, float* probs, void* arena,
                            size_t arena_bytes) const {
-  if (steps_.empty())
-    return Status::Error(StatusCode::kNotPrepared, "invoke: the network is not prepared");
-  if (!features || !probs)
-    return Status::Error(StatusCode::kInvalidArgument, "invoke: null input or output");
-  if (arena_bytes < arena_bytes_ || !arena)
-    return Status::Error(StatusCode::kArenaTooSmall,
-                         "invoke: arena of %zu bytes, the network needs %zu", arena_bytes,
-                         arena_bytes_);
+  if (Status st = check_invoke(features, probs, arena, arena_bytes); !st.ok()) return st;
   auto* base = static_cast<uint8_t*>(arena);
   auto* q_in = reinterpret_cast<int8_t*>(base);
   auto* q_out = reinterpret_cast<int8_t*>(base + off_o_);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tinykws/format/model.h"
+#include "tinykws/runtime/network_base.h"
 #include "tinykws/runtime/ops_int8.h"
 #include "tinykws/runtime/status.h"
 
@@ -40,34 +41,20 @@ struct Int8StepEvent {
 };
 using Int8StepHook = void (*)(void* user, const Int8StepEvent& e);
 
-class Int8Network {
+class Int8Network : public detail::NetworkBase<Int8Network, Int8StepEvent> {
  public:
-  Int8Network() = default;
-  Int8Network(const Int8Network&) = delete;
-  Int8Network& operator=(const Int8Network&) = delete;
-  Int8Network(Int8Network&&) noexcept = default;
-  Int8Network& operator=(Int8Network&&) noexcept = default;
+  // Movable, not copyable (NetworkBase).
 
   // Validates `m` (check_model, kInvalidModel with its message; kInvalidModel as well for a
   // float model), computes every multiplier and packs the weights. Keeps its own copy of what
   // it needs: `m` may be destroyed afterwards.
   Status prepare(const Model& m, const Int8NetworkOptions& opt = {});
-  bool prepared() const { return !steps_.empty(); }
-
-  size_t arena_bytes() const { return arena_bytes_; }  // what invoke() needs
-  ActShape input_shape() const { return input_; }
-  ActShape output_shape() const { return output_; }
-  size_t input_size() const { return input_.size(); }
-  size_t output_size() const { return output_.size(); }
-  const char* kernel_set_name() const { return kernel_set_name_; }  // "reference", "avx2", ...
-  int num_steps() const { return static_cast<int>(steps_.size()); }
-  const char* step_name(int i) const { return steps_[static_cast<size_t>(i)].name; }
+  // prepared(), arena_bytes(), input/output shape and size, kernel_set_name() ("reference",
+  // "avx2", ...), num_steps(), step_name(i), set_step_hook(): NetworkBase.
   float input_scale() const { return in_scale_; }
   int32_t input_zero_point() const { return in_zp_; }
   float output_scale() const { return out_scale_; }
   int32_t output_zero_point() const { return out_zp_; }
-
-  void set_step_hook(Int8StepHook hook, void* user) { hook_ = hook, hook_user_ = user; }
 
   // features: input_size() floats (normalised features [frames][features]); probs:
   // output_size() floats. arena: at least arena_bytes() bytes, not shared with a concurrent
@@ -78,31 +65,29 @@ class Int8Network {
   Status invoke_int8(const int8_t* q_in, int8_t* q_out, void* arena, size_t arena_bytes) const;
 
  private:
+  friend NetworkBase;
   struct Step {
     Int8KernelFn fn = nullptr;
     Int8Args args;
     // Offsets into the pools (SIZE_MAX = none); resolved into args at the end of prepare().
     size_t w_off = SIZE_MAX, wp_off = SIZE_MAX, bias_off = SIZE_MAX, mult_off = SIZE_MAX,
            shift_off = SIZE_MAX;
-    uint8_t src = 0, dst = 0;  // Buffer: 0 the step input (caller's / Q), 1 A, 2 B, 3 output
+    detail::StepBuffer src = detail::kStepInput, dst = detail::kStepOutput;  // input: q_in or Q
     int op = 0;
     float out_scale = 0.0f;
     int32_t out_zp = 0;
     char name[40] = {};
   };
+  Status check_invoke(const void* in, const void* out, const void* arena, size_t arena_bytes) const;
   Status run(const int8_t* q_in, int8_t* q_out, uint8_t* arena) const;
 
   std::vector<Step> steps_;
-  std::vector<int8_t> w8_;                                      // reference weights as stored
-  std::vector<int16_t> w16_;                                    // packed fast weights
-  std::vector<int32_t> i32_;                                    // biases, multipliers, shifts
-  size_t arena_bytes_ = 0, off_o_ = 0, off_a_ = 0, off_b_ = 0;  // Q is at offset 0
-  ActShape input_, output_;
+  std::vector<int8_t> w8_;                    // reference weights as stored
+  std::vector<int16_t> w16_;                  // packed fast weights
+  std::vector<int32_t> i32_;                  // biases, multipliers, shifts
+  size_t off_o_ = 0, off_a_ = 0, off_b_ = 0;  // arena offsets; Q is at offset 0
   float in_scale_ = 1.0f, out_scale_ = 1.0f;
   int32_t in_zp_ = 0, out_zp_ = 0;
-  const char* kernel_set_name_ = "";
-  Int8StepHook hook_ = nullptr;
-  void* hook_user_ = nullptr;
 };
 
 }  // namespace tkws

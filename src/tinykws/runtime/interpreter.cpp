@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "tinykws/runtime/plan_util.h"
+
 namespace tkws {
 
 bool tensor_as_float(const Tensor& t, std::vector<float>* out, Status* error) {
@@ -57,15 +59,11 @@ namespace {
 
 constexpr size_t kAlignFloats = 16;  // 64 bytes: weight blocks and arena buffer B
 
-size_t round_up(size_t n, size_t a) {
-  return (n + a - 1) / a * a;
-}
-
 // Weight blocks of the plan, each 64-byte aligned relative to the pool's start.
 struct Pool {
   std::vector<float> data;
   size_t alloc(size_t n) {
-    const size_t off = round_up(data.size(), kAlignFloats);
+    const size_t off = plan::round_up(data.size(), kAlignFloats);
     data.resize(off + n, 0.0f);
     return off;
   }
@@ -74,10 +72,7 @@ struct Pool {
 }  // namespace
 
 Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
-  const StepHook hook = hook_;
-  void* const hook_user = hook_user_;
-  *this = Interpreter();
-  hook_ = hook, hook_user_ = hook_user;
+  reset_keeping_hook();
 
   // Shapes, through the same rules check_model() uses.
   if (m.is_int8())
@@ -94,11 +89,8 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
   }
   const size_t n = m.ops.size();
   if (n == 0) return Status::Error(StatusCode::kInvalidModel, "model has no ops");
-  std::vector<ActShape> shapes(n + 1);
-  shapes[0] = in;
-  for (size_t i = 0; i < n; ++i)
-    if (std::string e = op_output_shape(m, i, shapes[i], &shapes[i + 1]); !e.empty())
-      return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
+  std::vector<ActShape> shapes;
+  if (Status st = plan::plan_shapes(m, in, &shapes); !st.ok()) return st;
 
   // Every tensor an op uses, as float.
   std::vector<std::vector<float>> vals(m.tensors.size());
@@ -111,15 +103,8 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
     return k < op.tensors.size() ? vals[op.tensors[k]].data() : nullptr;
   };
 
-  const FastKernels* fk = nullptr;
-  if (opt.kernels == KernelSet::kFast) {
-    int count = 0;
-    const FastKernels* const* sets = fast_kernel_sets(&count);
-    fk = sets[opt.fast_set < 0 ? 0 : opt.fast_set < count ? opt.fast_set : count - 1];
-    kernel_set_name_ = fk->isa;
-  } else {
-    kernel_set_name_ = "reference";
-  }
+  const FastKernels* fk = plan::pick_kernel_set(opt.kernels == KernelSet::kFast, fast_kernel_sets,
+                                                opt.fast_set, &kernel_set_name_);
 
   Pool pool;
   for (size_t i = 0; i < n;) {
@@ -233,21 +218,14 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
 
   // Ping-pong buffers: input -> A -> B -> A ... -> output; scratch S for padded inputs.
   size_t max_a = 0, max_b = 0, max_s = 0;
-  Buffer cur = kInput;
-  for (size_t k = 0; k < steps_.size(); ++k) {
-    Step& s = steps_[k];
-    s.src = cur;
-    s.dst = k + 1 == steps_.size() ? kOutput : cur == kArenaA ? kArenaB : kArenaA;
-    size_t& mx = s.dst == kArenaA ? max_a : max_b;
-    if (s.dst != kOutput && s.args.out.size() > mx) mx = s.args.out.size();
+  plan::plan_ping_pong(steps_, &max_a, &max_b);
+  for (const Step& s : steps_)
     if (fk && opt.pad_scratch && (s.fn == fk->conv2d || s.fn == fk->depthwise) &&
         padded_input_floats(s.args) > max_s)
       max_s = padded_input_floats(s.args);
-    cur = s.dst;
-  }
   const size_t align = kAlignFloats * sizeof(float);
-  offset_b_ = round_up(max_a * sizeof(float), align);
-  offset_s_ = round_up(offset_b_ + max_b * sizeof(float), align);
+  offset_b_ = plan::round_up(max_a * sizeof(float), align);
+  offset_s_ = plan::round_up(offset_b_ + max_b * sizeof(float), align);
   arena_bytes_ = max_s   ? offset_s_ + max_s * sizeof(float)
                  : max_b ? offset_b_ + max_b * sizeof(float)
                          : max_a * sizeof(float);
@@ -261,8 +239,8 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
   if (!pool.data.empty())
     std::memcpy(weights_.data() + wbase_, pool.data.data(), pool.data.size() * sizeof(float));
   for (Step& s : steps_) {
-    s.args.w = s.w_off == SIZE_MAX ? nullptr : weights_.data() + wbase_ + s.w_off;
-    s.args.b = s.b_off == SIZE_MAX ? nullptr : weights_.data() + wbase_ + s.b_off;
+    s.args.w = plan::at_offset(weights_.data() + wbase_, s.w_off);
+    s.args.b = plan::at_offset(weights_.data() + wbase_, s.b_off);
   }
   input_ = in;
   output_ = shapes[n];
@@ -271,14 +249,10 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
 
 Status Interpreter::invoke(const float* input, float* output, float* arena,
                            size_t arena_bytes) const noexcept {
-  if (steps_.empty())
-    return Status::Error(StatusCode::kNotPrepared, "invoke: the interpreter is not prepared");
-  if (!input || !output)
-    return Status::Error(StatusCode::kInvalidArgument, "invoke: null input or output");
-  if (arena_bytes < arena_bytes_ || (arena_bytes_ != 0 && !arena))
-    return Status::Error(StatusCode::kArenaTooSmall,
-                         "invoke: arena of %zu bytes, the model needs %zu", arena_bytes,
-                         arena_bytes_);
+  if (Status st = plan::check_invoke("the interpreter", "the model", prepared(), input, output,
+                                     arena, arena_bytes, arena_bytes_);
+      !st.ok())
+    return st;
   float* const buf[4] = {const_cast<float*>(input), arena,
                          arena ? arena + offset_b_ / sizeof(float) : nullptr, output};
   float* const scratch = offset_s_ < arena_bytes_ ? arena + offset_s_ / sizeof(float) : nullptr;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tinykws/format/model.h"
+#include "tinykws/runtime/network_base.h"
 #include "tinykws/runtime/ops.h"
 #include "tinykws/runtime/status.h"
 
@@ -51,31 +52,17 @@ struct StepEvent {
 // hook runs inside invoke(): it must not throw.
 using StepHook = void (*)(void* user, const StepEvent& e);
 
-class Interpreter {
+class Interpreter : public detail::NetworkBase<Interpreter, StepEvent> {
  public:
-  Interpreter() = default;
-  Interpreter(const Interpreter&) = delete;
-  Interpreter& operator=(const Interpreter&) = delete;
-  Interpreter(Interpreter&&) noexcept = default;
-  Interpreter& operator=(Interpreter&&) noexcept = default;
+  // Movable, not copyable (NetworkBase).
 
   // Validates `m` (check_model, kInvalidModel with its message), plans and prepares weights.
   // Float models only: an int8 model (Model::is_int8()) gives kUnsupported (Int8Network runs
   // those).
   // The interpreter keeps its own copy of what it needs: `m` may be destroyed afterwards.
   Status prepare(const Model& m, const InterpreterOptions& opt = {});
-  bool prepared() const { return !steps_.empty(); }
-
-  size_t arena_bytes() const { return arena_bytes_; }  // what invoke() needs
-  ActShape input_shape() const { return input_; }
-  ActShape output_shape() const { return output_; }
-  size_t input_size() const { return input_.size(); }
-  size_t output_size() const { return output_.size(); }
-  const char* kernel_set_name() const { return kernel_set_name_; }  // "reference", "avx2+fma"
-  int num_steps() const { return static_cast<int>(steps_.size()); }
-  const char* step_name(int i) const { return steps_[static_cast<size_t>(i)].name; }
-
-  void set_step_hook(StepHook hook, void* user) { hook_ = hook, hook_user_ = user; }
+  // prepared(), arena_bytes(), input/output shape and size, kernel_set_name() ("reference",
+  // "avx2+fma", ...), num_steps(), step_name(i), set_step_hook(): NetworkBase.
 
   // input: input_size() floats (for the default input, normalised features [frames][features]);
   // output: output_size() floats. arena: at least arena_bytes() bytes, float-aligned (64-byte
@@ -83,12 +70,12 @@ class Interpreter {
   Status invoke(const float* input, float* output, float* arena, size_t arena_bytes) const noexcept;
 
  private:
-  enum Buffer : uint8_t { kInput = 0, kArenaA = 1, kArenaB = 2, kOutput = 3 };
+  friend NetworkBase;
   struct Step {
     KernelFn fn = nullptr;
     KernelArgs args;
     size_t w_off = SIZE_MAX, b_off = SIZE_MAX;  // into weights_ (resolved into args at the end)
-    Buffer src = kInput, dst = kOutput;
+    detail::StepBuffer src = detail::kStepInput, dst = detail::kStepOutput;
     int first_op = 0, last_op = 0;
     char name[48] = {};
   };
@@ -96,11 +83,7 @@ class Interpreter {
   std::vector<Step> steps_;
   std::vector<float> weights_;  // every prepared weight, blocks 64-byte aligned from wbase_
   size_t wbase_ = 0;
-  size_t arena_bytes_ = 0, offset_b_ = 0, offset_s_ = 0;  // arena size; offsets of B and S
-  ActShape input_, output_;
-  const char* kernel_set_name_ = "";
-  StepHook hook_ = nullptr;
-  void* hook_user_ = nullptr;
+  size_t offset_b_ = 0, offset_s_ = 0;  // arena offsets of B and S
 };
 
 // Values of a tensor as float (f32, f16 as stored; i8/i32 dequantised: scale * (q - zero)).

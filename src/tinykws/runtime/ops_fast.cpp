@@ -4,11 +4,8 @@
 // This file is built with -ffp-contract=fast (runtime/CMakeLists.txt) so a * b + c becomes
 // an FMA where the target has one; results then differ from the reference kernels by rounding
 // only (tests/runtime/fast_ops_test.cpp states the tolerance).
+#include "tinykws/runtime/isa_dispatch.h"
 #include "tinykws/runtime/ops.h"
-
-#if !defined(__GNUC__)
-#error "ops_fast.cpp needs GCC or Clang vector extensions"
-#endif
 
 // The kernels pass 32-byte vectors only between static inline helpers of one instruction set,
 // never across an ABI boundary, so GCC's note about the AVX vector ABI does not apply.
@@ -36,14 +33,8 @@ constexpr const char* kIsaName = "generic";
 #include "ops_fast_kernels.inc"
 }  // namespace fast_generic
 
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX2__)
-#define TKWS_FAST_AVX2 1
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+#ifdef TKWS_ISA_AVX2
+TKWS_TARGET_BEGIN("avx2,fma")
 namespace fast_avx2 {
 constexpr int kLanes = 8;
 constexpr int kPwRows = 4;  // 4 x 2 ymm accumulators + 2 weight vectors + broadcasts < 16 regs
@@ -51,27 +42,17 @@ constexpr int kPwVecs = 2;
 constexpr const char* kIsaName = "avx2+fma";
 #include "ops_fast_kernels.inc"
 }  // namespace fast_avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TKWS_TARGET_END()
 #endif
 
 const FastKernels* const* fast_kernel_sets(int* count) {
-  static const FastKernels* sets[2] = {};
-  static const int n = [] {
-    int k = 0;
-#ifdef TKWS_FAST_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      sets[k++] = &fast_avx2::kKernels;
+#ifdef TKWS_ISA_AVX2
+  static const isa::KernelSets<FastKernels> sets(
+      isa::cpu_has_avx2(/*fma=*/true) ? &fast_avx2::kKernels : nullptr, fast_generic::kKernels);
+#else
+  static const isa::KernelSets<FastKernels> sets(nullptr, fast_generic::kKernels);
 #endif
-    sets[k++] = &fast_generic::kKernels;
-    return k;
-  }();
-  *count = n;
-  return sets;
+  return sets.get(count);
 }
 
 }  // namespace tkws

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tinykws/runtime/ref_loops.h"
+
 namespace tkws {
 
 QuantizedMultiplier quantize_multiplier(double m) {
@@ -37,10 +39,6 @@ void int8_activation_range(FusedActivation act, int32_t out_zp, int32_t* act_min
 
 namespace {
 
-inline size_t at(const ActShape& s, int32_t h, int32_t w, int32_t c) {
-  return (static_cast<size_t>(h) * s.w + w) * s.c + c;
-}
-
 inline int8_t clamp_out(int32_t v, const Int8Args& a) {
   v = v < a.act_min ? a.act_min : v;
   v = v > a.act_max ? a.act_max : v;
@@ -51,87 +49,52 @@ inline int8_t requantize(int32_t acc, int32_t o, const Int8Args& a) {
   return clamp_out(a.out_zp + multiply_by_quantized_multiplier(acc, a.mult[o], a.shift[o]), a);
 }
 
-// Visits the window cells of output (oh, ow) that lie inside the input: f(ih, iw, ky, kx).
-template <class F>
-void for_window(const Int8Args& a, int32_t oh, int32_t ow, F&& f) {
-  for (int32_t ky = 0; ky < a.win.kh; ++ky) {
-    const int32_t ih = oh * a.win.sh - a.win.pad_top + ky;
-    if (ih < 0 || ih >= a.in.h) continue;
-    for (int32_t kx = 0; kx < a.win.kw; ++kx) {
-      const int32_t iw = ow * a.win.sw - a.win.pad_left + kx;
-      if (iw < 0 || iw >= a.in.w) continue;
-      f(ih, iw, ky, kx);
-    }
-  }
+// Terms of the weighted kernels: w * (x - in_zp) in int32.
+inline int32_t zp_term(int8_t w, int8_t x, const Int8Args& a) {
+  return int32_t{w} * (int32_t{x} - a.in_zp);
 }
 
 }  // namespace
 
 void int8_ref_conv2d(const Int8Args& a, const int8_t* in, int8_t* out) {
-  const int32_t ic = a.in.c, kh = a.win.kh, kw = a.win.kw;
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t o = 0; o < a.out.c; ++o) {
-        int32_t acc = a.bias ? a.bias[o] : 0;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t ky, int32_t kx) {
-          for (int32_t i = 0; i < ic; ++i)
-            acc += int32_t{a.w[((static_cast<size_t>(o) * ic + i) * kh + ky) * kw + kx]} *
-                   (int32_t{in[at(a.in, ih, iw, i)]} - a.in_zp);
-        });
-        out[at(a.out, oh, ow, o)] = requantize(acc, o, a);
-      }
+  ref_loops::conv2d(
+      a.win, a.in, a.out, a.w, in, out, [&](int32_t o) { return a.bias ? a.bias[o] : 0; },
+      [&](int8_t w, int8_t x) { return zp_term(w, x, a); },
+      [&](int32_t acc, int32_t o) { return requantize(acc, o, a); });
 }
 
 void int8_ref_depthwise_conv2d(const Int8Args& a, const int8_t* in, int8_t* out) {
-  const int32_t kh = a.win.kh, kw = a.win.kw;
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t c = 0; c < a.out.c; ++c) {
-        int32_t acc = a.bias ? a.bias[c] : 0;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t ky, int32_t kx) {
-          acc += int32_t{a.w[(static_cast<size_t>(c) * kh + ky) * kw + kx]} *
-                 (int32_t{in[at(a.in, ih, iw, c)]} - a.in_zp);
-        });
-        out[at(a.out, oh, ow, c)] = requantize(acc, c, a);
-      }
+  ref_loops::depthwise_conv2d(
+      a.win, a.in, a.out, a.w, in, out, [&](int32_t c) { return a.bias ? a.bias[c] : 0; },
+      [&](int8_t w, int8_t x) { return zp_term(w, x, a); },
+      [&](int32_t acc, int32_t c) { return requantize(acc, c, a); });
 }
 
 void int8_ref_dense(const Int8Args& a, const int8_t* in, int8_t* out) {
-  const size_t n_in = a.in.size();
-  for (int32_t o = 0; o < a.out.c; ++o) {
-    int32_t acc = a.bias ? a.bias[o] : 0;
-    for (size_t i = 0; i < n_in; ++i)
-      acc += int32_t{a.w[o * n_in + i]} * (int32_t{in[i]} - a.in_zp);
-    out[o] = requantize(acc, o, a);
-  }
+  ref_loops::dense(
+      a.in, a.out, a.w, in, out, [&](int32_t o) { return a.bias ? a.bias[o] : 0; },
+      [&](int8_t w, int8_t x) { return zp_term(w, x, a); },
+      [&](int32_t acc, int32_t o) { return requantize(acc, o, a); });
 }
 
 void int8_ref_max_pool2d(const Int8Args& a, const int8_t* in, int8_t* out) {
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t c = 0; c < a.out.c; ++c) {
-        int32_t m = -128;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t, int32_t) {
-          const int32_t v = in[at(a.in, ih, iw, c)];
-          m = v > m ? v : m;
-        });
-        out[at(a.out, oh, ow, c)] = clamp_out(m, a);
-      }
+  ref_loops::pool2d(
+      a.win, a.in, a.out, in, out, int32_t{-128},
+      [](int32_t& m, int8_t x) {
+        const int32_t v = x;
+        m = v > m ? v : m;
+      },
+      [&](int32_t m, int32_t) { return clamp_out(m, a); });
 }
 
 void int8_ref_avg_pool2d(const Int8Args& a, const int8_t* in, int8_t* out) {
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t c = 0; c < a.out.c; ++c) {
-        int32_t sum = 0, n = 0;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t, int32_t) {
-          sum += in[at(a.in, ih, iw, c)];
-          ++n;
-        });
+  ref_loops::pool2d(
+      a.win, a.in, a.out, in, out, int32_t{0}, [](int32_t& sum, int8_t x) { sum += x; },
+      [&](int32_t sum, int32_t n) {
         // Rounded division, ties away from zero (C++ division truncates toward zero).
         const int32_t avg = n == 0 ? 0 : sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n;
-        out[at(a.out, oh, ow, c)] = clamp_out(avg, a);
-      }
+        return clamp_out(avg, a);
+      });
 }
 
 void int8_ref_global_avg_pool(const Int8Args& a, const int8_t* in, int8_t* out) {

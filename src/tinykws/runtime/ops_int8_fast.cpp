@@ -9,12 +9,9 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "tinykws/runtime/isa_dispatch.h"
 #include "tinykws/runtime/ops.h"
 #include "tinykws/runtime/ops_int8.h"
-
-#if !defined(__GNUC__)
-#error "ops_int8_fast.cpp needs GCC or Clang (vector extensions, target pragmas)"
-#endif
 
 // The kernels pass vectors only between static inline helpers of one instruction set, never
 // across an ABI boundary, so GCC's note about the AVX vector ABI does not apply.
@@ -27,38 +24,23 @@ constexpr const char* kIsaName = "generic";
 #include "ops_int8_fast_kernels.inc"
 }  // namespace int8_generic
 
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX2__)
-#define TKWS_INT8_AVX2 1
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#endif
+#ifdef TKWS_ISA_AVX2
+TKWS_TARGET_BEGIN("avx2")
 namespace int8_avx2 {
 constexpr const char* kIsaName = "avx2";
 #include "ops_int8_fast_kernels.inc"
 }  // namespace int8_avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TKWS_TARGET_END()
 #endif
 
 const Int8FastKernels* const* int8_fast_kernel_sets(int* count) {
-  static const Int8FastKernels* sets[2] = {};
-  static const int n = [] {
-    int k = 0;
-#ifdef TKWS_INT8_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) sets[k++] = &int8_avx2::kKernels;
+#ifdef TKWS_ISA_AVX2
+  static const isa::KernelSets<Int8FastKernels> sets(
+      isa::cpu_has_avx2(/*fma=*/false) ? &int8_avx2::kKernels : nullptr, int8_generic::kKernels);
+#else
+  static const isa::KernelSets<Int8FastKernels> sets(nullptr, int8_generic::kKernels);
 #endif
-    sets[k++] = &int8_generic::kKernels;
-    return k;
-  }();
-  *count = n;
-  return sets;
+  return sets.get(count);
 }
 
 Int8KernelFn Int8FastKernels::get(Int8FastKind k) const {

@@ -3,56 +3,20 @@
 #include <iterator>
 
 #include "tinykws/runtime/ops.h"
+#include "tinykws/runtime/ref_loops.h"
 
 namespace tkws {
-namespace {
-
-inline size_t at(const ActShape& s, int32_t h, int32_t w, int32_t c) {
-  return (static_cast<size_t>(h) * s.w + w) * s.c + c;
-}
-
-// Visits the window cells of output (oh, ow) that lie inside the input: f(ih, iw, ky, kx).
-template <class F>
-void for_window(const KernelArgs& a, int32_t oh, int32_t ow, F&& f) {
-  for (int32_t ky = 0; ky < a.win.kh; ++ky) {
-    const int32_t ih = oh * a.win.sh - a.win.pad_top + ky;
-    if (ih < 0 || ih >= a.in.h) continue;
-    for (int32_t kx = 0; kx < a.win.kw; ++kx) {
-      const int32_t iw = ow * a.win.sw - a.win.pad_left + kx;
-      if (iw < 0 || iw >= a.in.w) continue;
-      f(ih, iw, ky, kx);
-    }
-  }
-}
-
-}  // namespace
 
 void ref_conv2d(const KernelArgs& a, const float* in, float* out, float*) {
-  const int32_t ic = a.in.c, kh = a.win.kh, kw = a.win.kw;
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t o = 0; o < a.out.c; ++o) {
-        float acc = a.b ? a.b[o] : 0.0f;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t ky, int32_t kx) {
-          for (int32_t i = 0; i < ic; ++i)
-            acc += a.w[((static_cast<size_t>(o) * ic + i) * kh + ky) * kw + kx] *
-                   in[at(a.in, ih, iw, i)];
-        });
-        out[at(a.out, oh, ow, o)] = acc;
-      }
+  ref_loops::conv2d(
+      a.win, a.in, a.out, a.w, in, out, [&](int32_t o) { return a.b ? a.b[o] : 0.0f; },
+      [](float w, float x) { return w * x; }, [](float acc, int32_t) { return acc; });
 }
 
 void ref_depthwise_conv2d(const KernelArgs& a, const float* in, float* out, float*) {
-  const int32_t kh = a.win.kh, kw = a.win.kw;
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t c = 0; c < a.out.c; ++c) {
-        float acc = a.b ? a.b[c] : 0.0f;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t ky, int32_t kx) {
-          acc += a.w[(static_cast<size_t>(c) * kh + ky) * kw + kx] * in[at(a.in, ih, iw, c)];
-        });
-        out[at(a.out, oh, ow, c)] = acc;
-      }
+  ref_loops::depthwise_conv2d(
+      a.win, a.in, a.out, a.w, in, out, [&](int32_t c) { return a.b ? a.b[c] : 0.0f; },
+      [](float w, float x) { return w * x; }, [](float acc, int32_t) { return acc; });
 }
 
 void ref_batch_norm(const KernelArgs& a, const float* in, float* out, float*) {
@@ -70,30 +34,15 @@ void ref_relu(const KernelArgs& a, const float* in, float* out, float*) {
 }
 
 void ref_max_pool2d(const KernelArgs& a, const float* in, float* out, float*) {
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t c = 0; c < a.out.c; ++c) {
-        float m = -INFINITY;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t, int32_t) {
-          const float v = in[at(a.in, ih, iw, c)];
-          m = v > m ? v : m;
-        });
-        out[at(a.out, oh, ow, c)] = m;
-      }
+  ref_loops::pool2d(
+      a.win, a.in, a.out, in, out, -INFINITY, [](float& m, float v) { m = v > m ? v : m; },
+      [](float m, int32_t) { return m; });
 }
 
 void ref_avg_pool2d(const KernelArgs& a, const float* in, float* out, float*) {
-  for (int32_t oh = 0; oh < a.out.h; ++oh)
-    for (int32_t ow = 0; ow < a.out.w; ++ow)
-      for (int32_t c = 0; c < a.out.c; ++c) {
-        float sum = 0.0f;
-        int32_t n = 0;
-        for_window(a, oh, ow, [&](int32_t ih, int32_t iw, int32_t, int32_t) {
-          sum += in[at(a.in, ih, iw, c)];
-          ++n;
-        });
-        out[at(a.out, oh, ow, c)] = n ? sum / static_cast<float>(n) : 0.0f;
-      }
+  ref_loops::pool2d(
+      a.win, a.in, a.out, in, out, 0.0f, [](float& sum, float v) { sum += v; },
+      [](float sum, int32_t n) { return n ? sum / static_cast<float>(n) : 0.0f; });
 }
 
 void ref_global_avg_pool(const KernelArgs& a, const float* in, float* out, float*) {
@@ -106,12 +55,9 @@ void ref_global_avg_pool(const KernelArgs& a, const float* in, float* out, float
 }
 
 void ref_dense(const KernelArgs& a, const float* in, float* out, float*) {
-  const size_t n_in = a.in.size();
-  for (int32_t o = 0; o < a.out.c; ++o) {
-    float acc = a.b ? a.b[o] : 0.0f;
-    for (size_t i = 0; i < n_in; ++i) acc += a.w[o * n_in + i] * in[i];
-    out[o] = acc;
-  }
+  ref_loops::dense(
+      a.in, a.out, a.w, in, out, [&](int32_t o) { return a.b ? a.b[o] : 0.0f; },
+      [](float w, float x) { return w * x; }, [](float acc, int32_t) { return acc; });
 }
 
 void ref_softmax(const KernelArgs& a, const float* in, float* out, float*) {
