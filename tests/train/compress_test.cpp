@@ -213,6 +213,35 @@ TEST_F(Chain, PruneClusterFp16KeepsSparsityAndClusters) {
   EXPECT_EQ(checked, 4);  // conv, dwconv (asked for), pwconv, dense
 }
 
+// prune -> cluster -> int8: BN is folded into the kernels (a per-channel scale) and weights
+// are quantised per output channel, so each channel keeps <= k distinct values and every
+// pruned weight stays exactly 0.
+TEST_F(Chain, PruneClusterInt8KeepsSparsityAndPerChannelClusters) {
+  TrainResult r = run("[quantize]\nmode = \"int8\"\ncalibration_clips = 16\n", "chain8");
+  EXPECT_GT(r.runtime_val_acc, 0.0);
+  Model m = read_model(root_ + "/chain8/model.tkws");
+  ASSERT_TRUE(m.is_int8());
+  int checked = 0;
+  for (const auto& t : m.tensors) {
+    if (t.dtype != DType::kI8) continue;
+    SCOPED_TRACE(t.name);
+    size_t rows = t.shape[0], per = t.numel() / rows, zeros = 0, max_row = 0;
+    for (size_t row = 0; row < rows; ++row) {
+      std::set<int8_t> vals;
+      for (size_t i = 0; i < per; ++i) {
+        int8_t q = t.i8[row * per + i];
+        vals.insert(q);
+        zeros += q == 0;
+      }
+      max_row = std::max(max_row, vals.size());
+    }
+    EXPECT_GE(static_cast<double>(zeros) / t.numel(), 0.6 - 1.0 / t.numel() - 1e-9);
+    EXPECT_LE(max_row, 4u);  // 3 centroids + the fixed zero, per output channel
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+}
+
 TEST_F(Chain, PerChannelClustersAndDepthwiseLeftAloneByDefault) {
   std::string cfg = std::string(kChain);
   for (size_t at; (at = cfg.find("depthwise = true")) != std::string::npos;)
