@@ -42,9 +42,15 @@ void BM_Model(benchmark::State& state) {
   p.features(clip.data(), feats.data());
   for (auto _ : state) {
     switch (state.range(0)) {
-      case 0: p.features(clip.data(), feats.data()); break;
-      case 1: p.network(feats.data(), probs.data()); break;
-      default: p.run(clip.data(), probs.data()); break;
+      case 0:
+        p.features(clip.data(), feats.data());
+        break;
+      case 1:
+        p.network(feats.data(), probs.data());
+        break;
+      default:
+        p.run(clip.data(), probs.data());
+        break;
     }
     benchmark::DoNotOptimize(probs.data());
     benchmark::DoNotOptimize(feats.data());

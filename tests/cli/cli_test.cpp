@@ -56,8 +56,8 @@ class Cli : public ::testing::Test {
     root_ = tkws::testing::temp_dir("cli");
     data_ = tkws::testing::make_synth_dataset(root_ + "/data", 6, 2, 2);
     std::ofstream(root_ + "/cfg.toml") << kConfig;
-    Result r = tinykws("train --config " + root_ + "/cfg.toml --data " + data_ + " --out " +
-                       root_ + "/run --quiet");
+    Result r = tinykws("train --config " + root_ + "/cfg.toml --data " + data_ + " --out " + root_ +
+                       "/run --quiet");
     ASSERT_EQ(r.code, 0) << r.out;
     model_ = root_ + "/run/model.tkws";
   }
@@ -96,8 +96,8 @@ TEST_F(Cli, EvalJsonHasTheContractFields) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_CONTAINS(r.out, "accuracy");
   auto j = nlohmann::json::parse(tkws::read_text_file(js));
-  for (auto key : {"accuracy", "n", "errors", "labels", "confusion", "size_bytes",
-                   "zipped_bytes", "latency_ms"})
+  for (auto key : {"accuracy", "n", "errors", "labels", "confusion", "size_bytes", "zipped_bytes",
+                   "latency_ms"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["n"], 8);  // 2 validation speakers x 2 clips x 2 labels
   EXPECT_EQ(j["size_bytes"], fs::file_size(model_));
@@ -113,12 +113,14 @@ TEST_F(Cli, EvalJsonHasTheContractFields) {
 }
 
 TEST_F(Cli, PredictInfoFeatures) {
-  std::string wav = data_ + "/up/" + fs::directory_iterator(data_ + "/up")->path().filename().string();
+  std::string wav =
+      data_ + "/up/" + fs::directory_iterator(data_ + "/up")->path().filename().string();
   Result p = tinykws("predict --json --model " + model_ + " " + wav);
   ASSERT_EQ(p.code, 0) << p.out;
   auto j = nlohmann::json::parse(p.out);
   ASSERT_EQ(j.size(), 1u);
-  double sum = j[0]["probabilities"]["up"].get<double>() + j[0]["probabilities"]["down"].get<double>();
+  double sum =
+      j[0]["probabilities"]["up"].get<double>() + j[0]["probabilities"]["down"].get<double>();
   EXPECT_NEAR(sum, 1.0, 1e-5);
 
   Result info = tinykws("info " + model_);
@@ -173,7 +175,8 @@ TEST_F(Cli, BadInputsExit2) {
 
   std::ofstream(root_ + "/bad.toml") << std::string(kConfig) + "\n[prune]\nfinal_sparsity = 2\n";
   std::ofstream(root_ + "/badval.toml") << "[frontend]\nnum_mel_bins = 0\n";
-  r = tinykws("train --config " + root_ + "/badval.toml --data " + data_ + " --out " + root_ + "/x");
+  r = tinykws("train --config " + root_ + "/badval.toml --data " + data_ + " --out " + root_ +
+              "/x");
   EXPECT_EQ(r.code, 2);
   EXPECT_CONTAINS(r.out, "num_mel_bins");
 

@@ -2,12 +2,12 @@
 // with random onset, duration, level and background noise; Speech Commands file naming
 // (<speaker>_nohash_<n>.wav) and a validation_list.txt. Deterministic for a given seed.
 #pragma once
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "tinykws/audio/wav.h"

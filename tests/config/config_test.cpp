@@ -61,8 +61,8 @@ TEST(Config, SeedPresetsMatchTheReports) {
 }
 
 TEST(Config, SecondsAndSamples) {
-  Config c = parse_config(std::string("[frontend]\nframe_length_s = 0.032\nframe_step = 160\n") +
-                          kNet);
+  Config c =
+      parse_config(std::string("[frontend]\nframe_length_s = 0.032\nframe_step = 160\n") + kNet);
   EXPECT_EQ(c.frontend.frame_length, 512);
   EXPECT_EQ(c.frontend.frame_step, 160);
   expect_error(std::string("[frontend]\nframe_length_s = 0.032\nframe_length = 512\n") + kNet,

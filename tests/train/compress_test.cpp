@@ -29,10 +29,10 @@ TEST(Prune, MaskKeepsTopKAndTies) {
 
 TEST(Prune, BlockMaskOn2D) {
   auto w = torch::zeros({4, 4});
-  w.slice(0, 0, 2).slice(1, 0, 2).fill_(1.0f);   // block (0,0): mean 1
-  w.slice(0, 2, 4).slice(1, 2, 4).fill_(0.5f);   // block (1,1): mean 0.5
-  w[0][3] = 0.9f;                                // block (0,1): mean 0.225
-  auto m = magnitude_mask(w, 0.5, 2, 2);         // keep 2 of 4 blocks
+  w.slice(0, 0, 2).slice(1, 0, 2).fill_(1.0f);  // block (0,0): mean 1
+  w.slice(0, 2, 4).slice(1, 2, 4).fill_(0.5f);  // block (1,1): mean 0.5
+  w[0][3] = 0.9f;                               // block (0,1): mean 0.225
+  auto m = magnitude_mask(w, 0.5, 2, 2);        // keep 2 of 4 blocks
   EXPECT_EQ(m.slice(0, 0, 2).slice(1, 0, 2).sum().item<float>(), 4.0f);
   EXPECT_EQ(m.slice(0, 2, 4).slice(1, 2, 4).sum().item<float>(), 4.0f);
   EXPECT_EQ(m[0][3].item<float>(), 0.0f);  // a large weight in a weak block goes with it
@@ -103,12 +103,14 @@ TEST(Cluster, CentroidGradientIsSumOrMeanOfMembers) {
     auto C = cl.centroids()[0];
     auto latent = net->parameters()[0];
     auto idx = (latent.detach().reshape({1, -1}).unsqueeze(2) - C.detach().unsqueeze(1))
-                   .abs().argmin(2)[0];
+                   .abs()
+                   .argmin(2)[0];
     auto g = G.flatten();
     for (int k = 0; k < 3; ++k) {
       auto members = idx.eq(k);
       double expect = g.masked_select(members).sum().item<double>();
-      if (mode == ClusterGradient::kMean) expect /= std::max<int64_t>(members.sum().item<int64_t>(), 1);
+      if (mode == ClusterGradient::kMean)
+        expect /= std::max<int64_t>(members.sum().item<int64_t>(), 1);
       EXPECT_NEAR(C.grad()[0][k].item<double>(), expect, 1e-5);
     }
     EXPECT_TRUE(torch::allclose(latent.grad(), G));  // straight through
@@ -207,7 +209,7 @@ TEST_F(Chain, PruneClusterFp16KeepsSparsityAndClusters) {
     EXPECT_EQ(t.dtype, DType::kF16);
     TensorStats s = stats_of(t);
     EXPECT_GE(s.sparsity, 0.6 - 1.0 / t.numel() - 1e-9);  // k = round(n (1 - s)) kept
-    EXPECT_LE(s.distinct, 4u);                              // 3 centroids + the fixed zero
+    EXPECT_LE(s.distinct, 4u);                            // 3 centroids + the fixed zero
     ++checked;
   }
   EXPECT_EQ(checked, 4);  // conv, dwconv (asked for), pwconv, dense
@@ -259,7 +261,7 @@ TEST_F(Chain, PerChannelClustersAndDepthwiseLeftAloneByDefault) {
     SCOPED_TRACE(t.name);
     TensorStats s = stats_of(t);
     if (t.name == "layer3.weight") {  // the depthwise kernel
-      EXPECT_LT(s.sparsity, 0.2);  // tfmot semantics: depthwise kernels stay dense
+      EXPECT_LT(s.sparsity, 0.2);     // tfmot semantics: depthwise kernels stay dense
     } else {
       EXPECT_GE(s.sparsity, 0.6 - 1.0 / t.numel() - 1e-9);
       EXPECT_LE(s.max_distinct_per_row, 4u);

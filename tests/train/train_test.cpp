@@ -181,8 +181,10 @@ void compare_runtime_with_torch(const std::string& preset,
   {
     torch::NoGradGuard g;
     for (auto& b : net->named_buffers())
-      if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
-      else if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+      if (b.key().find("running_mean") != std::string::npos)
+        b.value().uniform_(-0.5, 0.5);
+      else if (b.key().find("running_var") != std::string::npos)
+        b.value().uniform_(0.5, 2.0);
     for (auto& p : net->named_parameters())
       if (p.key().find("bias") != std::string::npos) p.value().uniform_(-0.3, 0.3);
   }
@@ -231,7 +233,8 @@ TEST(RuntimeVsTorch, PresetsOnSyntheticClips) {
   std::mt19937_64 rng(5);
   std::vector<std::vector<float>> clips;
   for (int i = 0; i < 16; ++i) clips.push_back(testing::synth_word(i % 2, rng));
-  for (auto preset : {"seed-a", "seed-b", "course-dscnn"}) compare_runtime_with_torch(preset, clips);
+  for (auto preset : {"seed-a", "seed-b", "course-dscnn"})
+    compare_runtime_with_torch(preset, clips);
 }
 
 }  // namespace

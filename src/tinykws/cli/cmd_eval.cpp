@@ -15,7 +15,8 @@ Runner add_eval(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   app.add_option("--model", a->opt.model_path, "Model file (.tkws)")->required();
-  app.add_option("--data", a->opt.data_dir, "Dataset folder (default: $TINYKWS_DATA or ../shared/data)");
+  app.add_option("--data", a->opt.data_dir,
+                 "Dataset folder (default: $TINYKWS_DATA or ../shared/data)");
   app.add_option("--split", a->opt.split, "train, val, test or all (default: test, else val)")
       ->check(CLI::IsMember({"train", "val", "validation", "test", "all"}));
   app.add_option("--json", a->json_path, "Also write the full report as JSON to this file");

@@ -11,7 +11,6 @@
 
 namespace tkws::cli {
 
-
 Runner add_info(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   app.add_option("model", *path, "Model file (.tkws)")->required();
@@ -65,8 +64,8 @@ Runner add_info(CLI::App& app) {
       total += s.payload_bytes;
       dense += s.numel * 4;
     }
-    std::printf("%-16s %-6s %-16s %-14s %7lld %8s %8s %7s %9llu  (fp32 dense: %llu)\n", "total",
-                "", "", "", static_cast<long long>(count_parameters(m)), "", "", "",
+    std::printf("%-16s %-6s %-16s %-14s %7lld %8s %8s %7s %9llu  (fp32 dense: %llu)\n", "total", "",
+                "", "", static_cast<long long>(count_parameters(m)), "", "", "",
                 static_cast<unsigned long long>(total), static_cast<unsigned long long>(dense));
     KwsPipeline pipe;
     if (auto s = pipe.create(m); s.ok())

@@ -44,7 +44,9 @@ Runner add_predict(CLI::App& app) {
       if (a->json) {
         nlohmann::json p;
         for (size_t i = 0; i < probs.size(); ++i) p[m.labels[i]] = probs[i];
-        out.push_back({{"file", f}, {"label", m.labels[best]}, {"probability", probs[best]},
+        out.push_back({{"file", f},
+                       {"label", m.labels[best]},
+                       {"probability", probs[best]},
                        {"probabilities", p}});
       } else {
         std::printf("%s\t%s\t%.4f\n", f.c_str(), m.labels[best].c_str(), probs[best]);

@@ -48,8 +48,7 @@ Runner add_train(CLI::App& app) {
     opt.io_threads = a->io_threads;
     TrainResult r = train_model(cfg, opt);
     std::printf("%s/model.tkws: validation accuracy %.2f %% (epoch %d), %zu bytes, %.1f s\n",
-                a->out.c_str(), 100.0 * r.runtime_val_acc, r.best_epoch, r.model_bytes,
-                r.seconds);
+                a->out.c_str(), 100.0 * r.runtime_val_acc, r.best_epoch, r.model_bytes, r.seconds);
     return 0;
   };
 }

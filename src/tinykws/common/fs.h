@@ -1,12 +1,12 @@
 // Small host-side file helpers (header-only; not for the runtime).
 #pragma once
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 
 namespace tkws {
 

@@ -1,12 +1,12 @@
 #include "tinykws/config/config.h"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "tinykws/common/error.h"
 
@@ -14,17 +14,28 @@ namespace tkws {
 
 const char* layer_kind_name(LayerKind k) {
   switch (k) {
-    case LayerKind::kConv: return "conv";
-    case LayerKind::kDwConv: return "dwconv";
-    case LayerKind::kPwConv: return "pwconv";
-    case LayerKind::kBatchNorm: return "batchnorm";
-    case LayerKind::kRelu: return "relu";
-    case LayerKind::kMaxPool: return "maxpool";
-    case LayerKind::kAvgPool: return "avgpool";
-    case LayerKind::kDropout: return "dropout";
-    case LayerKind::kGap: return "gap";
-    case LayerKind::kDense: return "dense";
-    case LayerKind::kSoftmax: return "softmax";
+    case LayerKind::kConv:
+      return "conv";
+    case LayerKind::kDwConv:
+      return "dwconv";
+    case LayerKind::kPwConv:
+      return "pwconv";
+    case LayerKind::kBatchNorm:
+      return "batchnorm";
+    case LayerKind::kRelu:
+      return "relu";
+    case LayerKind::kMaxPool:
+      return "maxpool";
+    case LayerKind::kAvgPool:
+      return "avgpool";
+    case LayerKind::kDropout:
+      return "dropout";
+    case LayerKind::kGap:
+      return "gap";
+    case LayerKind::kDense:
+      return "dense";
+    case LayerKind::kSoftmax:
+      return "softmax";
   }
   return "?";
 }
@@ -63,8 +74,10 @@ class TableReader {
 
   void read(const std::string& key, double& out) {
     if (auto* n = get(key)) {
-      if (auto v = n->value<double>()) out = *v;
-      else fail(key, "must be a number");
+      if (auto v = n->value<double>())
+        out = *v;
+      else
+        fail(key, "must be a number");
     }
   }
   void read(const std::string& key, float& out) {
@@ -88,14 +101,18 @@ class TableReader {
   }
   void read(const std::string& key, bool& out) {
     if (auto* n = get(key)) {
-      if (auto v = n->value<bool>()) out = *v;
-      else fail(key, "must be true or false");
+      if (auto v = n->value<bool>())
+        out = *v;
+      else
+        fail(key, "must be true or false");
     }
   }
   void read(const std::string& key, std::string& out) {
     if (auto* n = get(key)) {
-      if (auto v = n->value<std::string>()) out = *v;
-      else fail(key, "must be a string");
+      if (auto v = n->value<std::string>())
+        out = *v;
+      else
+        fail(key, "must be a string");
     }
   }
   void read(const std::string& key, std::vector<std::string>& out) {
@@ -115,8 +132,8 @@ class TableReader {
     if (auto* n = get(key)) {
       if (n->is_integer()) {
         h = w = static_cast<int>(*n->value<int64_t>());
-      } else if (auto* arr = n->as_array(); arr && arr->size() == 2 && (*arr)[0].is_integer() &&
-                                            (*arr)[1].is_integer()) {
+      } else if (auto* arr = n->as_array();
+                 arr && arr->size() == 2 && (*arr)[0].is_integer() && (*arr)[1].is_integer()) {
         h = static_cast<int>(*(*arr)[0].value<int64_t>());
         w = static_cast<int>(*(*arr)[1].value<int64_t>());
       } else {
@@ -207,9 +224,9 @@ LayerSpec read_layer(TableReader& r) {
       if (l.kind == LayerKind::kConv) r.read("filters", l.filters);
       r.read_pair("kernel", l.kernel_h, l.kernel_w);
       r.read_pair("stride", l.stride_h, l.stride_w);
-      r.read_enum("padding", l.padding,
-                  std::map<std::string, Padding>{{"same", Padding::kSame},
-                                                 {"valid", Padding::kValid}});
+      r.read_enum(
+          "padding", l.padding,
+          std::map<std::string, Padding>{{"same", Padding::kSame}, {"valid", Padding::kValid}});
       r.read("bias", l.bias);
       break;
     case LayerKind::kPwConv:
@@ -225,9 +242,9 @@ LayerSpec read_layer(TableReader& r) {
       l.stride_h = l.kernel_h;
       l.stride_w = l.kernel_w;
       r.read_pair("stride", l.stride_h, l.stride_w);
-      r.read_enum("padding", l.padding,
-                  std::map<std::string, Padding>{{"same", Padding::kSame},
-                                                 {"valid", Padding::kValid}});
+      r.read_enum(
+          "padding", l.padding,
+          std::map<std::string, Padding>{{"same", Padding::kSame}, {"valid", Padding::kValid}});
       break;
     case LayerKind::kDropout:
       r.read("rate", l.rate);
@@ -317,7 +334,8 @@ void read_prune(TableReader& r, PruneConfig& p) {
   r.read_pair("block", p.block_h, p.block_w);
   r.read("depthwise", p.depthwise);
   r.read("dense", p.dense);
-  int forms = (r.has("begin_epoch") || r.has("end_epoch")) + (r.has("begin_step") || r.has("end_step")) +
+  int forms = (r.has("begin_epoch") || r.has("end_epoch")) +
+              (r.has("begin_step") || r.has("end_step")) +
               (r.has("begin_fraction") || r.has("end_fraction"));
   if (forms > 1) r.fail("", "mixes epochs, steps and fractions for begin/end: use one form");
   r.finish();
@@ -344,10 +362,10 @@ void read_cluster(TableReader& r, ClusterConfig& c) {
 }
 
 void read_quantize(TableReader& r, QuantizeConfig& q) {
-  r.read_enum("mode", q.mode,
-              std::map<std::string, QuantMode>{{"none", QuantMode::kNone},
-                                               {"fp16", QuantMode::kFloat16},
-                                               {"int8", QuantMode::kInt8}});
+  r.read_enum(
+      "mode", q.mode,
+      std::map<std::string, QuantMode>{
+          {"none", QuantMode::kNone}, {"fp16", QuantMode::kFloat16}, {"int8", QuantMode::kInt8}});
   r.read("calibration_clips", q.calibration_clips);
   r.finish();
 }
@@ -373,8 +391,8 @@ void PruneConfig::resolve(int64_t total, int64_t per_epoch, int64_t* begin, int6
 double PruneConfig::sparsity_at(int64_t step, int64_t begin, int64_t end) const {
   if (step < begin) return 0.0;
   if (schedule == PruneSchedule::kConstant) return final_sparsity;
-  double p = end > begin ? std::clamp(static_cast<double>(step - begin) / (end - begin), 0.0, 1.0)
-                         : 1.0;
+  double p =
+      end > begin ? std::clamp(static_cast<double>(step - begin) / (end - begin), 0.0, 1.0) : 1.0;
   return final_sparsity + (initial_sparsity - final_sparsity) * std::pow(1.0 - p, power);
 }
 
@@ -392,8 +410,8 @@ void Config::validate() const {
     std::string w = "model.layers[" + std::to_string(i) + "] (" + layer_kind_name(l.kind) + ")";
     auto in_range = [&](const char* f, int v, int lo, int hi) {
       if (v < lo || v > hi)
-        bad(w + "." + f + " = " + std::to_string(v) + " must be in [" + std::to_string(lo) +
-            ", " + std::to_string(hi) + "]");
+        bad(w + "." + f + " = " + std::to_string(v) + " must be in [" + std::to_string(lo) + ", " +
+            std::to_string(hi) + "]");
     };
     switch (l.kind) {
       case LayerKind::kConv:
@@ -441,8 +459,7 @@ void Config::validate() const {
     bad("train.lr_final = " + fmt_num(t.lr_final) + " must be in (0, 10)");
   if (!(t.lr_power > 0.0f)) bad("train.lr_power = " + fmt_num(t.lr_power) + " must be > 0");
   if (t.warmup_epochs < 0 || t.warmup_epochs >= t.epochs)
-    bad("train.warmup_epochs = " + std::to_string(t.warmup_epochs) +
-        " must be in [0, epochs)");
+    bad("train.warmup_epochs = " + std::to_string(t.warmup_epochs) + " must be in [0, epochs)");
   if (!(t.weight_decay >= 0.0f)) bad("train.weight_decay must be >= 0");
   if (!(t.label_smoothing >= 0.0f && t.label_smoothing < 1.0f))
     bad("train.label_smoothing = " + fmt_num(t.label_smoothing) + " must be in [0, 1)");
@@ -481,7 +498,8 @@ void Config::validate() const {
       bad("cluster.clusters = " + std::to_string(cl.clusters) + " must be in [2, 256]");
     if (cl.epochs < 0 || cl.epochs > 1000)
       bad("cluster.epochs = " + std::to_string(cl.epochs) + " must be in [0, 1000]");
-    if (!(cl.lr >= 0.0f && cl.lr < 10.0f)) bad("cluster.lr must be in [0, 10) (0 = train.lr_final)");
+    if (!(cl.lr >= 0.0f && cl.lr < 10.0f))
+      bad("cluster.lr must be in [0, 10) (0 = train.lr_final)");
   }
   if (quantize.calibration_clips < 1 || quantize.calibration_clips > 100000)
     bad("quantize.calibration_clips = " + std::to_string(quantize.calibration_clips) +
@@ -521,7 +539,7 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   c.source = source_name;
   c.text = text;
   static const std::set<std::string> sections{"frontend", "model",   "train",
-                                               "prune",    "cluster", "quantize"};
+                                              "prune",    "cluster", "quantize"};
   for (auto& [k, v] : root) {
     std::string key(k.str());
     if (!v.as_table() || !sections.count(key))

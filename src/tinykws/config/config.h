@@ -18,19 +18,30 @@ namespace tkws {
 //   maxpool / avgpool  kernel, stride (default = kernel), padding
 //   dropout   rate
 //   dense     units (0 = number of labels), bias
-enum class LayerKind { kConv, kDwConv, kPwConv, kBatchNorm, kRelu, kMaxPool, kAvgPool, kDropout,
-                       kGap, kDense, kSoftmax };
+enum class LayerKind {
+  kConv,
+  kDwConv,
+  kPwConv,
+  kBatchNorm,
+  kRelu,
+  kMaxPool,
+  kAvgPool,
+  kDropout,
+  kGap,
+  kDense,
+  kSoftmax
+};
 const char* layer_kind_name(LayerKind k);
 
 struct LayerSpec {
   LayerKind kind = LayerKind::kRelu;
-  int filters = 0;                  // conv / pwconv output channels, before width_multiplier
-  int kernel_h = 3, kernel_w = 3;   // conv, dwconv, pools
+  int filters = 0;                 // conv / pwconv output channels, before width_multiplier
+  int kernel_h = 3, kernel_w = 3;  // conv, dwconv, pools
   int stride_h = 1, stride_w = 1;
-  Padding padding = Padding::kSame; // conv/dwconv default "same"; pools default "valid"
-  bool bias = true;                 // conv/dwconv/pwconv/dense
-  float rate = 0.0f;                // dropout probability in [0, 1)
-  int units = 0;                    // dense; 0 = number of labels
+  Padding padding = Padding::kSame;  // conv/dwconv default "same"; pools default "valid"
+  bool bias = true;                  // conv/dwconv/pwconv/dense
+  float rate = 0.0f;                 // dropout probability in [0, 1)
+  int units = 0;                     // dense; 0 = number of labels
 };
 
 struct ModelConfig {
@@ -45,12 +56,12 @@ struct AugmentConfig {
   float time_shift_ms = 0.0f;  // random shift in [-x, +x] ms, zero-filled
   float noise_prob = 0.0f;     // probability of adding white noise to a clip
   float noise_snr_db_min = 10.0f, noise_snr_db_max = 40.0f;  // SNR drawn uniformly (dB)
-  float gain_db_min = 0.0f, gain_db_max = 0.0f;  // random gain drawn uniformly (dB)
-  int time_masks = 0;          // SpecAugment: number of time masks per clip
-  int time_mask_max = 0;       //   each up to this many frames
-  int freq_masks = 0;          // number of coefficient masks per clip
-  int freq_mask_max = 0;       //   each up to this many coefficients
-  bool waveform() const;       // any waveform augmentation on (features recomputed per epoch)
+  float gain_db_min = 0.0f, gain_db_max = 0.0f;              // random gain drawn uniformly (dB)
+  int time_masks = 0;     // SpecAugment: number of time masks per clip
+  int time_mask_max = 0;  //   each up to this many frames
+  int freq_masks = 0;     // number of coefficient masks per clip
+  int freq_mask_max = 0;  //   each up to this many coefficients
+  bool waveform() const;  // any waveform augmentation on (features recomputed per epoch)
   bool masking() const { return time_masks > 0 || freq_masks > 0; }
 };
 
@@ -60,18 +71,18 @@ struct TrainConfig {
   int epochs = 30;
   int batch_size = 32;
   float lr_initial = 0.01f;
-  float lr_final = 0.001f;           // reached at the last step
+  float lr_final = 0.001f;                       // reached at the last step
   LrSchedule lr_schedule = LrSchedule::kLinear;  // per step, lr_initial -> lr_final
-  float lr_power = 2.0f;             // kPolynomial: lr = final + (init - final) (1 - t)^power
-  int warmup_epochs = 0;             // linear warm-up from lr_initial / 10
-  float weight_decay = 0.0f;         // Adam L2 (coupled, as tf/keras Adam + regulariser)
-  float label_smoothing = 0.0f;      // in [0, 1)
-  int patience = 0;                  // early stopping: epochs without val-accuracy gain; 0 = off
-  float ema_decay = 0.0f;            // exponential moving average of weights; 0 = off
-  bool normalize = true;             // per-coefficient feature normalisation (train statistics)
+  float lr_power = 2.0f;         // kPolynomial: lr = final + (init - final) (1 - t)^power
+  int warmup_epochs = 0;         // linear warm-up from lr_initial / 10
+  float weight_decay = 0.0f;     // Adam L2 (coupled, as tf/keras Adam + regulariser)
+  float label_smoothing = 0.0f;  // in [0, 1)
+  int patience = 0;              // early stopping: epochs without val-accuracy gain; 0 = off
+  float ema_decay = 0.0f;        // exponential moving average of weights; 0 = off
+  bool normalize = true;         // per-coefficient feature normalisation (train statistics)
   uint64_t seed = 0;
-  int threads = 1;                   // torch intra-op threads; results are deterministic per count
-  std::vector<std::string> labels;   // empty = every label folder of the dataset, sorted
+  int threads = 1;                  // torch intra-op threads; results are deterministic per count
+  std::vector<std::string> labels;  // empty = every label folder of the dataset, sorted
   AugmentConfig augment;
 };
 
@@ -88,11 +99,11 @@ struct PruneConfig {
   double begin_epoch = -1, end_epoch = -1;
   int64_t begin_step = -1, end_step = -1;
   double begin_fraction = -1, end_fraction = -1;
-  float power = 3.0f;             // polynomial exponent (tfmot default 3; 1 = linear)
-  int frequency = 100;            // steps between mask updates
-  int block_h = 1, block_w = 1;   // block sparsity (2-D dense kernels only, as tfmot)
-  bool depthwise = false;         // also prune depthwise kernels (tfmot never does)
-  bool dense = true;              // prune dense kernels
+  float power = 3.0f;            // polynomial exponent (tfmot default 3; 1 = linear)
+  int frequency = 100;           // steps between mask updates
+  int block_h = 1, block_w = 1;  // block sparsity (2-D dense kernels only, as tfmot)
+  bool depthwise = false;        // also prune depthwise kernels (tfmot never does)
+  bool dense = true;             // prune dense kernels
   // Resolved begin/end steps for a run of `total_steps` with `steps_per_epoch`.
   void resolve(int64_t total_steps, int64_t steps_per_epoch, int64_t* begin, int64_t* end) const;
   // Target sparsity at `step` (0 before begin).
@@ -103,13 +114,13 @@ struct PruneConfig {
 enum class ClusterInit { kKmeansPlusPlus, kLinear, kDensity, kRandom };
 enum class ClusterGradient { kSum, kMean };
 struct ClusterConfig {
-  bool enabled = false;           // true when the [cluster] section is present
-  int clusters = 8;               // centroids per tensor (per channel with per_channel)
+  bool enabled = false;  // true when the [cluster] section is present
+  int clusters = 8;      // centroids per tensor (per channel with per_channel)
   ClusterInit init = ClusterInit::kKmeansPlusPlus;
-  int epochs = 2;                 // fine-tuning epochs with clustered weights
-  float lr = 0.0f;                // fine-tuning learning rate; 0 = train.lr_final
+  int epochs = 2;   // fine-tuning epochs with clustered weights
+  float lr = 0.0f;  // fine-tuning learning rate; 0 = train.lr_final
   ClusterGradient gradient = ClusterGradient::kSum;  // centroid gradient: members' sum or mean
-  bool per_channel = false;       // one codebook per output channel
+  bool per_channel = false;                          // one codebook per output channel
   bool preserve_sparsity = true;  // a fixed zero centroid; zeros stay zero (with [prune])
   bool depthwise = false;         // also cluster depthwise kernels
   bool dense = true;              // cluster dense kernels
@@ -119,7 +130,7 @@ struct ClusterConfig {
 enum class QuantMode { kNone, kFloat16, kInt8 };
 struct QuantizeConfig {
   QuantMode mode = QuantMode::kNone;
-  int calibration_clips = 200;    // int8: representative training clips for activation ranges
+  int calibration_clips = 200;  // int8: representative training clips for activation ranges
 };
 
 struct Config {

@@ -47,8 +47,8 @@ LatencyReport measure_latency(KwsPipeline& pipe, int clip_samples, int runs, int
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::vector<int16_t> pcm(clip_samples);
-  std::vector<float> clip(clip_samples), feats(static_cast<size_t>(pipe.num_frames()) *
-                                               pipe.num_features());
+  std::vector<float> clip(clip_samples),
+      feats(static_cast<size_t>(pipe.num_frames()) * pipe.num_features());
   std::vector<float> probs(pipe.num_labels());
   std::vector<double> pre, net, tot;
   for (int r = 0; r < runs; ++r) {
@@ -134,8 +134,7 @@ EvalReport evaluate(const EvalOptions& opt) {
     r.split = split_name(s);
     refs = ds.select(s);
   }
-  if (refs.empty())
-    throw InputError(opt.data_dir + ": the " + r.split + " split holds no clips");
+  if (refs.empty()) throw InputError(opt.data_dir + ": the " + r.split + " split holds no clips");
 
   const FrontendConfig& fe = model.frontend;
   int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -164,7 +163,9 @@ nlohmann::json to_json(const EvalReport& r) {
   auto st = [](const Stat& s) { return nlohmann::json{{"median", s.median}, {"std", s.std}}; };
   nlohmann::json mistakes = nlohmann::json::array();
   for (auto& m : r.mistakes)
-    mistakes.push_back({{"file", m.file}, {"truth", m.truth}, {"predicted", m.predicted},
+    mistakes.push_back({{"file", m.file},
+                        {"truth", m.truth},
+                        {"predicted", m.predicted},
                         {"confidence", m.confidence}});
   return {{"model", r.model_path},
           {"data", r.data_dir},
@@ -208,8 +209,7 @@ std::string to_text(const EvalReport& r) {
   if (!r.mistakes.empty()) {
     o << "\nmisclassified:\n";
     for (auto& m : r.mistakes)
-      o << fmt::format("  {}  {} -> {} (p = {:.3f})\n", m.file, m.truth, m.predicted,
-                       m.confidence);
+      o << fmt::format("  {}  {} -> {} (p = {:.3f})\n", m.file, m.truth, m.predicted, m.confidence);
   }
   auto& L = r.latency;
   o << fmt::format(

@@ -56,8 +56,8 @@ int64_t count_parameters(const Model& m);
 
 struct EvalOptions {
   std::string model_path, data_dir;
-  std::string split;       // train | val | test | all; empty = test if present, else val
-  int threads = 0;         // clip loading; inference is single-threaded per clip
+  std::string split;  // train | val | test | all; empty = test if present, else val
+  int threads = 0;    // clip loading; inference is single-threaded per clip
   int latency_runs = 200, latency_discard = 100;
   double latency_pause_ms = 0.0;
 };

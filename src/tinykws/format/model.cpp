@@ -313,8 +313,7 @@ std::string check_act_quant(const QuantParams& q, const std::string& what) {
   if (!(std::isfinite(q.scale[0]) && q.scale[0] > 0.0f))
     return what + ": expected a finite scale > 0, found " + std::to_string(q.scale[0]);
   if (q.zero_point[0] < -128 || q.zero_point[0] > 127)
-    return what + ": expected zero point in [-128, 127], found " +
-           std::to_string(q.zero_point[0]);
+    return what + ": expected zero point in [-128, 127], found " + std::to_string(q.zero_point[0]);
   return {};
 }
 
@@ -357,9 +356,8 @@ std::string check_int8_weights(const Model& m, size_t i, const QuantParams& in_q
     // Both are floats derived from the same product: allow float rounding only.
     const double want = static_cast<double>(in_q.scale[0]) * sw;
     if (!(std::fabs(sb - want) <= 1e-5 * want))
-      return where + "expected bias '" + b.name + "' scale s_in * s_w = " +
-             std::to_string(want) + " at channel " + std::to_string(c) + ", found " +
-             std::to_string(sb);
+      return where + "expected bias '" + b.name + "' scale s_in * s_w = " + std::to_string(want) +
+             " at channel " + std::to_string(c) + ", found " + std::to_string(sb);
   }
   for (int8_t v : w.i8)
     if (v == -128)
@@ -387,8 +385,10 @@ std::string check_int8(const Model& m) {
                           op.type == OpType::kDense;
     if (op.fused_activation != FusedActivation::kNone &&
         (op.fused_activation != FusedActivation::kRelu || !weighted))
-      return where + "expected no fused activation (only Conv2D, DepthwiseConv2D, Dense take "
-                     "Relu), found " + std::to_string(static_cast<int>(op.fused_activation));
+      return where +
+             "expected no fused activation (only Conv2D, DepthwiseConv2D, Dense take "
+             "Relu), found " +
+             std::to_string(static_cast<int>(op.fused_activation));
     switch (op.type) {
       case OpType::kConv2D:
       case OpType::kDepthwiseConv2D:
@@ -414,7 +414,8 @@ std::string check_int8(const Model& m) {
                  std::to_string(op.out_quant.zero_point[0]);
         break;
       case OpType::kGlobalAvgPool:
-      case OpType::kCount: break;
+      case OpType::kCount:
+        break;
     }
   }
   return {};

@@ -18,19 +18,19 @@ enum class SpectrumKind : uint8_t {
 };
 
 struct FrontendConfig {
-  int sample_rate = 16000;      // Hz; clips are resampled to this rate on load
-  int clip_samples = 16000;     // samples per clip (1 s); shorter clips zero-padded at the end
-  int frame_length = 640;       // samples per STFT frame (40 ms at 16 kHz)
-  int frame_step = 320;         // samples between frame starts (20 ms)
-  int fft_length = 0;           // 0 = next power of two >= frame_length (tf.signal default);
-                                // prime factors 2, 3, 5 only (kissfft allocates otherwise)
-  int num_mel_bins = 40;        // mel bands
-  float lower_hz = 20.0f;       // lowest band edge, Hz
-  float upper_hz = 4000.0f;     // highest band edge, Hz (<= sample_rate / 2)
+  int sample_rate = 16000;   // Hz; clips are resampled to this rate on load
+  int clip_samples = 16000;  // samples per clip (1 s); shorter clips zero-padded at the end
+  int frame_length = 640;    // samples per STFT frame (40 ms at 16 kHz)
+  int frame_step = 320;      // samples between frame starts (20 ms)
+  int fft_length = 0;        // 0 = next power of two >= frame_length (tf.signal default);
+                             // prime factors 2, 3, 5 only (kissfft allocates otherwise)
+  int num_mel_bins = 40;     // mel bands
+  float lower_hz = 20.0f;    // lowest band edge, Hz
+  float upper_hz = 4000.0f;  // highest band edge, Hz (<= sample_rate / 2)
   FeatureKind kind = FeatureKind::kMfcc;
-  int num_mfcc = 10;            // kept coefficients (kind == kMfcc), 1..num_mel_bins
+  int num_mfcc = 10;  // kept coefficients (kind == kMfcc), 1..num_mel_bins
   SpectrumKind spectrum = SpectrumKind::kMagnitude;
-  float log_offset = 1e-6f;     // ln(mel + log_offset), REFERENCE.md §2
+  float log_offset = 1e-6f;  // ln(mel + log_offset), REFERENCE.md §2
   // int16 PCM s becomes s / pcm_divisor. TF decode_wav uses 32768 (default); the course
   // code divided by 32767. Audio is read as s / 32768 and rescaled by 32768 / pcm_divisor.
   float pcm_divisor = 32768.0f;
@@ -38,7 +38,7 @@ struct FrontendConfig {
   // Derived sizes.
   int effective_fft_length() const;  // fft_length, or next pow2 >= frame_length
   int num_bins() const { return effective_fft_length() / 2 + 1; }
-  int num_frames() const;            // 1 + (clip_samples - frame_length) / frame_step
+  int num_frames() const;  // 1 + (clip_samples - frame_length) / frame_step
   int num_features() const { return kind == FeatureKind::kMfcc ? num_mfcc : num_mel_bins; }
 
   // Empty string when valid, else a message naming the field, its value and the allowed

@@ -8,7 +8,9 @@ namespace tkws {
 
 namespace {
 
-torch::Tensor& layer_weight(BuiltLayer& L) { return L.conv ? L.conv->weight : L.dense->weight; }
+torch::Tensor& layer_weight(BuiltLayer& L) {
+  return L.conv ? L.conv->weight : L.dense->weight;
+}
 
 }  // namespace
 
@@ -52,19 +54,21 @@ Pruner::Pruner(const PruneConfig& cfg, KwsNet& net, int64_t total_steps, int64_t
   for (auto& t : targets_) masks_.push_back(torch::ones_like(t.weight));
 }
 
-double Pruner::target_at(int64_t step) const { return cfg_.sparsity_at(step, begin_, end_); }
+double Pruner::target_at(int64_t step) const {
+  return cfg_.sparsity_at(step, begin_, end_);
+}
 
 void Pruner::after_step(int64_t step) {
   // tfmot updates when begin <= step <= end and (step - begin) % frequency == 0; the end step
   // is added so the final sparsity is always reached whatever the frequency.
-  bool update = step >= begin_ && step <= end_ &&
-                ((step - begin_) % cfg_.frequency == 0 || step == end_);
+  bool update =
+      step >= begin_ && step <= end_ && ((step - begin_) % cfg_.frequency == 0 || step == end_);
   if (update) {
     double s = target_at(step);
     for (size_t i = 0; i < targets_.size(); ++i) {
       const auto& w = targets_[i].weight;
-      masks_[i] = magnitude_mask(w, s, w.dim() == 2 ? cfg_.block_h : 1,
-                                 w.dim() == 2 ? cfg_.block_w : 1);
+      masks_[i] =
+          magnitude_mask(w, s, w.dim() == 2 ? cfg_.block_h : 1, w.dim() == 2 ? cfg_.block_w : 1);
     }
   }
   apply();
@@ -183,7 +187,7 @@ torch::Tensor Clusterer::clustered(size_t i, bool with_grad) {
     auto counts = torch::zeros_like(C).scatter_add_(1, idx, mask).clamp_min(1.0);
     cu = C.detach() + (C - C.detach()) / counts;
   }
-  auto vals = cu.gather(1, idx) * mask;  // zeros stay on the fixed zero centroid
+  auto vals = cu.gather(1, idx) * mask;                    // zeros stay on the fixed zero centroid
   if (with_grad) vals = vals + (wr - wr.detach()) * mask;  // straight-through to the latent
   if (!with_grad) vals = vals.detach();
   return vals.reshape(w.sizes());
@@ -192,7 +196,8 @@ torch::Tensor Clusterer::clustered(size_t i, bool with_grad) {
 void Clusterer::before_forward() {
   auto& layers = net_->mutable_layers();
   bool grad = torch::GradMode::is_enabled();
-  for (size_t i = 0; i < targets_.size(); ++i) layer_weight(layers[targets_[i].layer]) = clustered(i, grad);
+  for (size_t i = 0; i < targets_.size(); ++i)
+    layer_weight(layers[targets_[i].layer]) = clustered(i, grad);
 }
 
 void Clusterer::finalize() {

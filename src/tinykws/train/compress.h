@@ -13,7 +13,7 @@ namespace tkws {
 
 // A weight tensor that compression acts on: a conv / pwconv / dwconv / dense kernel.
 struct CompressTarget {
-  size_t layer = 0;      // index into KwsNet::layers()
+  size_t layer = 0;  // index into KwsNet::layers()
   LayerKind kind = LayerKind::kConv;
   std::string name;      // "layer3.weight"
   torch::Tensor weight;  // the registered parameter (shared storage)
@@ -34,9 +34,9 @@ class Pruner {
   // After optimizer step number `step` (0-based): updates the masks when
   // begin <= step <= end and (step - begin) % frequency == 0, then applies them.
   void after_step(int64_t step);
-  void apply();                              // w *= mask for every target
-  double target_at(int64_t step) const;      // scheduled sparsity
-  double sparsity() const;                   // measured: zeros / elements over all targets
+  void apply();                          // w *= mask for every target
+  double target_at(int64_t step) const;  // scheduled sparsity
+  double sparsity() const;               // measured: zeros / elements over all targets
   bool done(int64_t steps_done) const { return steps_done > end_; }  // masks are final
   int64_t begin() const { return begin_; }
   int64_t end() const { return end_; }

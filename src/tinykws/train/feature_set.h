@@ -30,8 +30,7 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
 
 // In-place SpecAugment-style masks on one normalised [frames][coeffs] matrix (masked = 0,
 // i.e. the training mean).
-void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,
-                   uint64_t rng_seed);
+void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a, uint64_t rng_seed);
 
 // Features of every clip ([n][frames][coeffs]); with `augment`, each clip is first augmented
 // with stream (seed, epoch, i). Runs on `threads` workers; result independent of `threads`.

@@ -75,8 +75,8 @@ KwsNetImpl::KwsNetImpl(const ModelConfig& cfg, int frames, int features, int num
       case LayerKind::kBatchNorm:
         if (h == 0) fail("batch norm after gap/dense is not supported");
         // eps 1e-3 as Keras; torch momentum 0.1 (Keras' 0.99 is too slow for short runs).
-        L.bn = register_module(name, torch::nn::BatchNorm2d(
-                                         torch::nn::BatchNorm2dOptions(c).eps(1e-3).momentum(0.1)));
+        L.bn = register_module(
+            name, torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(c).eps(1e-3).momentum(0.1)));
         break;
       case LayerKind::kMaxPool:
       case LayerKind::kAvgPool: {
@@ -94,8 +94,8 @@ KwsNetImpl::KwsNetImpl(const ModelConfig& cfg, int frames, int features, int num
         break;
       case LayerKind::kDense: {
         int units = s.units > 0 ? s.units : num_labels;
-        L.dense = register_module(name, torch::nn::Linear(
-                                            torch::nn::LinearOptions(c, units).bias(s.bias)));
+        L.dense = register_module(
+            name, torch::nn::Linear(torch::nn::LinearOptions(c, units).bias(s.bias)));
         glorot_uniform(L.dense->weight, c, units);
         if (s.bias) {
           torch::NoGradGuard g;
@@ -126,8 +126,8 @@ torch::Tensor KwsNetImpl::forward(torch::Tensor x) {
       case LayerKind::kConv:
       case LayerKind::kDwConv:
       case LayerKind::kPwConv:
-        if (padded) x = F::pad(x, F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top,
-                                                     L.pad_bottom}));
+        if (padded)
+          x = F::pad(x, F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom}));
         x = L.conv->forward(x);
         break;
       case LayerKind::kBatchNorm:
@@ -150,8 +150,8 @@ torch::Tensor KwsNetImpl::forward(torch::Tensor x) {
         } else if (padded) {
           auto ones = torch::ones({1, 1, x.size(2), x.size(3)}, x.options());
           auto pad = F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom});
-          auto sum = torch::avg_pool2d(F::pad(x, pad), {s.kernel_h, s.kernel_w},
-                                       {s.stride_h, s.stride_w});
+          auto sum =
+              torch::avg_pool2d(F::pad(x, pad), {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w});
           auto cnt = torch::avg_pool2d(F::pad(ones, pad), {s.kernel_h, s.kernel_w},
                                        {s.stride_h, s.stride_w});
           x = sum / cnt;
@@ -228,8 +228,8 @@ void KwsNetImpl::export_to(Model& m) const {
         // Inference form: y = x * scale + shift, scale = gamma / sqrt(var + eps),
         // shift = beta - mean * scale (computed in double, stored as float32).
         auto var = L.bn->running_var.to(torch::kFloat64);
-        auto scale = L.bn->weight.detach().to(torch::kFloat64) /
-                     torch::sqrt(var + L.bn->options.eps());
+        auto scale =
+            L.bn->weight.detach().to(torch::kFloat64) / torch::sqrt(var + L.bn->options.eps());
         auto shift = L.bn->bias.detach().to(torch::kFloat64) -
                      L.bn->running_mean.to(torch::kFloat64) * scale;
         op.type = OpType::kBatchNorm;

@@ -16,7 +16,7 @@ namespace tkws {
 
 struct BuiltLayer {
   LayerSpec spec;
-  int in_c = 0, in_h = 0, in_w = 0;   // input activation shape
+  int in_c = 0, in_h = 0, in_w = 0;  // input activation shape
   int out_c = 0, out_h = 0, out_w = 0;
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   torch::nn::Conv2d conv{nullptr};

@@ -21,11 +21,11 @@
 #include "tinykws/audio/dataset.h"
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
+#include "tinykws/compress/quantize.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
-#include "tinykws/compress/quantize.h"
-#include "tinykws/train/feature_set.h"
 #include "tinykws/train/compress.h"
+#include "tinykws/train/feature_set.h"
 #include "tinykws/train/network.h"
 #include "tinykws/train/progress.h"
 
@@ -51,10 +51,14 @@ double lr_at(const TrainConfig& t, int64_t step, int64_t total, int64_t warmup) 
   double p = std::clamp((step - warmup) / span, 0.0, 1.0);
   double a = t.lr_initial, b = t.lr_final;
   switch (t.lr_schedule) {
-    case LrSchedule::kConstant: return a;
-    case LrSchedule::kLinear: return a + (b - a) * p;
-    case LrSchedule::kPolynomial: return b + (a - b) * std::pow(1.0 - p, t.lr_power);
-    case LrSchedule::kCosine: return b + (a - b) * 0.5 * (1.0 + std::cos(M_PI * p));
+    case LrSchedule::kConstant:
+      return a;
+    case LrSchedule::kLinear:
+      return a + (b - a) * p;
+    case LrSchedule::kPolynomial:
+      return b + (a - b) * std::pow(1.0 - p, t.lr_power);
+    case LrSchedule::kCosine:
+      return b + (a - b) * 0.5 * (1.0 + std::cos(M_PI * p));
   }
   return a;
 }
@@ -97,9 +101,14 @@ EvalOut evaluate(KwsNet& net, const torch::Tensor& x, const torch::Tensor& y) {
 json history_json(const std::vector<EpochRecord>& h) {
   json a = json::array();
   for (auto& e : h)
-    a.push_back({{"epoch", e.epoch}, {"phase", e.phase}, {"lr", e.lr},
-                 {"train_loss", e.train_loss}, {"train_acc", e.train_acc},
-                 {"val_loss", e.val_loss}, {"val_acc", e.val_acc}, {"sparsity", e.sparsity},
+    a.push_back({{"epoch", e.epoch},
+                 {"phase", e.phase},
+                 {"lr", e.lr},
+                 {"train_loss", e.train_loss},
+                 {"train_acc", e.train_acc},
+                 {"val_loss", e.val_loss},
+                 {"val_acc", e.val_acc},
+                 {"sparsity", e.sparsity},
                  {"seconds", e.seconds}});
   return a;
 }
@@ -167,11 +176,11 @@ void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Optimiz
   torch::serialize::OutputArchive oa;
   opt.save(oa);
   ar.write("optim", oa);
-  json meta = {{"epoch_done", st.epoch_done}, {"step", st.step},
-               {"best_epoch", st.best_epoch}, {"best_acc", st.best_acc},
-               {"best_loss", st.best_loss},   {"cbest_epoch", st.cbest_epoch},
-               {"cbest_acc", st.cbest_acc},   {"cbest_loss", st.cbest_loss},
-               {"since_best", st.since_best}, {"early_stopped", st.early_stopped},
+  json meta = {{"epoch_done", st.epoch_done},        {"step", st.step},
+               {"best_epoch", st.best_epoch},        {"best_acc", st.best_acc},
+               {"best_loss", st.best_loss},          {"cbest_epoch", st.cbest_epoch},
+               {"cbest_acc", st.cbest_acc},          {"cbest_loss", st.cbest_loss},
+               {"since_best", st.since_best},        {"early_stopped", st.early_stopped},
                {"history", history_json(st.history)}};
   ar.write("meta", c10::IValue(meta.dump()));
   std::string tmp = path + ".tmp";
@@ -188,13 +197,14 @@ void load_checkpoint(const std::string& path, TrainState& st, std::vector<torch:
   try {
     ar.load_from(path);
   } catch (const std::exception& e) {
-    throw InputError(path + ": cannot read checkpoint (damaged?): " +
-                     std::string(e.what()).substr(0, 200));
+    throw InputError(
+        path + ": cannot read checkpoint (damaged?): " + std::string(e.what()).substr(0, 200));
   }
   c10::IValue cfg, meta;
   ar.read("config", cfg);
   if (cfg.toStringRef() != config_text)
-    throw InputError(path + ": checkpoint was written with a different config; resume needs "
+    throw InputError(path +
+                     ": checkpoint was written with a different config; resume needs "
                      "the same config (and --seed/--epochs/--threads)");
   model = read_tensors(ar, "model");
   st.ema = read_tensors(ar, "ema");
@@ -271,7 +281,8 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   SplitData va = load_split(ds, Split::kVal, fe, io_threads);
   if (tr.clips.empty()) throw InputError(opt.data_dir + ": the training split holds no clips");
   if (va.clips.empty())
-    throw InputError(opt.data_dir + ": the validation split holds no clips (model selection "
+    throw InputError(opt.data_dir +
+                     ": the validation split holds no clips (model selection "
                      "needs one: add validation_list.txt or use the speaker-hash layout)");
   const int n_tr = static_cast<int>(tr.clips.size()), n_va = static_cast<int>(va.clips.size());
   const int frames = fe.num_frames(), coeffs = fe.num_features();
@@ -331,10 +342,10 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   }
   progress.message("network: " + std::to_string(net->num_parameters()) + " parameters; input " +
                    std::to_string(frames) + " frames x " + std::to_string(coeffs) +
-                   " coefficients; " + std::to_string(n_tr) + " training, " +
-                   std::to_string(n_va) + " validation clips");
-  auto ls_opts = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
-      tc.label_smoothing);
+                   " coefficients; " + std::to_string(n_tr) + " training, " + std::to_string(n_va) +
+                   " validation clips");
+  auto ls_opts =
+      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing);
 
   // Augmented features of the next epoch are computed in the background while this one trains.
   std::future<std::vector<float>> next;
@@ -432,7 +443,8 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
     EvalOut v = evaluate(net, x_va, y_va);
     // With pruning, only epochs whose masks have reached the final sparsity can be selected.
     bool eligible = !pruner || pruner->done(st.step);
-    bool better = eligible && (v.acc > st.best_acc || (v.acc == st.best_acc && v.loss < st.best_loss));
+    bool better =
+        eligible && (v.acc > st.best_acc || (v.acc == st.best_acc && v.loss < st.best_loss));
     if (better) {
       st.best = snapshot_state(*net);
       st.best_acc = v.acc, st.best_loss = v.loss, st.best_epoch = epoch, st.since_best = 0;
@@ -526,12 +538,9 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   for (unsigned char ch : cfg_text) fnv = (fnv ^ ch) * 0x100000001b3ull;
   char cfg_hash[17];
   std::snprintf(cfg_hash, sizeof cfg_hash, "%016llx", static_cast<unsigned long long>(fnv));
-  model.metadata_json = json{{"producer", "tinykws train"},
-                             {"config_hash", cfg_hash},
-                             {"best_epoch", st.best_epoch},
-                             {"val_accuracy", st.best_acc},
-                             {"val_loss", st.best_loss},
-                             {"parameters", net->num_parameters()}}
+  model.metadata_json = json{{"producer", "tinykws train"}, {"config_hash", cfg_hash},
+                             {"best_epoch", st.best_epoch}, {"val_accuracy", st.best_acc},
+                             {"val_loss", st.best_loss},    {"parameters", net->num_parameters()}}
                             .dump();
   if (auto err = check_model(model); !err.empty())
     throw std::runtime_error("exported model is inconsistent: " + err);
@@ -540,8 +549,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   auto runtime_accuracy = [&](const Model& m) {
     KwsPipeline pipe;
     if (auto s = pipe.create(m); !s.ok())
-      throw std::runtime_error("runtime cannot run the exported model: " +
-                               std::string(s.message));
+      throw std::runtime_error("runtime cannot run the exported model: " + std::string(s.message));
     std::vector<float> probs(n_labels);
     int ok = 0;
     for (int i = 0; i < n_va; ++i) {
@@ -552,8 +560,11 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   };
   const double float_acc = runtime_accuracy(model);
   switch (cfg.quantize.mode) {
-    case QuantMode::kNone: break;
-    case QuantMode::kFloat16: to_float16(model); break;
+    case QuantMode::kNone:
+      break;
+    case QuantMode::kFloat16:
+      to_float16(model);
+      break;
     case QuantMode::kInt8: {
       // Representative subset: the first calibration_clips training clips in shuffled order.
       std::vector<int64_t> order(n_tr);

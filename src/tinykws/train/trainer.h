@@ -10,10 +10,10 @@ namespace tkws {
 
 struct TrainOptions {
   std::string data_dir;
-  std::string out_dir;          // created if missing; receives model.tkws, metrics.json, ...
-  bool resume = false;          // continue from out_dir/checkpoint.pt (same config required)
-  bool progress = true;         // progress bar (terminal) or one line per epoch (pipe)
-  int io_threads = 0;           // clip loading / feature workers; 0 = hardware threads
+  std::string out_dir;   // created if missing; receives model.tkws, metrics.json, ...
+  bool resume = false;   // continue from out_dir/checkpoint.pt (same config required)
+  bool progress = true;  // progress bar (terminal) or one line per epoch (pipe)
+  int io_threads = 0;    // clip loading / feature workers; 0 = hardware threads
   // Stop (as if killed) after this epoch, leaving the checkpoint but no model; 0 = never.
   // For tests of --resume and for time-boxed runs.
   int stop_after_epoch = 0;
@@ -25,21 +25,21 @@ struct EpochRecord {
   double lr = 0;                // learning rate at the epoch's last step
   double train_loss = 0, train_acc = 0;
   double val_loss = 0, val_acc = 0;
-  double sparsity = 0;          // measured fraction of zeros in the prunable kernels
-  double seconds = 0;           // wall time of the epoch (not stored in the model file)
+  double sparsity = 0;  // measured fraction of zeros in the prunable kernels
+  double seconds = 0;   // wall time of the epoch (not stored in the model file)
 };
 
 struct TrainResult {
   std::vector<EpochRecord> history;
   int best_epoch = 0;
   double best_val_acc = 0, best_val_loss = 0;
-  double runtime_val_acc = 0;   // the exported model.tkws run by the tinykws runtime on val
-  double float_val_acc = 0;     // the same before quantisation (runtime, float weights)
+  double runtime_val_acc = 0;  // the exported model.tkws run by the tinykws runtime on val
+  double float_val_acc = 0;    // the same before quantisation (runtime, float weights)
   int64_t parameters = 0;
   size_t model_bytes = 0;
-  double seconds = 0;           // whole run, including feature extraction
+  double seconds = 0;  // whole run, including feature extraction
   bool stopped_early = false;
-  bool interrupted = false;     // stop_after_epoch reached: no model written
+  bool interrupted = false;  // stop_after_epoch reached: no model written
 };
 
 // Trains cfg on the dataset at opt.data_dir; the model is selected on the validation split
