@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <set>
 
-#include "../common/synth_data.h"
 #include "tinykws/config/config.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/train/compress.h"
 #include "tinykws/train/trainer.h"
+#include "train_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -153,28 +153,14 @@ epochs = 2
 depthwise = true
 )";
 
-class Chain : public ::testing::Test {
+class Chain : public testing::SynthTrainSuite<8, 3, 2> {
  protected:
-  static void SetUpTestSuite() {
-    root_ = testing::temp_dir("chain");
-    data_ = testing::make_synth_dataset(root_ + "/data", 8, 3, 2);
-  }
-  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static void SetUpTestSuite() { make("chain"); }
   static TrainResult run(const std::string& extra, const std::string& out, int stop = 0,
                          bool resume = false) {
-    Config c = parse_config(std::string(kChain) + extra);
-    TrainOptions o;
-    o.data_dir = data_;
-    o.out_dir = root_ + "/" + out;
-    o.progress = false;
-    o.io_threads = 2;
-    o.stop_after_epoch = stop;
-    o.resume = resume;
-    return train_model(c, o);
+    return train(parse_config(std::string(kChain) + extra), root_ + "/" + out, stop, resume);
   }
-  static std::string root_, data_;
 };
-std::string Chain::root_, Chain::data_;
 
 struct TensorStats {
   double sparsity;
@@ -249,13 +235,8 @@ TEST_F(Chain, PerChannelClustersAndDepthwiseLeftAloneByDefault) {
   for (size_t at; (at = cfg.find("depthwise = true")) != std::string::npos;)
     cfg.replace(at, 16, "depthwise = false");
   cfg += "per_channel = true\n";
-  Config pc = parse_config(cfg);
-  TrainOptions o;
-  o.data_dir = data_;
-  o.out_dir = root_ + "/perch2";
-  o.progress = false;
-  train_model(pc, o);
-  Model m = read_model(root_ + "/perch2/model.tkws");
+  train(parse_config(cfg), root_ + "/perch");
+  Model m = read_model(root_ + "/perch/model.tkws");
   for (const auto& t : m.tensors) {
     if (t.name.find(".weight") == std::string::npos) continue;
     SCOPED_TRACE(t.name);

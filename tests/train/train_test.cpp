@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../common/synth_data.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/dataset.h"
 #include "tinykws/common/error.h"
@@ -15,6 +14,7 @@
 #include "tinykws/train/feature_set.h"
 #include "tinykws/train/network.h"
 #include "tinykws/train/trainer.h"
+#include "train_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -60,27 +60,14 @@ freq_masks = 1
 freq_mask_max = 2
 )";
 
-class TrainTest : public ::testing::Test {
+class TrainTest : public testing::SynthTrainSuite<10, 3, 3> {
  protected:
-  static void SetUpTestSuite() {
-    root_ = testing::temp_dir("train");
-    data_ = testing::make_synth_dataset(root_ + "/data", 10, 3, 3);
-  }
-  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static void SetUpTestSuite() { make("train"); }
   static TrainResult run(const Config& c, const std::string& out, int stop_after = 0,
                          bool resume = false) {
-    TrainOptions o;
-    o.data_dir = data_;
-    o.out_dir = out;
-    o.progress = false;
-    o.io_threads = 2;
-    o.stop_after_epoch = stop_after;
-    o.resume = resume;
-    return train_model(c, o);
+    return train(c, out, stop_after, resume);
   }
-  static std::string root_, data_;
 };
-std::string TrainTest::root_, TrainTest::data_;
 
 TEST_F(TrainTest, WritesRunFolderAndLearns) {
   Config c = parse_config(kTinyConfig);
