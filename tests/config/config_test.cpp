@@ -124,6 +124,15 @@ layers = [ { type = "conv", filters = 4, kernal = 3 }, { type = "gap" }, { type 
                {"layers[0].kernal"});
 }
 
+TEST(Config, DistillSection) {
+  Config c = parse_config(std::string(kNet) + "[distill]\nalpha = 0.3\ntemperature = 4\n");
+  EXPECT_TRUE(c.distill.enabled);
+  EXPECT_EQ(c.distill.teacher, "self");
+  EXPECT_FLOAT_EQ(c.distill.alpha, 0.3f);
+  expect_error(std::string(kNet) + "[distill]\nalpha = 1.5\n", {"distill.alpha"});
+  expect_error(std::string(kNet) + "[distill]\ntemperature = 0\n", {"distill.temperature"});
+}
+
 TEST(Config, SyntaxErrorGivesLine) {
   expect_error("[train]\nepochs = = 3\n", {"test.toml:2", "syntax"});
 }

@@ -112,6 +112,26 @@ TEST_F(TrainTest, ResumeAfterKillGivesTheSameModel) {
   EXPECT_THROW(run(other, root_ + "/killed", 0, true), InputError);
 }
 
+// [distill] teacher = "self": a dense teacher is trained first in OUT/teacher, then the
+// student learns from its soft targets; still deterministic.
+TEST_F(TrainTest, SelfDistillationTrainsTeacherThenStudent) {
+  Config c = parse_config(std::string(kTinyConfig) +
+                          "[distill]\nteacher = \"self\"\nteacher_width = 2.0\nalpha = 0.7\n");
+  TrainResult r = run(c, root_ + "/kd1");
+  EXPECT_TRUE(fs::exists(root_ + "/kd1/teacher/model.tkws"));
+  Model teacher = read_model(root_ + "/kd1/teacher/model.tkws");
+  Model student = read_model(root_ + "/kd1/model.tkws");
+  EXPECT_EQ(teacher.tensors[0].shape[0], 2 * student.tensors[0].shape[0]);  // 16 vs 8 filters
+  EXPECT_GE(r.best_val_acc, 0.8);
+  run(c, root_ + "/kd2");
+  EXPECT_EQ(read_text_file(root_ + "/kd1/model.tkws"), read_text_file(root_ + "/kd2/model.tkws"));
+  // A teacher file whose front end differs is refused.
+  Config other = parse_config(std::string(kTinyConfig) + "[distill]\nteacher = \"" + root_ +
+                              "/kd1/model.tkws\"\n");
+  other.frontend.num_mfcc = 6;
+  EXPECT_THROW(run(other, root_ + "/kd3"), InputError);
+}
+
 TEST_F(TrainTest, BadDataIsInputError) {
   Config c = parse_config(kTinyConfig);
   fs::create_directories(root_ + "/empty");

@@ -492,6 +492,15 @@ void Config::validate() const {
         (p.end_fraction >= 0 && p.begin_fraction > p.end_fraction))
       bad("prune.begin_fraction/end_fraction must satisfy 0 <= begin <= end <= 1");
   }
+  if (distill.enabled) {
+    if (!(distill.alpha >= 0.0f && distill.alpha <= 1.0f))
+      bad("distill.alpha = " + fmt_num(distill.alpha) + " must be in [0, 1]");
+    if (!(distill.temperature > 0.0f && distill.temperature <= 100.0f))
+      bad("distill.temperature = " + fmt_num(distill.temperature) + " must be in (0, 100]");
+    if (!(distill.teacher_width > 0.0f && distill.teacher_width <= 16.0f))
+      bad("distill.teacher_width = " + fmt_num(distill.teacher_width) + " must be in (0, 16]");
+    if (distill.teacher.empty()) bad("distill.teacher is empty (\"self\" or a .tkws path)");
+  }
   const auto& cl = cluster;
   if (cl.enabled) {
     if (cl.clusters < 2 || cl.clusters > 256)
@@ -538,13 +547,22 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   Config c;
   c.source = source_name;
   c.text = text;
-  static const std::set<std::string> sections{"frontend", "model",   "train",
-                                              "prune",    "cluster", "quantize"};
+  static const std::set<std::string> sections{"frontend", "model",    "train",  "prune",
+                                              "cluster",  "quantize", "distill"};
   for (auto& [k, v] : root) {
     std::string key(k.str());
     if (!v.as_table() || !sections.count(key))
       throw InputError(source_name + ": unknown section [" + key +
-                       "] (known: frontend, model, train, prune, cluster, quantize)");
+                       "] (known: frontend, model, train, distill, prune, cluster, quantize)");
+  }
+  if (auto* t = root["distill"].as_table()) {
+    TableReader r(*t, source_name, "distill");
+    c.distill.enabled = true;
+    r.read("teacher", c.distill.teacher);
+    r.read("teacher_width", c.distill.teacher_width);
+    r.read("alpha", c.distill.alpha);
+    r.read("temperature", c.distill.temperature);
+    r.finish();
   }
   if (auto* t = root["prune"].as_table()) {
     TableReader r(*t, source_name, "prune");

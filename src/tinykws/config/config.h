@@ -133,10 +133,24 @@ struct QuantizeConfig {
   int calibration_clips = 200;  // int8: representative training clips for activation ranges
 };
 
+// [distill]: knowledge distillation from a teacher. loss = (1 - alpha) CE(student, label)
+// + alpha T^2 KL(softmax(teacher / T) || softmax(student / T)) (Hinton et al., 2015).
+struct DistillConfig {
+  bool enabled = false;  // true when the [distill] section is present
+  // "self": first train a teacher in the same run (this config without [prune], [cluster],
+  // [quantize] and [distill], width_multiplier x teacher_width), in OUT/teacher; or the path
+  // of a .tkws model with the same front end and labels (relative to the config file).
+  std::string teacher = "self";
+  float teacher_width = 1.0f;  // "self": the teacher's width relative to the student's
+  float alpha = 0.5f;          // weight of the distillation term, [0, 1]
+  float temperature = 2.0f;    // softmax temperature T, > 0
+};
+
 struct Config {
   FrontendConfig frontend;
   ModelConfig model;
   TrainConfig train;
+  DistillConfig distill;
   PruneConfig prune;
   ClusterConfig cluster;
   QuantizeConfig quantize;

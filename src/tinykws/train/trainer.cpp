@@ -307,6 +307,62 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   torch::Tensor y_va = torch::tensor(va.labels, torch::kInt64);
   torch::Tensor x_va = to_input(va_feats, n_va, frames, coeffs);
 
+  // ---- teacher (knowledge distillation) -----------------------------------------------------
+  std::unique_ptr<KwsPipeline> teacher;
+  std::vector<float> t_mean, t_inv;  // teacher's normalisation
+  if (cfg.distill.enabled) {
+    std::string tpath;
+    if (cfg.distill.teacher == "self") {
+      Config tcfg = cfg;
+      tcfg.distill = DistillConfig{};
+      tcfg.prune = PruneConfig{};
+      tcfg.cluster = ClusterConfig{};
+      tcfg.quantize = QuantizeConfig{};
+      tcfg.model.width_multiplier *= cfg.distill.teacher_width;
+      tcfg.text = cfg.text + "\n# distillation teacher of this config\n";
+      TrainOptions topt = opt;
+      topt.out_dir = (fs::path(opt.out_dir) / "teacher").string();
+      topt.stop_after_epoch = 0;
+      progress.message("distillation: training the teacher in " + topt.out_dir);
+      train_model(tcfg, topt);
+      tpath = (fs::path(topt.out_dir) / "model.tkws").string();
+    } else {
+      fs::path p(cfg.distill.teacher);
+      tpath = p.is_absolute() ? p.string() : (fs::path(cfg.source).parent_path() / p).string();
+    }
+    Model tm = read_model(tpath);
+    const FrontendConfig& tf = tm.frontend;
+    if (tm.labels != ds.labels || tf.num_frames() != frames || tf.num_features() != coeffs ||
+        tf.frame_length != fe.frame_length || tf.frame_step != fe.frame_step ||
+        tf.num_mel_bins != fe.num_mel_bins || tf.kind != fe.kind ||
+        tf.sample_rate != fe.sample_rate)
+      throw InputError(tpath + ": the teacher's front end or labels differ from this config's");
+    teacher = std::make_unique<KwsPipeline>();
+    if (auto s = teacher->create(tm); !s.ok())
+      throw InputError(tpath + ": the runtime cannot run the teacher: " + s.message);
+    t_mean = tm.norm_mean;
+    t_inv = tm.norm_inv_std;
+  }
+  // Teacher probabilities of a batch of student-normalised features [B][frames][coeffs].
+  std::vector<float> t_in(per);
+  auto teacher_probs = [&](const torch::Tensor& xb) {
+    auto x = xb.contiguous();
+    const int64_t B = x.size(0);
+    auto out = torch::empty({B, n_labels});
+    const float* px = x.data_ptr<float>();
+    for (int64_t i = 0; i < B; ++i) {
+      for (size_t j = 0; j < per; ++j) {
+        size_t k = j % coeffs;
+        float raw =
+            tc.normalize ? px[i * per + j] / stats.inv_std[k] + stats.mean[k] : px[i * per + j];
+        t_in[j] = t_mean.empty() ? raw : (raw - t_mean[k]) * t_inv[k];
+      }
+      teacher->network(t_in.data(), out[i].data_ptr<float>());
+    }
+    return out;
+  };
+  const double kd_alpha = cfg.distill.alpha, kd_t = cfg.distill.temperature;
+
   // ---- network, optimiser, compression --------------------------------------------------
   torch::manual_seed(tc.seed);
   KwsNet net(cfg.model, frames, coeffs, n_labels);
@@ -385,6 +441,13 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
       before_forward();
       auto logits = net->forward(xb);
       auto loss = torch::nn::functional::cross_entropy(logits, yb, ls_opts);
+      if (teacher) {
+        // Soft targets softmax(log p_t / T); KL term scaled by T^2 (Hinton et al., 2015).
+        auto pt = torch::softmax(torch::log(teacher_probs(xb).clamp_min(1e-12)) / kd_t, 1);
+        auto log_ps = torch::log_softmax(logits / kd_t, 1);
+        auto kl = (pt * (torch::log(pt.clamp_min(1e-12)) - log_ps)).sum(1).mean();
+        loss = (1.0 - kd_alpha) * loss + kd_alpha * kd_t * kd_t * kl;
+      }
       loss.backward();
       optim.step();
       after_step();
