@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy           # golden vectors (tests/golden/make_golden.py), optional at test time
+  chromium                # headless browser test of the HTML report (tests/report)
 )
 
 missing=()

@@ -1,8 +1,9 @@
-// End-to-end tests of the `tinykws` command line: exit codes (0 ok, 1 failure, 2 bad input)
-// and the messages users see, on a synthetic dataset made here.
+// End-to-end tests of the `tinykws` command line: exit codes (0 ok, 1 failure, 2 bad input,
+// 3 an eval constraint failed) and the messages users see, on a synthetic dataset made here.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -91,8 +92,9 @@ TEST_F(Cli, TrainOutputsAndMetrics) {
 
 TEST_F(Cli, EvalJsonHasTheContractFields) {
   std::string js = root_ + "/eval.json";
-  Result r = tinykws("eval --model " + model_ + " --data " + data_ +
-                     " --split val --latency-runs 20 --latency-discard 10 --json " + js);
+  Result r = tinykws(
+      "eval --model " + model_ + " --data " + data_ +
+      " --split val --latency-runs 20 --latency-discard 10 --latency-pause-ms 0 --json " + js);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_CONTAINS(r.out, "accuracy");
   auto j = nlohmann::json::parse(tkws::read_text_file(js));
@@ -110,6 +112,80 @@ TEST_F(Cli, EvalJsonHasTheContractFields) {
   for (auto& row : j["confusion"])
     for (auto& v : row) sum += v.get<int>();
   EXPECT_EQ(sum, 8);
+}
+
+// Quick latency settings for eval runs in these tests (the default is the course's 20 s).
+const std::string kQuickLatency = " --latency-runs 6 --latency-discard 2 --latency-pause-ms 0";
+
+TEST_F(Cli, EvalConstraintsAndProfile) {
+  const std::string eval =
+      "eval --split val --model " + model_ + " --data " + data_ + kQuickLatency;
+  // Pass: exit 0, the table, and "constraints" and "profile" in the JSON.
+  std::string js = root_ + "/pass.json";
+  Result r = tinykws(eval +
+                     " --profile --constraints 'accuracy>=0%, size<1MB,zipped_size<1MiB, "
+                     "latency<10s' --json " +
+                     js);
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* w : {"constraint", "limit", "result", "< 1 MB", "pass", "all met (4 of 4)",
+                        "per-layer profile", "front end", "Conv2D", "Dense", "MACs", "other"})
+    EXPECT_CONTAINS(r.out, w);
+  auto j = nlohmann::json::parse(tkws::read_text_file(js));
+  ASSERT_TRUE(j.contains("constraints"));
+  EXPECT_EQ(j["constraints"]["pass"], true);
+  ASSERT_EQ(j["constraints"]["results"].size(), 4u);
+  EXPECT_EQ(j["constraints"]["results"][1]["metric"], "size");
+  EXPECT_EQ(j["constraints"]["results"][1]["value"], j["size_bytes"]);
+  ASSERT_TRUE(j.contains("profile"));
+  const auto& rows = j["profile"]["rows"];
+  ASSERT_GE(rows.size(), 3u);  // front end + the network's steps
+  EXPECT_EQ(rows[0]["name"], "front end");
+  EXPECT_EQ(rows.back()["last_op"], 5);  // conv, bn, relu, gap, dense, softmax: ops 0..5
+  // conv 3x3/2 same on 49x8x1 -> 25x4x6: 600 outputs x 9 MACs (BatchNorm folded in).
+  EXPECT_EQ(rows[1]["macs"], 5400);
+  EXPECT_EQ(j["profile"]["runs"], 6);
+  EXPECT_TRUE(j["profile"]["network_ms"].contains("median"));
+  for (auto key : {"accuracy", "n", "errors", "labels", "confusion", "size_bytes", "zipped_bytes",
+                   "latency_ms"})
+    EXPECT_TRUE(j.contains(key)) << key;
+
+  // Fail: exit 3, the table says which, and the report and JSON are still written.
+  js = root_ + "/fail.json";
+  r = tinykws(eval + " --constraints 'accuracy>=0,size<10B' --json " + js);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_CONTAINS(r.out, "FAIL");
+  EXPECT_CONTAINS(r.out, "< 10 B");
+  EXPECT_CONTAINS(r.out, "FAILED: 1 of 2 not met");
+  EXPECT_CONTAINS(r.out, "latency");
+  j = nlohmann::json::parse(tkws::read_text_file(js));
+  EXPECT_EQ(j["constraints"]["pass"], false);
+  EXPECT_EQ(j["constraints"]["failed"], 1);
+  EXPECT_EQ(j["constraints"]["results"][0]["pass"], true);
+  EXPECT_EQ(j["constraints"]["results"][1]["pass"], false);
+  EXPECT_FALSE(j.contains("profile"));
+}
+
+TEST_F(Cli, EvalBadConstraintsExit2BeforeAnyWork) {
+  struct Case {
+    const char* arg;
+    const char* words;
+  } cases[] = {
+      {"'size<50kb'", "unknown size unit \"kb\""}, {"'latency<40'", "needs a unit"},
+      {"'speed<3ms'", "unknown metric"},           {"'accuracy=0.99'", "\"=\""},
+      {"'accuracy>0.9,'", "empty item"},           {"''", "no constraints"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.arg);
+    // Default latency settings (20 s): a bad constraint must be rejected before evaluating.
+    const auto t0 = std::chrono::steady_clock::now();
+    Result r = tinykws("eval --split val --model " + model_ + " --data " + data_ +
+                       " --constraints " + c.arg);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_CONTAINS(r.out, "--constraints");
+    EXPECT_CONTAINS(r.out, c.words);
+    EXPECT_LT(s, 10.0);
+  }
 }
 
 TEST_F(Cli, PredictInfoFeatures) {

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   add("predict", "Classify WAV files with a model", add_predict);
   add("features", "Write the features of a clip as .npy", add_features);
   add("info", "Describe a .tkws model file", add_info);
+  add("report", "Write an HTML report (inline SVG) of a run folder", add_report);
+  add("search", "Grid or random hyperparameter search with constraints and a Pareto front",
+      add_search);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,14 +16,13 @@
 #include "tinykws/audio/dataset.h"
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
+#include "tinykws/eval/profile.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
 
 namespace tkws {
 
-namespace {
-
-Stat stat_of(std::vector<double> v) {
+Stat median_std(std::vector<double> v) {
   Stat s;
   if (v.empty()) return s;
   double mean = 0;
@@ -38,23 +37,23 @@ Stat stat_of(std::vector<double> v) {
   return s;
 }
 
-}  // namespace
+void NoiseClips::next(int16_t* pcm, int n) {
+  for (int i = 0; i < n; ++i)
+    pcm[i] = static_cast<int16_t>(std::clamp(std::lround(normal_(rng_) * 8192.0), -32768L, 32767L));
+}
 
 LatencyReport measure_latency(KwsPipeline& pipe, int clip_samples, int runs, int discard,
                               double pause_ms, uint64_t seed) {
   using clock = std::chrono::steady_clock;
   auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal(0.0, 1.0);
+  NoiseClips noise(seed);
   std::vector<int16_t> pcm(clip_samples);
   std::vector<float> clip(clip_samples),
       feats(static_cast<size_t>(pipe.num_frames()) * pipe.num_features());
   std::vector<float> probs(pipe.num_labels());
   std::vector<double> pre, net, tot;
   for (int r = 0; r < runs; ++r) {
-    // Input (not timed): N(0, 1) noise scaled to a quarter of int16 full scale.
-    for (auto& s : pcm)
-      s = static_cast<int16_t>(std::clamp(std::lround(normal(rng) * 8192.0), -32768L, 32767L));
+    noise.next(pcm.data(), clip_samples);  // not timed
     auto t0 = clock::now();
     for (int i = 0; i < clip_samples; ++i) clip[i] = pcm[i] * (1.0f / 32768.0f);  // normalisation
     pipe.features(clip.data(), feats.data());
@@ -66,13 +65,13 @@ LatencyReport measure_latency(KwsPipeline& pipe, int clip_samples, int runs, int
       net.push_back(ms(t2 - t1));
       tot.push_back(ms(t2 - t0));
     }
-    if (pause_ms > 0)
+    if (pause_ms > 0 && r + 1 < runs)
       std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(pause_ms));
   }
   LatencyReport L;
-  L.preprocess = stat_of(pre);
-  L.model = stat_of(net);
-  L.total = stat_of(tot);
+  L.preprocess = median_std(pre);
+  L.model = median_std(net);
+  L.total = median_std(tot);
   L.runs = runs;
   L.discarded = std::min(discard, runs);
   L.pause_ms = pause_ms;
@@ -156,6 +155,9 @@ EvalReport evaluate(const EvalOptions& opt) {
   r.accuracy = static_cast<double>(r.n - r.errors) / r.n;
   r.latency = measure_latency(pipe, fe.clip_samples, opt.latency_runs, opt.latency_discard,
                               opt.latency_pause_ms);
+  if (opt.profile)
+    r.profile = std::make_shared<const Profile>(
+        profile_pipeline(pipe, model, opt.latency_runs, r.latency.discarded));
   return r;
 }
 
@@ -167,27 +169,30 @@ nlohmann::json to_json(const EvalReport& r) {
                         {"truth", m.truth},
                         {"predicted", m.predicted},
                         {"confidence", m.confidence}});
-  return {{"model", r.model_path},
-          {"data", r.data_dir},
-          {"split", r.split},
-          {"accuracy", r.accuracy},
-          {"n", r.n},
-          {"errors", r.errors},
-          {"labels", r.labels},
-          {"confusion", r.confusion},
-          {"mistakes", mistakes},
-          {"size_bytes", r.size_bytes},
-          {"zipped_bytes", r.zipped_bytes},
-          {"parameters", r.parameters},
-          {"arena_bytes", r.arena_bytes},
-          {"latency_ms",
-           {{"preprocess", st(r.latency.preprocess)},
-            {"model", st(r.latency.model)},
-            {"total", st(r.latency.total)},
-            {"runs", r.latency.runs},
-            {"discarded", r.latency.discarded},
-            {"pause_ms", r.latency.pause_ms},
-            {"threads", 1}}}};
+  nlohmann::json j = {{"model", r.model_path},
+                      {"data", r.data_dir},
+                      {"split", r.split},
+                      {"accuracy", r.accuracy},
+                      {"n", r.n},
+                      {"errors", r.errors},
+                      {"labels", r.labels},
+                      {"confusion", r.confusion},
+                      {"mistakes", mistakes},
+                      {"size_bytes", r.size_bytes},
+                      {"zipped_bytes", r.zipped_bytes},
+                      {"parameters", r.parameters},
+                      {"arena_bytes", r.arena_bytes},
+                      {"latency_ms",
+                       {{"preprocess", st(r.latency.preprocess)},
+                        {"model", st(r.latency.model)},
+                        {"total", st(r.latency.total)},
+                        {"runs", r.latency.runs},
+                        {"discarded", r.latency.discarded},
+                        {"pause_ms", r.latency.pause_ms},
+                        {"threads", 1},
+                        {"samples_total", r.latency.total_samples_ms}}}};
+  if (r.profile) j["profile"] = profile_json(*r.profile);
+  return j;
 }
 
 std::string to_text(const EvalReport& r) {
@@ -213,11 +218,13 @@ std::string to_text(const EvalReport& r) {
   }
   auto& L = r.latency;
   o << fmt::format(
-      "\nlatency (course protocol: {} runs, first {} dropped, 1 thread), median ± std:\n"
+      "\nlatency (course protocol: {} runs, first {} dropped, {} ms pause, 1 thread), median ± "
+      "std:\n"
       "  preprocess {:.4f} ± {:.4f} ms\n  model      {:.4f} ± {:.4f} ms\n"
       "  total      {:.4f} ± {:.4f} ms\n",
-      L.runs, L.discarded, L.preprocess.median, L.preprocess.std, L.model.median, L.model.std,
-      L.total.median, L.total.std);
+      L.runs, L.discarded, L.pause_ms, L.preprocess.median, L.preprocess.std, L.model.median,
+      L.model.std, L.total.median, L.total.std);
+  if (r.profile) o << "\n" << profile_table(*r.profile);
   return o.str();
 }
 
