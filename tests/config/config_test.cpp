@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "tinykws/common/error.h"
 #include "tinykws/config/config.h"
@@ -135,6 +136,55 @@ TEST(Config, DistillSection) {
 
 TEST(Config, SyntaxErrorGivesLine) {
   expect_error("[train]\nepochs = = 3\n", {"test.toml:2", "syntax"});
+}
+
+// `train --print-defaults` prints config_defaults_toml(): with a layer list added and the
+// optional sections uncommented, it must parse back to exactly the structs' defaults.
+TEST(Config, PrintedDefaultsParseBackToTheDefaults) {
+  std::string text;
+  std::istringstream in(config_defaults_toml());
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# layers", 0) == 0 || line.rfind("# types", 0) == 0) continue;
+    if (line.find("<last>") != std::string::npos) continue;  // end_epoch placeholder
+    if (line.rfind("# ", 0) == 0) line = line.substr(2);     // the optional sections
+    if (line == "[model]")
+      line +=
+          "\nlayers = [ { type = \"conv\", filters = 4, kernel = 3 }, { type = \"gap\" }, "
+          "{ type = \"dense\" } ]";
+    text += line + "\n";
+  }
+  const Config c = parse_config(text, "defaults.toml");
+  const FrontendConfig f;
+  EXPECT_EQ(c.frontend.frame_length, f.frame_length);
+  EXPECT_EQ(c.frontend.fft_length, f.fft_length);
+  EXPECT_EQ(c.frontend.kind, f.kind);
+  EXPECT_EQ(c.frontend.spectrum, f.spectrum);
+  EXPECT_FLOAT_EQ(c.frontend.log_offset, f.log_offset);
+  const TrainConfig t;
+  EXPECT_EQ(c.train.epochs, t.epochs);
+  EXPECT_FLOAT_EQ(c.train.lr_initial, t.lr_initial);
+  EXPECT_FLOAT_EQ(c.train.lr_final, t.lr_final);
+  EXPECT_EQ(c.train.lr_schedule, t.lr_schedule);
+  EXPECT_EQ(c.train.normalize, t.normalize);
+  EXPECT_FLOAT_EQ(c.train.augment.noise_snr_db_max, AugmentConfig{}.noise_snr_db_max);
+  EXPECT_TRUE(c.distill.enabled);
+  EXPECT_EQ(c.distill.teacher, DistillConfig{}.teacher);
+  EXPECT_FLOAT_EQ(c.distill.temperature, DistillConfig{}.temperature);
+  const PruneConfig p;
+  EXPECT_TRUE(c.prune.enabled);
+  EXPECT_EQ(c.prune.schedule, p.schedule);
+  EXPECT_FLOAT_EQ(c.prune.final_sparsity, p.final_sparsity);
+  EXPECT_FLOAT_EQ(c.prune.power, p.power);
+  EXPECT_EQ(c.prune.frequency, p.frequency);
+  EXPECT_EQ(c.prune.depthwise, p.depthwise);
+  const ClusterConfig k;
+  EXPECT_TRUE(c.cluster.enabled);
+  EXPECT_EQ(c.cluster.clusters, k.clusters);
+  EXPECT_EQ(c.cluster.init, k.init);
+  EXPECT_EQ(c.cluster.gradient, k.gradient);
+  EXPECT_EQ(c.cluster.preserve_sparsity, k.preserve_sparsity);
+  EXPECT_EQ(c.quantize.mode, QuantizeConfig{}.mode);
+  EXPECT_EQ(c.quantize.calibration_clips, QuantizeConfig{}.calibration_clips);
 }
 
 TEST(Config, MissingFile) {

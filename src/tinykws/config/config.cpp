@@ -612,8 +612,18 @@ Config load_config(const std::string& path) {
 }
 
 std::string config_defaults_toml() {
-  FrontendConfig f;
-  TrainConfig t;
+  // Every value comes from the structs' defaults, so this listing cannot drift from them;
+  // the sections that switch a phase on by being present ([distill], [prune], [cluster]) are
+  // printed commented out. Config.PrintedDefaultsParseBackToTheDefaults checks the round trip.
+  const FrontendConfig f;
+  const TrainConfig t;
+  const AugmentConfig a;
+  const DistillConfig d;
+  const PruneConfig p;
+  const ClusterConfig c;
+  const QuantizeConfig q;
+  const auto b = [](bool v) { return v ? "true" : "false"; };
+  const auto n = [](double v) { return fmt_num(v); };
   std::ostringstream o;
   o << "[frontend]\n"
     << "sample_rate = " << f.sample_rate << "   # Hz\n"
@@ -622,25 +632,57 @@ std::string config_defaults_toml() {
     << "frame_step = " << f.frame_step << "     # samples, or frame_step_s\n"
     << "fft_length = " << f.fft_length << "       # 0 = next power of two >= frame_length\n"
     << "num_mel_bins = " << f.num_mel_bins << "\n"
-    << "lower_hz = " << f.lower_hz << "\nupper_hz = " << f.upper_hz << "\n"
-    << "features = \"mfcc\"   # or \"logmel\"\n"
+    << "lower_hz = " << n(f.lower_hz) << "\nupper_hz = " << n(f.upper_hz) << "\n"
+    << "features = \"" << (f.kind == FeatureKind::kMfcc ? "mfcc" : "logmel")
+    << "\"   # or \"logmel\" / \"mfcc\"\n"
     << "num_mfcc = " << f.num_mfcc << "\n"
-    << "spectrum = \"magnitude\"   # or \"power\"\n"
-    << "log_offset = " << f.log_offset << "\npcm_divisor = " << f.pcm_divisor << "\n\n"
+    << "spectrum = \"" << (f.spectrum == SpectrumKind::kPower ? "power" : "magnitude")
+    << "\"   # or \"power\" / \"magnitude\"\n"
+    << "log_offset = " << n(f.log_offset) << "\npcm_divisor = " << n(f.pcm_divisor) << "\n\n"
     << "[model]\nwidth_multiplier = 1.0\n"
-    << "layers = [ { type = \"conv\", filters = 32, kernel = 3, stride = 2 }, ... ]\n"
+    << "# layers = [ { type = \"conv\", filters = 32, kernel = 3, stride = 2 }, ... ]\n"
     << "# types: conv dwconv pwconv bn relu maxpool avgpool dropout gap dense softmax\n\n"
     << "[train]\n"
     << "epochs = " << t.epochs << "\nbatch_size = " << t.batch_size << "\n"
-    << "lr_initial = " << t.lr_initial << "\nlr_final = " << t.lr_final << "\n"
+    << "lr_initial = " << n(t.lr_initial) << "\nlr_final = " << n(t.lr_final) << "\n"
     << "lr_schedule = \"linear\"   # constant, linear, polynomial, cosine\n"
-    << "lr_power = " << t.lr_power << "\nwarmup_epochs = 0\nweight_decay = 0\n"
-    << "label_smoothing = 0\npatience = 0          # 0 = no early stopping\n"
-    << "ema_decay = 0         # 0 = off\nnormalize = true\nseed = 0\nthreads = 1\n"
-    << "labels = []           # empty = all label folders, sorted\n\n"
-    << "[train.augment]\ntime_shift_ms = 0\nnoise_prob = 0\n"
-    << "noise_snr_db_min = 10\nnoise_snr_db_max = 40\ngain_db_min = 0\ngain_db_max = 0\n"
-    << "time_masks = 0\ntime_mask_max = 0\nfreq_masks = 0\nfreq_mask_max = 0\n";
+    << "lr_power = " << n(t.lr_power) << "\nwarmup_epochs = " << t.warmup_epochs << "\n"
+    << "weight_decay = " << n(t.weight_decay) << "\n"
+    << "label_smoothing = " << n(t.label_smoothing) << "\n"
+    << "patience = " << t.patience << "          # 0 = no early stopping\n"
+    << "ema_decay = " << n(t.ema_decay) << "         # 0 = off\n"
+    << "normalize = " << b(t.normalize) << "\nseed = " << t.seed << "\nthreads = " << t.threads
+    << "\nlabels = []           # empty = all label folders, sorted\n\n"
+    << "[train.augment]\n"
+    << "time_shift_ms = " << n(a.time_shift_ms) << "\nnoise_prob = " << n(a.noise_prob) << "\n"
+    << "noise_snr_db_min = " << n(a.noise_snr_db_min)
+    << "\nnoise_snr_db_max = " << n(a.noise_snr_db_max) << "\n"
+    << "gain_db_min = " << n(a.gain_db_min) << "\ngain_db_max = " << n(a.gain_db_max) << "\n"
+    << "time_masks = " << a.time_masks << "\ntime_mask_max = " << a.time_mask_max << "\n"
+    << "freq_masks = " << a.freq_masks << "\nfreq_mask_max = " << a.freq_mask_max << "\n\n"
+    << "# [distill]            # present = on\n"
+    << "# teacher = \"" << d.teacher << "\"     # or the path of a .tkws teacher\n"
+    << "# teacher_width = " << n(d.teacher_width) << "\n# alpha = " << n(d.alpha)
+    << "\n# temperature = " << n(d.temperature) << "\n\n"
+    << "# [prune]              # present = on\n"
+    << "# schedule = \"polynomial\"   # or \"constant\"\n"
+    << "# initial_sparsity = " << n(p.initial_sparsity)
+    << "\n# final_sparsity = " << n(p.final_sparsity) << "\n"
+    << "# begin_epoch = 0      # or begin_step / begin_fraction\n"
+    << "# end_epoch = <last>   # or end_step / end_fraction\n"
+    << "# power = " << n(p.power) << "\n# frequency = " << p.frequency << "  # steps\n"
+    << "# block = [" << p.block_h << ", " << p.block_w << "]\n"
+    << "# depthwise = " << b(p.depthwise) << "\n# dense = " << b(p.dense) << "\n\n"
+    << "# [cluster]            # present = on\n"
+    << "# clusters = " << c.clusters << "\n"
+    << "# init = \"kmeans++\"    # linear, density, random\n"
+    << "# epochs = " << c.epochs << "\n# lr = " << n(c.lr) << "              # 0 = train.lr_final\n"
+    << "# gradient = \"sum\"     # or \"mean\"\n"
+    << "# per_channel = " << b(c.per_channel)
+    << "\n# preserve_sparsity = " << b(c.preserve_sparsity) << "\n"
+    << "# depthwise = " << b(c.depthwise) << "\n# dense = " << b(c.dense) << "\n\n"
+    << "[quantize]\nmode = \"none\"   # fp16, int8\n"
+    << "calibration_clips = " << q.calibration_clips << "\n";
   return o.str();
 }
 
