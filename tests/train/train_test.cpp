@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/dataset.h"
 #include "tinykws/common/error.h"
@@ -130,6 +132,26 @@ TEST_F(TrainTest, SelfDistillationTrainsTeacherThenStudent) {
                               "/kd1/model.tkws\"\n");
   other.frontend.num_mfcc = 6;
   EXPECT_THROW(run(other, root_ + "/kd3"), InputError);
+}
+
+// init_from_teacher: the student's first epoch starts from the teacher's selected weights,
+// so it validates far better than the same student from a random init.
+TEST_F(TrainTest, StudentCanStartFromTheTeachersWeights) {
+  const std::string kd = std::string(kTinyConfig) + "[distill]\nteacher = \"self\"\n";
+  Config from_teacher = parse_config(kd + "init_from_teacher = true\n");
+  Config scratch = parse_config(kd);
+  run(from_teacher, root_ + "/init");
+  run(scratch, root_ + "/scratch");
+  auto first_val_loss = [](const std::string& dir) {
+    std::ifstream in(dir + "/metrics.json");
+    nlohmann::json m = nlohmann::json::parse(in);
+    return m.at("history").at(0).at("val_loss").get<double>();
+  };
+  const double teacher = first_val_loss(root_ + "/init/teacher");
+  EXPECT_LT(first_val_loss(root_ + "/init"), first_val_loss(root_ + "/scratch"));
+  EXPECT_LT(first_val_loss(root_ + "/init"), teacher);  // a trained start beats epoch 1
+  // A teacher of another width cannot be the starting point.
+  EXPECT_THROW(parse_config(kd + "teacher_width = 2.0\ninit_from_teacher = true\n"), InputError);
 }
 
 TEST_F(TrainTest, BadDataIsInputError) {

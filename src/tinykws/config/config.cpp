@@ -500,6 +500,9 @@ void Config::validate() const {
     if (!(distill.teacher_width > 0.0f && distill.teacher_width <= 16.0f))
       bad("distill.teacher_width = " + fmt_num(distill.teacher_width) + " must be in (0, 16]");
     if (distill.teacher.empty()) bad("distill.teacher is empty (\"self\" or a .tkws path)");
+    if (distill.init_from_teacher && (distill.teacher != "self" || distill.teacher_width != 1.0f))
+      bad("distill.init_from_teacher needs teacher = \"self\" and teacher_width = 1 (the "
+          "student starts from the teacher's weights, so they must have the same shapes)");
   }
   const auto& cl = cluster;
   if (cl.enabled) {
@@ -562,6 +565,7 @@ Config parse_config(const std::string& text, const std::string& source_name) {
     r.read("teacher_width", c.distill.teacher_width);
     r.read("alpha", c.distill.alpha);
     r.read("temperature", c.distill.temperature);
+    r.read("init_from_teacher", c.distill.init_from_teacher);
     r.finish();
   }
   if (auto* t = root["prune"].as_table()) {
@@ -663,7 +667,8 @@ std::string config_defaults_toml() {
     << "# [distill]            # present = on\n"
     << "# teacher = \"" << d.teacher << "\"     # or the path of a .tkws teacher\n"
     << "# teacher_width = " << n(d.teacher_width) << "\n# alpha = " << n(d.alpha)
-    << "\n# temperature = " << n(d.temperature) << "\n\n"
+    << "\n# temperature = " << n(d.temperature)
+    << "\n# init_from_teacher = " << b(d.init_from_teacher) << "\n\n"
     << "# [prune]              # present = on\n"
     << "# schedule = \"polynomial\"   # or \"constant\"\n"
     << "# initial_sparsity = " << n(p.initial_sparsity)

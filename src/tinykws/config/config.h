@@ -144,6 +144,11 @@ struct DistillConfig {
   float teacher_width = 1.0f;  // "self": the teacher's width relative to the student's
   float alpha = 0.5f;          // weight of the distillation term, [0, 1]
   float temperature = 2.0f;    // softmax temperature T, > 0
+  // The student starts from the teacher's selected weights instead of a random init, so
+  // pruning and clustering fine-tune a trained network (tfmot's recommended "prune a trained
+  // model") while the distillation term keeps it close to the teacher. Needs teacher = "self"
+  // and teacher_width = 1 (same architecture).
+  bool init_from_teacher = false;
 };
 
 struct Config {

@@ -189,6 +189,18 @@ void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Optimiz
     throw std::runtime_error(path + ": cannot write checkpoint");
 }
 
+// The weights a finished run selected (its model.tkws before export), in snapshot_state order.
+std::vector<torch::Tensor> read_selected_weights(const std::string& path) {
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(path);
+  } catch (const std::exception& e) {
+    throw InputError(
+        path + ": cannot read checkpoint (damaged?): " + std::string(e.what()).substr(0, 200));
+  }
+  return read_tensors(ar, "best");
+}
+
 // Reads the checkpoint's state; the optimizer state is returned as an archive to load into
 // whichever optimizer the phase builds.
 void load_checkpoint(const std::string& path, TrainState& st, std::vector<torch::Tensor>& model,
@@ -310,6 +322,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   // ---- teacher (knowledge distillation) -----------------------------------------------------
   std::unique_ptr<KwsPipeline> teacher;
   std::vector<float> t_mean, t_inv;  // teacher's normalisation
+  std::string teacher_ckpt;          // teacher = "self": its checkpoint (init_from_teacher)
   if (cfg.distill.enabled) {
     std::string tpath;
     if (cfg.distill.teacher == "self") {
@@ -326,6 +339,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
       progress.message("distillation: training the teacher in " + topt.out_dir);
       train_model(tcfg, topt);
       tpath = (fs::path(topt.out_dir) / "model.tkws").string();
+      teacher_ckpt = (fs::path(topt.out_dir) / "checkpoint.pt").string();
     } else {
       fs::path p(cfg.distill.teacher);
       tpath = p.is_absolute() ? p.string() : (fs::path(cfg.source).parent_path() / p).string();
@@ -366,6 +380,14 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   // ---- network, optimiser, compression --------------------------------------------------
   torch::manual_seed(tc.seed);
   KwsNet net(cfg.model, frames, coeffs, n_labels);
+  const bool resuming = opt.resume && fs::exists(ckpt_path);
+  if (cfg.distill.init_from_teacher && !resuming) {
+    std::vector<torch::Tensor> w = read_selected_weights(teacher_ckpt);
+    if (w.size() != snapshot_state(*net).size())
+      throw std::runtime_error(teacher_ckpt + ": the teacher's weights do not fit the student");
+    load_state(*net, w);
+    progress.message("distillation: the student starts from the teacher's weights");
+  }
   auto adam_opts = torch::optim::AdamOptions(tc.lr_initial).weight_decay(tc.weight_decay);
   torch::optim::Adam adam(net->parameters(), adam_opts);
   const int bs = std::min(tc.batch_size, n_tr);
@@ -383,7 +405,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   std::vector<torch::Tensor> ckpt_model;
   torch::serialize::InputArchive ckpt_optim;
   bool resumed = false;
-  if (opt.resume && fs::exists(ckpt_path)) {
+  if (resuming) {
     load_checkpoint(ckpt_path, st, ckpt_model, ckpt_optim, cfg_text);
     resumed = true;
     progress.message("resuming after epoch " + std::to_string(st.epoch_done) + " from " +
