@@ -11,6 +11,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   zlib1g-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libxnnpack-dev libpthreadpool-dev  # peer benchmark only (bench/bench_peers.cpp)
   python3-numpy           # golden vectors (tests/golden/make_golden.py), optional at test time
   chromium                # headless browser test of the HTML report (tests/report)
 )

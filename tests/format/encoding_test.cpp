@@ -182,16 +182,20 @@ Candidate smallest(const Tensor& t) {
   return best;
 }
 
-// Writes `m` and reads it back. Checks: values bit-exact; deterministic bytes (also when the
-// parsed model is written again); each tensor's record (encoding, enc_params, payload_bytes)
-// as describe_storage says, and that the smallest candidate of the formulas above.
+// Writes `m` and reads it back, in v2 (the default) and in v1. Checks: values bit-exact;
+// deterministic bytes (also when the parsed model is written again); each tensor's record
+// (encoding, enc_params, payload size) as describe_storage says, and that the smallest candidate
+// of the formulas above; v2 payloads back to back, v1 payloads aligned with the dense ones first.
 Model round_trip(const Model& m) {
-  const Bytes bytes = serialize_model(m);
+  const Bytes bytes = serialize_model(m), bytes1 = serialize_model(m, 1);
   EXPECT_EQ(serialize_model(m), bytes);
   const Model back = parse_model(bytes.data(), bytes.size(), "rt.tkws");
   expect_models_equal(m, back, /*compare_encodings=*/false);
+  expect_models_equal(back, parse_model(bytes1.data(), bytes1.size(), "rt1.tkws"));
   const std::vector<TensorStorage> storage = describe_storage(m);
-  for (size_t i = 0; i < m.tensors.size(); ++i) {
+  const V2File file = walk_v2(bytes);
+  EXPECT_EQ(file.tensors.size(), m.tensors.size());
+  for (size_t i = 0; i < m.tensors.size() && i < file.tensors.size(); ++i) {
     const Tensor& t = back.tensors[i];
     const TensorStorage& s = storage[i];
     const Candidate best = smallest(m.tensors[i]);
@@ -199,10 +203,6 @@ Model round_trip(const Model& m) {
     EXPECT_EQ(s.encoding, best.encoding) << t.name;
     EXPECT_EQ(s.rows, best.rows) << t.name;
     EXPECT_EQ(s.payload_bytes, best.bytes) << t.name;
-    const TensorFields f = locate_tensor(bytes, t.name);
-    EXPECT_EQ(get_u64(bytes, f.payload_bytes), s.payload_bytes) << t.name;
-    EXPECT_EQ(get_u64(bytes, f.payload_offset) % (s.encoding == Encoding::kDense ? 32 : 4), 0u)
-        << t.name;
     std::vector<uint32_t> want_params;
     const bool sparse = s.encoding == Encoding::kSparse || s.encoding == Encoding::kSparseClustered;
     if (sparse) want_params.push_back(static_cast<uint32_t>(s.numel - s.zeros));
@@ -211,18 +211,31 @@ Model round_trip(const Model& m) {
       want_params.push_back(s.clusters), want_params.push_back(s.index_bits);
       if (s.rows > 1) want_params.push_back(s.rows);
     }
-    std::vector<uint32_t> params(get_u32(bytes, f.num_enc_params));
-    for (size_t k = 0; k < params.size(); ++k) params[k] = get_u32(bytes, f.enc_params + 4 * k);
+    // v2 record.
+    const V2Tensor& f = file.tensors[i];
+    EXPECT_EQ(f.name, t.name);
+    EXPECT_EQ(f.encoding.value, static_cast<uint64_t>(s.encoding)) << t.name;
+    EXPECT_EQ(f.payload_bytes, s.payload_bytes) << t.name;
+    std::vector<uint32_t> params;
+    for (const Varint& v : f.enc_params) params.push_back(static_cast<uint32_t>(v.value));
+    EXPECT_EQ(params, want_params) << t.name;
+    // v1 record.
+    const TensorFields f1 = locate_tensor_v1(bytes1, t.name);
+    EXPECT_EQ(get_u64(bytes1, f1.payload_bytes), s.payload_bytes) << t.name;
+    EXPECT_EQ(get_u64(bytes1, f1.payload_offset) % (s.encoding == Encoding::kDense ? 32 : 4), 0u)
+        << t.name;
+    params.assign(get_u32(bytes1, f1.num_enc_params), 0);
+    for (size_t k = 0; k < params.size(); ++k) params[k] = get_u32(bytes1, f1.enc_params + 4 * k);
     EXPECT_EQ(params, want_params) << t.name;
     // describe_storage of the parsed model agrees with the file.
     const TensorStorage again = describe_storage(t);
     EXPECT_EQ(again.encoding, t.encoding) << t.name;
     EXPECT_EQ(again.payload_bytes, s.payload_bytes) << t.name;
   }
-  // Dense payloads come first (32-aligned), then the encoded ones (4-aligned).
+  // v1: dense payloads come first (32-aligned), then the encoded ones (4-aligned).
   uint64_t last_dense = 0, first_encoded = UINT64_MAX;
   for (const Tensor& t : back.tensors) {
-    const uint64_t off = get_u64(bytes, locate_tensor(bytes, t.name).payload_offset);
+    const uint64_t off = get_u64(bytes1, locate_tensor_v1(bytes1, t.name).payload_offset);
     if (t.encoding == Encoding::kDense)
       last_dense = std::max(last_dense, off);
     else
@@ -230,6 +243,7 @@ Model round_trip(const Model& m) {
   }
   EXPECT_LT(last_dense, first_encoded);
   EXPECT_EQ(serialize_model(back), bytes);
+  EXPECT_EQ(serialize_model(back, 1), bytes1);
   return back;
 }
 
@@ -473,25 +487,30 @@ TEST(Encoding, PayloadBytesFollowTheLayoutBitForBit) {
   const Model m = model_with({c, s});
   const Bytes bytes = serialize_model(m);
   round_trip(m);
-  const TensorFields fc = locate_tensor(bytes, "g.clustered"), fs = locate_tensor(bytes, "g.sc");
-  ASSERT_EQ(bytes[fc.encoding], 1);
-  ASSERT_EQ(get_u32(bytes, fc.num_enc_params), 2u);
-  EXPECT_EQ(get_u32(bytes, fc.enc_params), 8u);
-  EXPECT_EQ(get_u32(bytes, fc.enc_params + 4), 3u);
-  ASSERT_EQ(get_u64(bytes, fc.payload_bytes), want_c.size());
-  const size_t oc = get_u64(bytes, fc.payload_offset);
+  const V2File file = walk_v2(bytes);
+  const V2Tensor &fc = file.tensor("g.clustered"), &fs = file.tensor("g.sc");
+  ASSERT_EQ(fc.encoding.value, 1u);
+  ASSERT_EQ(fc.enc_params.size(), 2u);
+  EXPECT_EQ(fc.enc_params[0].value, 8u);
+  EXPECT_EQ(fc.enc_params[1].value, 3u);
+  ASSERT_EQ(fc.payload_bytes, want_c.size());
+  const size_t oc = fc.payload_offset;
   EXPECT_EQ(Bytes(bytes.begin() + oc, bytes.begin() + oc + want_c.size()), want_c);
   EXPECT_EQ(bytes[oc + 32], 0xD5);  // the header's example: 5, 2, 7, 4 (then 1)
   EXPECT_EQ(bytes[oc + 33], 0x19);
-  ASSERT_EQ(bytes[fs.encoding], 3);
-  ASSERT_EQ(get_u32(bytes, fs.num_enc_params), 4u);
-  EXPECT_EQ(get_u32(bytes, fs.enc_params), 32u);      // nnz
-  EXPECT_EQ(get_u32(bytes, fs.enc_params + 4), 2u);   // K
-  EXPECT_EQ(get_u32(bytes, fs.enc_params + 8), 1u);   // b
-  EXPECT_EQ(get_u32(bytes, fs.enc_params + 12), 2u);  // rows
-  ASSERT_EQ(get_u64(bytes, fs.payload_bytes), want_s.size());
-  const size_t os = get_u64(bytes, fs.payload_offset);
+  ASSERT_EQ(fs.encoding.value, 3u);
+  ASSERT_EQ(fs.enc_params.size(), 4u);
+  EXPECT_EQ(fs.enc_params[0].value, 32u);  // nnz
+  EXPECT_EQ(fs.enc_params[1].value, 2u);   // K
+  EXPECT_EQ(fs.enc_params[2].value, 1u);   // b
+  EXPECT_EQ(fs.enc_params[3].value, 2u);   // rows
+  ASSERT_EQ(fs.payload_bytes, want_s.size());
+  const size_t os = fs.payload_offset;
   EXPECT_EQ(Bytes(bytes.begin() + os, bytes.begin() + os + want_s.size()), want_s);
+  // v1 stores the same payload bytes (at aligned offsets).
+  const Bytes bytes1 = serialize_model(m, 1);
+  const size_t os1 = get_u64(bytes1, locate_tensor_v1(bytes1, "g.sc").payload_offset);
+  EXPECT_EQ(Bytes(bytes1.begin() + os1, bytes1.begin() + os1 + want_s.size()), want_s);
 }
 
 // ---- Sizes ----------------------------------------------------------------------------------
@@ -606,9 +625,9 @@ TEST(Encoding, PrunedClusteredDsCnnFileIsAtMost8kB) {
                 static_cast<unsigned long long>(s.payload_bytes));
   }
   std::printf(
-      "DS-CNN 64 ch, %llu parameters, 60 %% pruned, 16 clusters, fp16: file %zu bytes "
+      "DS-CNN 64 ch, %llu parameters, 60 %% pruned, 16 clusters, fp16: file %zu bytes, v1 %zu "
       "(payloads %llu, dense fp16 payloads %llu)\n",
-      static_cast<unsigned long long>(weights), bytes.size(),
+      static_cast<unsigned long long>(weights), bytes.size(), serialize_model(m, 1).size(),
       static_cast<unsigned long long>(payload), static_cast<unsigned long long>(dense));
   EXPECT_LE(bytes.size(), 8192u);
 }
@@ -627,115 +646,189 @@ Model damage_model() {
                      make_tensor("c.sc", DType::kI8, {11, 63}, {0.6, 3, true}, rng)});
 }
 
+// The same damage in both versions; the size errors differ (v1 records state the payload size,
+// v2 payloads must exactly fill the file).
 TEST(Encoding, CorruptPayloadsAndParamsGiveClearErrors) {
   const Model m = damage_model();
-  const Bytes full = serialize_model(m);
-  const TensorFields fc = locate_tensor(full, "c.clustered"), fs = locate_tensor(full, "c.sparse"),
-                     fx = locate_tensor(full, "c.sc");
-  ASSERT_EQ(full[fc.encoding], 1);
-  ASSERT_EQ(full[fs.encoding], 2);
-  ASSERT_EQ(full[fx.encoding], 3);
-  ASSERT_EQ(get_u64(full, fc.payload_bytes), 35u);
-  ASSERT_EQ(get_u64(full, fs.payload_bytes), 236u);
-  ASSERT_EQ(get_u64(full, fx.payload_bytes), 88u + 36 + 70);
-  ASSERT_EQ(get_u32(full, fx.num_enc_params), 4u);  // {277, 3, 2, 11}
-  const size_t oc = get_u64(full, fc.payload_offset), os = get_u64(full, fs.payload_offset),
-               ox = get_u64(full, fx.payload_offset);
   const Tensor& sc = m.tensors[m.find_tensor("c.sc")];
   size_t first_stored = 0;
   while (sc.i8[first_stored] == 0) ++first_stored;
   size_t a_zero = 0;  // an element of c.sparse that is 0
   while (m.tensors[m.find_tensor("c.sparse")].f32[a_zero] != 0.0f) ++a_zero;
 
-  struct Damage {
-    const char* name;
-    std::function<void(Bytes&)> edit;
-    std::string expect;
-  };
-  const Damage cases[] = {
-      // Payload contents.
-      {"clustered index >= K", [&](Bytes& b) { b[oc + 12] |= 0x03; },
-       "tensor 'c.clustered': clustered payload: element 0 has codebook index 3, expected < K = 3"},
-      {"sparse_clustered index >= K", [&](Bytes& b) { b[ox + 124] |= 0x03; },
-       "tensor 'c.sc': sparse_clustered payload: element " + std::to_string(first_stored) +
-           " has codebook index 3, expected < K = 3"},
-      {"bitmap popcount", [&](Bytes& b) { b[os + a_zero / 8] |= 1 << (a_zero % 8); },
-       "tensor 'c.sparse': sparse payload: presence bitmap has 73 bits set, expected nnz = 72"},
-      {"bitmap bits past numel", [&](Bytes& b) { b[ox + 86] |= 0x80; },
-       "tensor 'c.sc': sparse_clustered payload: presence bitmap has bits set past the last "
-       "element (numel = 693)"},
-      {"bitmap padding byte", [&](Bytes& b) { b[os + 90] = 1; },
-       "tensor 'c.sparse': sparse payload: non-zero padding byte at payload byte 90 (of 236)"},
-      {"codebook padding byte", [&](Bytes& b) { b[ox + 88 + 33] = 0x40; },
-       "tensor 'c.sc': sparse_clustered payload: non-zero padding byte at payload byte 121"},
-      {"index padding bits", [&](Bytes& b) { b[oc + 12 + 22] |= 0x80; },
-       "tensor 'c.clustered': clustered payload: non-zero padding bits after the last index"},
-      {"encoded payload offset not 4-aligned",
-       [&](Bytes& b) { put_u64(b, fs.payload_offset, os + 2); },
-       "tensor 'c.sparse': expected a payload offset that is a multiple of 4 (sparse), found " +
-           std::to_string(os + 2)},
-      // Params.
-      {"K = 0", [&](Bytes& b) { put_u32(b, fc.enc_params, 0); },
-       "tensor 'c.clustered': clustered encoding: expected K (codebook entries) in [1, 65536], "
-       "found 0"},
-      {"K = 65537", [&](Bytes& b) { put_u32(b, fx.enc_params + 4, 65537); },
-       "tensor 'c.sc': sparse_clustered encoding: expected K (codebook entries) in [1, 65536], "
-       "found 65537"},
-      {"b = 0", [&](Bytes& b) { put_u32(b, fc.enc_params + 4, 0); },
-       "tensor 'c.clustered': clustered encoding: expected b (index bits) in [1, 16], found 0"},
-      {"b = 17", [&](Bytes& b) { put_u32(b, fx.enc_params + 8, 17); },
-       "tensor 'c.sc': sparse_clustered encoding: expected b (index bits) in [1, 16], found 17"},
-      {"K > 2^b", [&](Bytes& b) { put_u32(b, fc.enc_params + 4, 1); },
-       "tensor 'c.clustered': clustered encoding: expected K <= 2^b = 2, found K = 3 with b = 1"},
-      {"rows not dividing numel", [&](Bytes& b) { put_u32(b, fx.enc_params + 12, 2); },
-       "tensor 'c.sc': sparse_clustered encoding: expected rows >= 1 dividing numel = 693, "
-       "found 2"},
-      {"rows = 0", [&](Bytes& b) { put_u32(b, fx.enc_params + 12, 0); },
-       "expected rows >= 1 dividing numel = 693, found 0"},
-      {"nnz > numel", [&](Bytes& b) { put_u32(b, fs.enc_params, 1000); },
-       "tensor 'c.sparse': sparse encoding: expected nnz <= numel = 720, found 1000"},
-      {"nnz vs payload size", [&](Bytes& b) { put_u32(b, fs.enc_params, 71); },
-       "tensor 'c.sparse': expected a payload of 234 bytes (sparse f16 [16][45], nnz = 71), "
-       "found 236"},
-      {"K vs payload size", [&](Bytes& b) { put_u32(b, fc.enc_params, 4); },
-       "tensor 'c.clustered': expected a payload of 39 bytes (clustered f32 [13][7], K = 4, "
-       "b = 2, rows = 1), found 35"},
-      {"rows vs payload size", [&](Bytes& b) { put_u32(b, fx.enc_params + 12, 3); },
-       "tensor 'c.sc': expected a payload of 170 bytes (sparse_clustered i8 [11][63], "
-       "nnz = 277, K = 3, b = 2, rows = 3), found 194"},
-      {"clustered param count", [&](Bytes& b) { put_u32(b, fc.num_enc_params, 1); },
-       "tensor 'c.clustered': expected 2 or 3 params {K, b[, rows]} for clustered encoding, "
-       "found 1"},
-      {"sparse_clustered param count", [&](Bytes& b) { put_u32(b, fx.num_enc_params, 2); },
-       "tensor 'c.sc': expected 3 or 4 params {nnz, K, b[, rows]} for sparse_clustered "
-       "encoding, found 2"},
-      {"sparse param count", [&](Bytes& b) { put_u32(b, fs.num_enc_params, 0); },
-       "tensor 'c.sparse': expected 1 param {nnz} for sparse encoding, found 0"},
-      {"sparse read as dense", [&](Bytes& b) { b[fs.encoding] = 0; },
-       "tensor 'c.sparse': expected 0 params for dense encoding, found 1"},
-      {"unknown encoding", [&](Bytes& b) { b[fx.encoding] = 4; },
-       "tensor 'c.sc': unknown encoding 4 (this build knows 0 dense, 1 clustered, 2 sparse, "
-       "3 sparse_clustered)"},
-  };
-  for (const Damage& d : cases) {
-    Bytes b = full;
-    d.edit(b);
-    reseal(b);
-    const std::string e = parse_error(b);
-    EXPECT_EQ(e.rfind("model.tkws: ", 0), 0u) << d.name << ": " << e;
-    EXPECT_NE(e.find(d.expect), std::string::npos) << d.name << ": got \"" << e << "\"";
-    // Without resealing the checksum catches it first.
-    Bytes raw = full;
-    d.edit(raw);
-    EXPECT_NE(parse_error(raw).find("checksum mismatch"), std::string::npos) << d.name;
+  for (uint32_t version : {1u, 2u}) {
+    const bool v1 = version == 1;
+    const Bytes full = serialize_model(m, version);
+    const V2File file = v1 ? V2File{} : walk_v2(full);
+    // One tensor's record in either version.
+    struct Loc {
+      TensorFields f1{};
+      const V2Tensor* f2 = nullptr;
+    };
+    auto loc = [&](const std::string& name) {
+      Loc l;
+      if (v1)
+        l.f1 = locate_tensor_v1(full, name);
+      else
+        l.f2 = &file.tensor(name);
+      return l;
+    };
+    const Loc fc = loc("c.clustered"), fs = loc("c.sparse"), fx = loc("c.sc");
+    auto offset = [&](const Loc& l) -> size_t {
+      return v1 ? get_u64(full, l.f1.payload_offset) : l.f2->payload_offset;
+    };
+    auto payload_bytes = [&](const Loc& l) {
+      return v1 ? get_u64(full, l.f1.payload_bytes) : l.f2->payload_bytes;
+    };
+    auto encoding = [&](const Loc& l) -> uint64_t {
+      return v1 ? full[l.f1.encoding] : l.f2->encoding.value;
+    };
+    auto num_params = [&](const Loc& l) -> uint64_t {
+      return v1 ? get_u32(full, l.f1.num_enc_params) : l.f2->num_enc_params.value;
+    };
+    auto set_param = [&](Bytes& b, const Loc& l, size_t k, uint32_t x) {
+      if (v1)
+        put_u32(b, l.f1.enc_params + 4 * k, x);
+      else
+        set_uvar(b, l.f2->enc_params[k], x, &l.f2->record_bytes);
+    };
+    auto set_num_params = [&](Bytes& b, const Loc& l, uint32_t n) {
+      if (v1)
+        put_u32(b, l.f1.num_enc_params, n);
+      else
+        set_uvar(b, l.f2->num_enc_params, n, &l.f2->record_bytes);
+    };
+    auto set_encoding = [&](Bytes& b, const Loc& l, uint8_t e) {
+      if (v1)
+        b[l.f1.encoding] = e;
+      else
+        set_uvar(b, l.f2->encoding, e, &l.f2->record_bytes);
+    };
+    ASSERT_EQ(encoding(fc), 1u);
+    ASSERT_EQ(encoding(fs), 2u);
+    ASSERT_EQ(encoding(fx), 3u);
+    ASSERT_EQ(payload_bytes(fc), 35u);
+    ASSERT_EQ(payload_bytes(fs), 236u);
+    ASSERT_EQ(payload_bytes(fx), 88u + 36 + 70);
+    ASSERT_EQ(num_params(fx), 4u);  // {277, 3, 2, 11}
+    const size_t oc = offset(fc), os = offset(fs), ox = offset(fx);
+    const uint64_t payloads = v1 ? 0 : full.size() - 4 - file.payloads;
+    // v2: "the 14 tensor records need N payload bytes", N = the file's payloads + delta.
+    auto v2_size = [&](int64_t delta) {
+      return std::string(delta > 0 ? "truncated" : "size mismatch") +
+             ": the 14 tensor records need " +
+             std::to_string(static_cast<int64_t>(payloads) + delta) + " payload bytes from byte " +
+             std::to_string(file.payloads) + ", found " + std::to_string(payloads) +
+             " before the checksum";
+    };
+
+    struct Damage {
+      const char* name;
+      std::function<void(Bytes&)> edit;
+      std::string expect;  // "" = not applicable to this version
+    };
+    const Damage cases[] = {
+        // Payload contents.
+        {"clustered index >= K", [&](Bytes& b) { b[oc + 12] |= 0x03; },
+         "tensor 'c.clustered': clustered payload: element 0 has codebook index 3, expected < K = "
+         "3"},
+        {"sparse_clustered index >= K", [&](Bytes& b) { b[ox + 124] |= 0x03; },
+         "tensor 'c.sc': sparse_clustered payload: element " + std::to_string(first_stored) +
+             " has codebook index 3, expected < K = 3"},
+        {"bitmap popcount", [&](Bytes& b) { b[os + a_zero / 8] |= 1 << (a_zero % 8); },
+         "tensor 'c.sparse': sparse payload: presence bitmap has 73 bits set, expected nnz = 72"},
+        {"bitmap bits past numel", [&](Bytes& b) { b[ox + 86] |= 0x80; },
+         "tensor 'c.sc': sparse_clustered payload: presence bitmap has bits set past the last "
+         "element (numel = 693)"},
+        {"bitmap padding byte", [&](Bytes& b) { b[os + 90] = 1; },
+         "tensor 'c.sparse': sparse payload: non-zero padding byte at payload byte 90 (of 236)"},
+        {"codebook padding byte", [&](Bytes& b) { b[ox + 88 + 33] = 0x40; },
+         "tensor 'c.sc': sparse_clustered payload: non-zero padding byte at payload byte 121"},
+        {"index padding bits", [&](Bytes& b) { b[oc + 12 + 22] |= 0x80; },
+         "tensor 'c.clustered': clustered payload: non-zero padding bits after the last index"},
+        {"encoded payload offset not 4-aligned",
+         [&](Bytes& b) {
+           if (v1) put_u64(b, fs.f1.payload_offset, os + 2);
+         },
+         v1 ? "tensor 'c.sparse': expected a payload offset that is a multiple of 4 (sparse), "
+              "found " +
+                  std::to_string(os + 2)
+            : ""},
+        // Params.
+        {"K = 0", [&](Bytes& b) { set_param(b, fc, 0, 0); },
+         "tensor 'c.clustered': clustered encoding: expected K (codebook entries) in [1, 65536], "
+         "found 0"},
+        {"K = 65537", [&](Bytes& b) { set_param(b, fx, 1, 65537); },
+         "tensor 'c.sc': sparse_clustered encoding: expected K (codebook entries) in [1, 65536], "
+         "found 65537"},
+        {"b = 0", [&](Bytes& b) { set_param(b, fc, 1, 0); },
+         "tensor 'c.clustered': clustered encoding: expected b (index bits) in [1, 16], found 0"},
+        {"b = 17", [&](Bytes& b) { set_param(b, fx, 2, 17); },
+         "tensor 'c.sc': sparse_clustered encoding: expected b (index bits) in [1, 16], found 17"},
+        {"K > 2^b", [&](Bytes& b) { set_param(b, fc, 1, 1); },
+         "tensor 'c.clustered': clustered encoding: expected K <= 2^b = 2, found K = 3 with b = "
+         "1"},
+        {"rows not dividing numel", [&](Bytes& b) { set_param(b, fx, 3, 2); },
+         "tensor 'c.sc': sparse_clustered encoding: expected rows >= 1 dividing numel = 693, "
+         "found 2"},
+        {"rows = 0", [&](Bytes& b) { set_param(b, fx, 3, 0); },
+         "expected rows >= 1 dividing numel = 693, found 0"},
+        {"nnz > numel", [&](Bytes& b) { set_param(b, fs, 0, 1000); },
+         "tensor 'c.sparse': sparse encoding: expected nnz <= numel = 720, found 1000"},
+        {"nnz vs payload size", [&](Bytes& b) { set_param(b, fs, 0, 71); },
+         v1 ? "tensor 'c.sparse': expected a payload of 234 bytes (sparse f16 [16][45], nnz = "
+              "71), found 236"
+            : v2_size(-2)},
+        {"K vs payload size", [&](Bytes& b) { set_param(b, fc, 0, 4); },
+         v1 ? "tensor 'c.clustered': expected a payload of 39 bytes (clustered f32 [13][7], K = "
+              "4, b = 2, rows = 1), found 35"
+            : v2_size(4)},
+        {"rows vs payload size", [&](Bytes& b) { set_param(b, fx, 3, 3); },
+         v1 ? "tensor 'c.sc': expected a payload of 170 bytes (sparse_clustered i8 [11][63], "
+              "nnz = 277, K = 3, b = 2, rows = 3), found 194"
+            : v2_size(-24)},
+        {"clustered param count", [&](Bytes& b) { set_num_params(b, fc, 1); },
+         "tensor 'c.clustered': expected 2 or 3 params {K, b[, rows]} for clustered encoding, "
+         "found 1"},
+        {"sparse_clustered param count", [&](Bytes& b) { set_num_params(b, fx, 2); },
+         "tensor 'c.sc': expected 3 or 4 params {nnz, K, b[, rows]} for sparse_clustered "
+         "encoding, found 2"},
+        {"sparse param count", [&](Bytes& b) { set_num_params(b, fs, 0); },
+         "tensor 'c.sparse': expected 1 param {nnz} for sparse encoding, found 0"},
+        {"sparse read as dense", [&](Bytes& b) { set_encoding(b, fs, 0); },
+         "tensor 'c.sparse': expected 0 params for dense encoding, found 1"},
+        {"unknown encoding", [&](Bytes& b) { set_encoding(b, fx, 4); },
+         "tensor 'c.sc': unknown encoding 4 (this build knows 0 dense, 1 clustered, 2 sparse, "
+         "3 sparse_clustered)"},
+    };
+    for (const Damage& d : cases) {
+      if (d.expect.empty()) continue;
+      Bytes b = full;
+      d.edit(b);
+      reseal(b);
+      const std::string e = parse_error(b);
+      EXPECT_EQ(e.rfind("model.tkws: ", 0), 0u) << "v" << version << " " << d.name << ": " << e;
+      EXPECT_NE(e.find(d.expect), std::string::npos)
+          << "v" << version << " " << d.name << ": got \"" << e << "\"";
+      // Without resealing the checksum catches it first (or, when the edit changed the file's
+      // length, the size check).
+      Bytes raw = full;
+      d.edit(raw);
+      const std::string r = parse_error(raw);
+      EXPECT_TRUE(r.find("checksum mismatch") != std::string::npos ||
+                  (raw.size() != full.size() && r.find("bytes, found") != std::string::npos))
+          << "v" << version << " " << d.name << ": " << r;
+    }
   }
 }
 
 TEST(Encoding, EveryTruncationOfACompressedFileIsReported) {
-  const Bytes full = serialize_model(damage_model());
-  for (size_t n = 0; n < full.size(); ++n) {
-    const Bytes cut(full.begin(), full.begin() + static_cast<ptrdiff_t>(n));
-    ASSERT_NE(parse_error(cut).find("truncated"), std::string::npos) << n;
+  for (uint32_t v : {1u, 2u}) {
+    const Bytes full = serialize_model(damage_model(), v);
+    for (size_t n = 0; n < full.size(); ++n) {
+      const Bytes cut(full.begin(), full.begin() + static_cast<ptrdiff_t>(n));
+      ASSERT_NE(parse_error(cut).find("truncated"), std::string::npos) << "v" << v << " " << n;
+    }
   }
 }
 
@@ -750,15 +843,18 @@ TEST(Encoding, RandomMutationsOfCompressedFilesNeverCrash) {
   }
   Tensor& dw = m.tensors[m.find_tensor("dw1.weight")];
   dw = make_tensor(dw.name, DType::kF32, dw.shape, {0.0, 2, true}, rng);
-  const Bytes full = serialize_model(m);
-  std::set<Encoding> used;
-  for (const Tensor& t : parse_model(full.data(), full.size(), "m.tkws").tensors)
-    used.insert(t.encoding);
-  EXPECT_EQ(used.size(), 4u) << "every encoding in the fuzzed file";
-  const auto [parsed, rejected] = fuzz_parser(full, 4242, 20000, get_u64(full, 24));
-  EXPECT_GT(rejected, 10000);
-  std::printf("random mutations of a %zu-byte compressed file: %d parsed, %d rejected\n",
-              full.size(), parsed, rejected);
+  for (uint32_t v : {1u, 2u}) {
+    const Bytes full = serialize_model(m, v);
+    std::set<Encoding> used;
+    for (const Tensor& t : parse_model(full.data(), full.size(), "m.tkws").tensors)
+      used.insert(t.encoding);
+    EXPECT_EQ(used.size(), 4u) << "every encoding in the fuzzed file";
+    const size_t payloads = v == 1 ? get_u64(full, 24) : walk_v2(full).payloads;
+    const auto [parsed, rejected] = fuzz_parser(full, 4242 + v, 20000, payloads);
+    EXPECT_GT(rejected, 10000);
+    std::printf("random mutations of a %zu-byte compressed v%u file: %d parsed, %d rejected\n",
+                full.size(), v, parsed, rejected);
+  }
 }
 
 }  // namespace

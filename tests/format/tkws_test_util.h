@@ -1,5 +1,6 @@
 // Helpers shared by the .tkws tests (header-only): byte edits, resealing, error capture, the
-// fields of a tensor record, and a bit-exact model comparison.
+// fields of a v1 tensor record, a walk over a v2 file written from tkws.h's text (varints,
+// records, payload offsets), and a bit-exact model comparison.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -31,9 +32,13 @@ inline uint64_t get_u64(const Bytes& b, size_t at) {
   return get_u32(b, at) | static_cast<uint64_t>(get_u32(b, at + 4)) << 32;
 }
 // After editing a field: make file_bytes and the checksum valid again, so the parser itself
-// (not the checksum) has to catch the damage.
+// (not the checksum) has to catch the damage. file_bytes is a u64 at 16 in v1 files, a u32 at 8
+// in the others (b.size() >= 24 for v1, >= 12 otherwise).
 inline void reseal(Bytes& b) {
-  put_u64(b, 16, b.size());
+  if (get_u32(b, 4) == 1)
+    put_u64(b, 16, b.size());
+  else
+    put_u32(b, 8, static_cast<uint32_t>(b.size()));
   put_u32(b, b.size() - 4, crc32(b.data(), b.size() - 4));
 }
 
@@ -47,12 +52,12 @@ inline std::string parse_error(const Bytes& b, const std::string& name = "model.
   return "";
 }
 
-// Offsets of the fields of tensor `name`'s record (section 7 in tkws.h), found by its name and
-// walked from the bytes themselves.
+// Offsets of the fields of tensor `name`'s record in a v1 file (section 7 of v1 in tkws.h),
+// found by its name and walked from the bytes themselves.
 struct TensorFields {
   size_t dtype, encoding, ndim, dims, num_enc_params, enc_params, payload_offset, payload_bytes;
 };
-inline TensorFields locate_tensor(const Bytes& b, const std::string& name) {
+inline TensorFields locate_tensor_v1(const Bytes& b, const std::string& name) {
   Bytes key(4);
   put_u32(key, 0, static_cast<uint32_t>(name.size()));
   key.insert(key.end(), name.begin(), name.end());
@@ -70,8 +75,171 @@ inline TensorFields locate_tensor(const Bytes& b, const std::string& name) {
   f.payload_bytes = f.payload_offset + 8;
   return f;
 }
-inline TensorFields locate_tensor(const Bytes& b, const Model&, const std::string& name) {
-  return locate_tensor(b, name);
+
+// ---- Format version 2 ---------------------------------------------------------------------
+// A varint field of a v2 file: its value (u, before any zigzag decoding), offset and length.
+struct Varint {
+  uint64_t value = 0;
+  size_t at = 0, size = 0;
+  size_t end() const { return at + size; }
+};
+
+inline Bytes uvar_bytes(uint64_t v) {
+  Bytes out;
+  for (; v >= 0x80; v >>= 7) out.push_back(static_cast<uint8_t>(v | 0x80));
+  out.push_back(static_cast<uint8_t>(v));
+  return out;
+}
+inline uint64_t zigzag(int32_t v) {
+  return (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31);
+}
+// The writer's output only (no validation; ASSERTs stop a walk that runs off the end).
+inline Varint read_uvar(const Bytes& b, size_t at) {
+  Varint v;
+  v.at = at;
+  for (int shift = 0; at < b.size(); shift += 7) {
+    const uint8_t byte = b[at++];
+    v.value |= uint64_t{byte & 0x7Fu} << shift;
+    if (!(byte & 0x80)) break;
+  }
+  v.size = at - v.at;
+  return v;
+}
+
+// Replaces varint `f` by the minimal encoding of `value`. When `record` (the record_bytes of
+// the record holding f, which precedes it) is given, record_bytes is updated for the change in
+// length, so the damage lands inside an otherwise well-formed record. Fields after these move.
+inline void set_uvar(Bytes& b, const Varint& f, uint64_t value, const Varint* record = nullptr) {
+  const Bytes enc = uvar_bytes(value);
+  const auto at = b.begin() + static_cast<ptrdiff_t>(f.at);
+  b.erase(at, at + static_cast<ptrdiff_t>(f.size));
+  b.insert(b.begin() + static_cast<ptrdiff_t>(f.at), enc.begin(), enc.end());
+  if (record) set_uvar(b, *record, record->value + enc.size() - f.size);  // record precedes f
+}
+// Replaces varint `f` by raw bytes (overlong, unterminated, ...), updating `record` likewise.
+inline void set_raw(Bytes& b, const Varint& f, const Bytes& raw, const Varint* record = nullptr) {
+  const auto at = b.begin() + static_cast<ptrdiff_t>(f.at);
+  b.erase(at, at + static_cast<ptrdiff_t>(f.size));
+  b.insert(b.begin() + static_cast<ptrdiff_t>(f.at), raw.begin(), raw.end());
+  if (record) set_uvar(b, *record, record->value + raw.size() - f.size);
+}
+
+struct V2Op {
+  Varint record_bytes, type, padding, activation, kernel_h, kernel_w, stride_h, stride_w,
+      out_channels, num_tensors;
+  std::vector<Varint> tensors;
+};
+struct V2Tensor {
+  Varint record_bytes, name_len, dtype, encoding, ndim, axis, num_scales, num_enc_params;
+  std::string name;
+  std::vector<Varint> dims, enc_params;
+  uint64_t payload_offset = 0, payload_bytes = 0;  // placed by section 9
+};
+struct V2File {
+  Varint frontend_bytes, labels, first_label_len, norm_mean, input_quant_axis, ops_count,
+      tensors_count, metadata_len;
+  std::vector<V2Op> ops;
+  std::vector<V2Tensor> tensors;
+  size_t payloads = 0;  // first payload byte (end of section 8)
+  const V2Tensor& tensor(const std::string& name) const {
+    for (const V2Tensor& t : tensors)
+      if (t.name == name) return t;
+    ADD_FAILURE() << "no tensor " << name;
+    return tensors.at(0);
+  }
+};
+
+// Payload bytes of a tensor from its record: the `bytes` formulas of tkws.h section 10.
+inline uint64_t v2_payload_bytes(const V2Tensor& t) {
+  uint64_t n = 1;
+  for (const Varint& d : t.dims) n *= d.value;
+  const uint64_t e = dtype_bytes(static_cast<DType>(t.dtype.value));
+  auto p4 = [](uint64_t x) { return (x + 3) / 4 * 4; };
+  std::vector<uint64_t> p;
+  for (const Varint& v : t.enc_params) p.push_back(v.value);
+  switch (t.encoding.value) {
+    case 0:
+      return n * e;
+    case 1:
+      return p4((p.size() > 2 ? p[2] : 1) * p[0] * e) + (n * p[1] + 7) / 8;
+    case 2:
+      return p4((n + 7) / 8) + p[0] * e;
+    default:
+      return p4((n + 7) / 8) + p4((p.size() > 3 ? p[3] : 1) * p[1] * e) + (p[0] * p[2] + 7) / 8;
+  }
+}
+
+// Walks a v2 file the writer made, section by section as tkws.h describes it, and checks the
+// structural rules on the way: every record holds exactly the fields it should (the writer
+// appends nothing), and the payloads end where the checksum starts.
+inline V2File walk_v2(const Bytes& b) {
+  V2File f;
+  EXPECT_EQ(get_u32(b, 4), 2u);
+  size_t at = kTkwsHeaderBytes;
+  auto u = [&] {
+    const Varint v = read_uvar(b, at);
+    at = v.end();
+    return v;
+  };
+  f.frontend_bytes = u();
+  at += f.frontend_bytes.value;  // 2
+  f.labels = u();                // 3
+  for (uint64_t i = 0; i < f.labels.value; ++i) {
+    const Varint n = u();
+    if (i == 0) f.first_label_len = n;
+    at += n.value;
+  }
+  f.norm_mean = u();  // 4
+  at += 4 * f.norm_mean.value;
+  at += 4 * u().value;
+  auto quant = [&](Varint* axis, Varint* n) {
+    *axis = u(), *n = u();
+    at += 4 * n->value;
+    for (uint64_t k = 0; k < n->value; ++k) u();
+  };
+  Varint n_scales;
+  quant(&f.input_quant_axis, &n_scales);  // 5
+  f.ops_count = u();                      // 6
+  for (uint64_t i = 0; i < f.ops_count.value; ++i) {
+    V2Op op;
+    op.record_bytes = u();
+    const size_t start = at;
+    op.type = u(), op.padding = u(), op.activation = u();
+    op.kernel_h = u(), op.kernel_w = u(), op.stride_h = u(), op.stride_w = u();
+    op.out_channels = u(), op.num_tensors = u();
+    for (uint64_t k = 0; k < op.num_tensors.value; ++k) op.tensors.push_back(u());
+    Varint axis, n;
+    quant(&axis, &n);
+    EXPECT_EQ(at - start, op.record_bytes.value) << "op " << i;
+    f.ops.push_back(op);
+  }
+  f.tensors_count = u();  // 7
+  for (uint64_t i = 0; i < f.tensors_count.value; ++i) {
+    V2Tensor t;
+    t.record_bytes = u();
+    const size_t start = at;
+    t.name_len = u();
+    t.name.assign(b.begin() + static_cast<ptrdiff_t>(at),
+                  b.begin() + static_cast<ptrdiff_t>(at + t.name_len.value));
+    at += t.name_len.value;
+    t.dtype = u(), t.encoding = u(), t.ndim = u();
+    for (uint64_t k = 0; k < t.ndim.value; ++k) t.dims.push_back(u());
+    quant(&t.axis, &t.num_scales);
+    t.num_enc_params = u();
+    for (uint64_t k = 0; k < t.num_enc_params.value; ++k) t.enc_params.push_back(u());
+    EXPECT_EQ(at - start, t.record_bytes.value) << t.name;
+    t.payload_bytes = v2_payload_bytes(t);
+    f.tensors.push_back(t);
+  }
+  f.metadata_len = u();  // 8
+  at += f.metadata_len.value;
+  f.payloads = at;  // 9
+  for (V2Tensor& t : f.tensors) {
+    t.payload_offset = at;
+    at += t.payload_bytes;
+  }
+  EXPECT_EQ(at + 4, b.size()) << "payloads end at the checksum";
+  return f;
 }
 
 // Bit patterns of floats: EXPECT_EQ on floats would call -0.0 == 0.0 and NaN != NaN.

@@ -18,8 +18,9 @@ Runner add_info(CLI::App& app) {
     Model m = read_model(*path);
     std::string bytes = read_text_file(*path);
     const auto& f = m.frontend;
+    const std::vector<uint8_t> raw(bytes.begin(), bytes.end());
     std::printf("%s: %zu bytes (%zu zipped), format version %u\n", path->c_str(), bytes.size(),
-                deflated_size(std::vector<uint8_t>(bytes.begin(), bytes.end())), kTkwsVersion);
+                deflated_size(raw), model_format_version(raw.data(), raw.size()));
     std::string labels;
     for (auto& l : m.labels) labels += (labels.empty() ? "" : ", ") + l;
     std::printf("labels: %s\n", labels.c_str());

@@ -25,8 +25,8 @@
 namespace tkws {
 
 // The front-end section (2) lists every FrontendConfig field by hand. If this fires, a field
-// was added or changed: add it to section 2 (append, raise kTkwsFrontendBytes) and to both
-// write_frontend() and read_frontend() below.
+// was added or changed: append it to section 2 in write_frontend() and read_frontend() below
+// (v2 only: the section is sized, so older readers skip it; v1 files keep their 48 bytes).
 static_assert(sizeof(FrontendConfig) == 52, "FrontendConfig changed: update .tkws section 2");
 // Same tripwire for the other structs the file stores field by field (64-bit hosts, where the
 // sizes below were measured): a new field must be written and read here too (sections 5-7).
@@ -123,9 +123,14 @@ float ld_f32(const uint8_t* p) {
   return f;
 }
 
+// Writer of sections 1-11. `v1` selects the fixed-width integers of format version 1; the
+// field methods below (len, sint, nat, code8, code16, word, str, rec) write the same field in
+// either version (tkws.h: u / s / n / str / rec in v2, the v1 widths in their comments).
 class ByteWriter {
  public:
+  explicit ByteWriter(bool v1) : v1(v1) {}
   std::vector<uint8_t> b;
+  bool v1;
   void u8(uint8_t v) { b.push_back(v); }
   void u16(uint16_t v) { u8(v & 0xFF), u8(v >> 8); }
   void u32(uint32_t v) { u16(v & 0xFFFF), u16(v >> 16); }
@@ -136,12 +141,42 @@ class ByteWriter {
     std::memcpy(&x, &v, 4);
     u32(x);
   }
+  // Unsigned LEB128.
+  void uvar(uint64_t v) {
+    for (; v >= 0x80; v >>= 7) u8(static_cast<uint8_t>(v | 0x80));
+    u8(static_cast<uint8_t>(v));
+  }
+  // A count, length or record size: v1 u32, v2 u.
+  void len(size_t n) { v1 ? u32(checked_u32(n)) : uvar(checked_u32(n)); }
+  // A signed i32: v1 i32, v2 s (zigzag).
+  void sint(int32_t v) {
+    v1 ? i32(v) : uvar((static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31));
+  }
+  // An i32 that check_model keeps >= 0 (dims, front-end sizes): v1 i32, v2 n.
+  void nat(int32_t v) {
+    if (v < 0) throw std::logic_error("tkws: negative value for an unsigned field");
+    v1 ? i32(v) : uvar(static_cast<uint32_t>(v));
+  }
+  // Enum values: v1 u8 / u16, v2 u.
+  void code8(uint8_t v) { v1 ? u8(v) : uvar(v); }
+  void code16(uint16_t v) { v1 ? u16(v) : uvar(v); }
+  // A u32 value (tensor index, enc param): v1 u32, v2 u.
+  void word(uint32_t v) { v1 ? u32(v) : uvar(v); }
   void str(const std::string& s) {
-    u32(checked_u32(s.size()));
+    len(s.size());
     b.insert(b.end(), s.begin(), s.end());
+  }
+  // A record (or sized section) written into `r`: its size, then its bytes.
+  void rec(const ByteWriter& r) {
+    len(r.b.size());
+    b.insert(b.end(), r.b.begin(), r.b.end());
   }
   void pad_to(size_t align) {
     while (b.size() % align) u8(0);
+  }
+  // Zero bytes up to a multiple of `align` bytes from position `start`.
+  void pad_from(size_t start, size_t align) {
+    while ((b.size() - start) % align) u8(0);
   }
   void patch_u32(size_t at, uint32_t v) {
     for (int k = 0; k < 4; ++k) b[at + k] = static_cast<uint8_t>(v >> (8 * k));
@@ -157,13 +192,16 @@ class ByteWriter {
 
 // ---------------------------------------------------------------------------------------------
 // Reader: a cursor over [pos, end) with a sticky first error. Reads past `end` return zero and
-// record "truncated: ..."; callers check ok() before trusting a count or allocating.
+// record "truncated: ..."; callers check ok() before trusting a count or allocating. `v1`
+// selects the field widths as in ByteWriter.
 class Cursor {
  public:
-  Cursor(const uint8_t* data, size_t pos, size_t end, std::string* err, const char* limit_name)
-      : d_(data), pos_(pos), end_(end), err_(err), limit_name_(limit_name) {}
+  Cursor(const uint8_t* data, size_t pos, size_t end, std::string* err, const char* limit_name,
+         bool v1)
+      : d_(data), pos_(pos), end_(end), err_(err), limit_name_(limit_name), v1_(v1) {}
 
   bool ok() const { return err_->empty(); }
+  bool v1() const { return v1_; }
   size_t pos() const { return pos_; }
   size_t end() const { return end_; }
   size_t remaining() const { return end_ - pos_; }
@@ -207,15 +245,53 @@ class Cursor {
     const uint8_t* p = take(4);
     return p ? ld_f32(p) : 0.0f;
   }
+  // Unsigned LEB128 (v2): at most 10 bytes, minimal, value <= max; 0 after an error.
+  uint64_t uvar(uint64_t max) {
+    const size_t at = pos_;
+    uint64_t v = 0;
+    for (int k = 0;; ++k) {
+      const uint8_t* p = take(1);
+      if (!p) return 0;
+      if (k == 9 && *p > 1) {  // bit 63 is the last one a 10th byte can hold
+        fail(what_ + ": varint at offset " + std::to_string(at) + " exceeds 64 bits");
+        return 0;
+      }
+      v |= uint64_t{*p & 0x7Fu} << (7 * k);
+      if (*p & 0x80) continue;
+      if (k > 0 && *p == 0) {
+        fail(what_ + ": varint at offset " + std::to_string(at) +
+             " is not minimal (its last byte is 0x00)");
+        return 0;
+      }
+      break;
+    }
+    if (v > max) {
+      fail(what_ + ": expected a value <= " + std::to_string(max) + ", found " + std::to_string(v) +
+           " (varint at offset " + std::to_string(at) + ")");
+      return 0;
+    }
+    return v;
+  }
+  // The field kinds of ByteWriter, read back.
+  uint32_t len() { return v1_ ? u32() : static_cast<uint32_t>(uvar(UINT32_MAX)); }
+  int32_t sint() {
+    if (v1_) return i32();
+    const uint32_t z = static_cast<uint32_t>(uvar(UINT32_MAX));
+    return static_cast<int32_t>((z >> 1) ^ (0u - (z & 1)));
+  }
+  int32_t nat() { return v1_ ? i32() : static_cast<int32_t>(uvar(INT32_MAX)); }
+  uint8_t code8() { return v1_ ? u8() : static_cast<uint8_t>(uvar(0xFF)); }
+  uint16_t code16() { return v1_ ? u16() : static_cast<uint16_t>(uvar(0xFFFF)); }
+  uint32_t word() { return v1_ ? u32() : static_cast<uint32_t>(uvar(UINT32_MAX)); }
   std::string str() {
-    const uint32_t n = u32();
+    const uint32_t n = len();
     const uint8_t* p = take(n);
     return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
   }
   // A count of items of at least `min_item_bytes` each: rejected before anything is allocated
   // if the remaining bytes cannot hold that many.
   uint32_t count(size_t min_item_bytes) {
-    const uint32_t n = u32();
+    const uint32_t n = len();
     if (ok() && n > remaining() / min_item_bytes)
       fail("truncated: " + what_ + " count " + std::to_string(n) + " needs at least " +
            std::to_string(static_cast<uint64_t>(n) * min_item_bytes) + " bytes at offset " +
@@ -230,12 +306,11 @@ class Cursor {
     }
     return v;
   }
-  void skip_to(size_t p) { pos_ = p; }
   // A cursor over the next n bytes (after need(n)); this cursor moves past them. The two share
   // the error string.
   Cursor sub(size_t n, const char* limit_name) {
-    if (!need(n)) return Cursor(d_, pos_, pos_, err_, limit_name);
-    Cursor r(d_, pos_, pos_ + n, err_, limit_name);
+    if (!need(n)) return Cursor(d_, pos_, pos_, err_, limit_name, v1_);
+    Cursor r(d_, pos_, pos_ + n, err_, limit_name, v1_);
     r.what_ = what_;
     pos_ += n;
     return r;
@@ -246,6 +321,7 @@ class Cursor {
   size_t pos_, end_;
   std::string* err_;
   const char* limit_name_;
+  bool v1_;
   std::string what_;
 };
 
@@ -265,53 +341,52 @@ std::string dims_str(const std::vector<int32_t>& d) {
   return s;
 }
 
-// Quant block (sections 5, 6, 7): i32 axis, u32 n, f32 scale[n], i32 zero_point[n].
+// Quant block (sections 5, 6, 7): s axis, u n, f32 scale[n], s zero_point[n] (v1: i32, u32).
 void write_quant(ByteWriter& w, const QuantParams& q) {
   if (q.zero_point.size() != q.scale.size())
     throw std::invalid_argument("serialize_model: quant params with " +
                                 std::to_string(q.scale.size()) + " scales and " +
                                 std::to_string(q.zero_point.size()) + " zero points");
-  w.i32(q.axis);
-  w.u32(ByteWriter::checked_u32(q.scale.size()));
+  w.sint(q.axis);
+  w.len(q.scale.size());
   for (float v : q.scale) w.f32(v);
-  for (int32_t z : q.zero_point) w.i32(z);
+  for (int32_t z : q.zero_point) w.sint(z);
 }
 
 void read_quant(Cursor& c, QuantParams* q) {
-  q->axis = c.i32();
-  const uint32_t n = c.count(8);
+  q->axis = c.sint();
+  const uint32_t n = c.count(c.v1() ? 8 : 5);  // f32 scale + zero point
   q->scale = c.f32s(n);
   q->zero_point.clear();
-  for (uint32_t k = 0; k < n && c.ok(); ++k) q->zero_point.push_back(c.i32());
+  for (uint32_t k = 0; k < n && c.ok(); ++k) q->zero_point.push_back(c.sint());
 }
 
-// Section 2.
+// Section 2: a sized section (v1: u32 section_bytes >= 48 and two reserved bytes).
 void write_frontend(ByteWriter& w, const FrontendConfig& f) {
-  w.u32(kTkwsFrontendBytes);
-  const size_t start = w.b.size();
-  w.i32(f.sample_rate), w.i32(f.clip_samples), w.i32(f.frame_length), w.i32(f.frame_step);
-  w.i32(f.fft_length), w.i32(f.num_mel_bins), w.f32(f.lower_hz), w.f32(f.upper_hz);
-  w.u8(static_cast<uint8_t>(f.kind)), w.u8(static_cast<uint8_t>(f.spectrum)), w.u8(0), w.u8(0);
-  w.i32(f.num_mfcc), w.f32(f.log_offset), w.f32(f.pcm_divisor);
-  if (w.b.size() - start != kTkwsFrontendBytes) throw std::logic_error("tkws: section 2 size");
+  ByteWriter s(w.v1);
+  s.nat(f.sample_rate), s.nat(f.clip_samples), s.nat(f.frame_length), s.nat(f.frame_step);
+  s.nat(f.fft_length), s.nat(f.num_mel_bins), s.f32(f.lower_hz), s.f32(f.upper_hz);
+  s.code8(static_cast<uint8_t>(f.kind)), s.code8(static_cast<uint8_t>(f.spectrum));
+  if (s.v1) s.u8(0), s.u8(0);
+  s.sint(f.num_mfcc), s.f32(f.log_offset), s.f32(f.pcm_divisor);
+  if (s.v1 && s.b.size() != kTkwsV1FrontendBytes) throw std::logic_error("tkws: section 2 size");
+  w.rec(s);
 }
 
 void read_frontend(Cursor& c, FrontendConfig* f) {
   c.set_what("front-end section");
-  const uint32_t n = c.u32();
-  if (c.ok() && n < kTkwsFrontendBytes)
-    c.fail("front-end section: expected at least " + std::to_string(kTkwsFrontendBytes) +
+  const uint32_t n = c.len();
+  if (c.ok() && c.v1() && n < kTkwsV1FrontendBytes)
+    c.fail("front-end section: expected at least " + std::to_string(kTkwsV1FrontendBytes) +
            " bytes, found " + std::to_string(n));
-  if (!c.need(n)) return;
-  const size_t end = c.pos() + n;
-  f->sample_rate = c.i32(), f->clip_samples = c.i32(), f->frame_length = c.i32();
-  f->frame_step = c.i32(), f->fft_length = c.i32(), f->num_mel_bins = c.i32();
-  f->lower_hz = c.f32(), f->upper_hz = c.f32();
-  f->kind = static_cast<FeatureKind>(c.u8());
-  f->spectrum = static_cast<SpectrumKind>(c.u8());
-  c.u8(), c.u8();
-  f->num_mfcc = c.i32(), f->log_offset = c.f32(), f->pcm_divisor = c.f32();
-  c.skip_to(end);
+  Cursor s = c.sub(n, "its section");
+  f->sample_rate = s.nat(), f->clip_samples = s.nat(), f->frame_length = s.nat();
+  f->frame_step = s.nat(), f->fft_length = s.nat(), f->num_mel_bins = s.nat();
+  f->lower_hz = s.f32(), f->upper_hz = s.f32();
+  f->kind = static_cast<FeatureKind>(s.code8());
+  f->spectrum = static_cast<SpectrumKind>(s.code8());
+  if (s.v1()) s.u8(), s.u8();
+  f->num_mfcc = s.sint(), f->log_offset = s.f32(), f->pcm_divisor = s.f32();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,8 +614,8 @@ Layout storage_layout(const TensorStorage& s) {
   return l;
 }
 
-// Writes tensor t's payload as planned by describe_storage (section 10). The payload starts
-// at a multiple of 4, so pad_to(4) pads relative to the payload start.
+// Writes tensor t's payload as planned by describe_storage (section 10); pad4 counts from the
+// payload start.
 void write_payload(ByteWriter& w, const Tensor& t, const TensorStorage& s) {
   const std::vector<uint32_t> codes = tensor_codes(t);
   const size_t e = dtype_bytes(t.dtype), n = codes.size(), start = w.b.size();
@@ -550,7 +625,7 @@ void write_payload(ByteWriter& w, const Tensor& t, const TensorStorage& s) {
     for (size_t i = 0; i < n; ++i)
       if (codes[i] != 0) bitmap[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
     w.b.insert(w.b.end(), bitmap.begin(), bitmap.end());
-    w.pad_to(4);
+    w.pad_from(start, 4);
   }
   if (!is_clustered(s.encoding)) {
     for (uint32_t c : codes)
@@ -574,7 +649,7 @@ void write_payload(ByteWriter& w, const Tensor& t, const TensorStorage& s) {
               static_cast<uint32_t>(std::lower_bound(row.begin(), row.end(), *it) - row.begin()));
     }
     for (uint32_t c : books) put_code(w, c, e);
-    w.pad_to(4);
+    w.pad_from(start, 4);
     uint64_t acc = 0;  // LSB-first bit stream: at most 7 + 16 pending bits
     uint32_t pending = 0;
     for (uint32_t v : index) {
@@ -670,16 +745,16 @@ struct PayloadRef {
 void read_op(Cursor& c, size_t index, Op* op) {
   const std::string what = "op " + std::to_string(index);
   c.set_what(what + " record");
-  const uint32_t n = c.u32();
+  const uint32_t n = c.len();
   Cursor r = c.sub(n, "its record");
-  const uint16_t type = r.u16();
-  op->padding = static_cast<Padding>(r.u8());
-  op->fused_activation = static_cast<FusedActivation>(r.u8());
-  op->kernel_h = r.i32(), op->kernel_w = r.i32(), op->stride_h = r.i32(), op->stride_w = r.i32();
-  op->out_channels = r.i32();
+  const uint16_t type = r.code16();
+  op->padding = static_cast<Padding>(r.code8());
+  op->fused_activation = static_cast<FusedActivation>(r.code8());
+  op->kernel_h = r.sint(), op->kernel_w = r.sint(), op->stride_h = r.sint();
+  op->stride_w = r.sint(), op->out_channels = r.sint();
   r.set_what(what + " tensor list");
-  const uint32_t nt = r.count(4);
-  for (uint32_t k = 0; k < nt && r.ok(); ++k) op->tensors.push_back(r.u32());
+  const uint32_t nt = r.count(r.v1() ? 4 : 1);
+  for (uint32_t k = 0; k < nt && r.ok(); ++k) op->tensors.push_back(r.word());
   r.set_what(what + " out_quant");
   read_quant(r, &op->out_quant);
   if (!r.ok()) return;
@@ -698,18 +773,20 @@ void read_op(Cursor& c, size_t index, Op* op) {
            std::to_string(static_cast<int>(op->fused_activation)));
 }
 
+// v1 records end with the payload's offset and size, checked against [payload_start,
+// data_end); v2 records have neither (ref->offset is set after section 8).
 void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_end, Tensor* t,
                  PayloadRef* ref) {
   std::string what = "tensor " + std::to_string(index);
   c.set_what(what + " record");
-  const uint32_t n = c.u32();
+  const uint32_t n = c.len();
   Cursor r = c.sub(n, "its record");
   t->name = r.str();
   if (!r.ok()) return;
   what = "tensor '" + t->name + "'";
   r.set_what(what + " record");
-  const uint8_t dtype = r.u8(), encoding = r.u8(), ndim = r.u8();
-  r.u8();
+  const uint8_t dtype = r.code8(), encoding = r.code8(), ndim = r.code8();
+  if (r.v1()) r.u8();
   if (!r.ok()) return;
   t->dtype = static_cast<DType>(dtype);
   t->encoding = static_cast<Encoding>(encoding);
@@ -730,7 +807,7 @@ void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_
   }
   uint64_t numel = 1;
   for (uint8_t k = 0; k < ndim && r.ok(); ++k) {
-    const int32_t d = r.i32();
+    const int32_t d = r.nat();
     t->shape.push_back(d);
     numel = d >= 1 && numel <= (uint64_t{1} << 32) ? numel * static_cast<uint64_t>(d) : 0;
   }
@@ -743,24 +820,28 @@ void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_
   r.set_what(what + " quant params");
   read_quant(r, &t->quant);
   r.set_what(what + " encoding params");
-  const uint32_t ne = r.count(4);
+  const uint32_t ne = r.count(r.v1() ? 4 : 1);
   std::vector<uint32_t> params;
-  for (uint32_t k = 0; k < ne && r.ok(); ++k) params.push_back(r.u32());
+  for (uint32_t k = 0; k < ne && r.ok(); ++k) params.push_back(r.word());
   if (!r.ok()) return;
   if (std::string e = read_layout(t->encoding, numel, params, &ref->layout); !e.empty()) {
     r.fail(what + ": " + e);
+    return;
+  }
+  const uint64_t want = layout_bytes(ref->layout, numel, dtype_bytes(t->dtype));
+  if (!r.v1()) {
+    ref->bytes = want;
     return;
   }
   r.set_what(what + " record");
   ref->offset = r.u64();
   ref->bytes = r.u64();
   if (!r.ok()) return;
-  const uint64_t want = layout_bytes(ref->layout, numel, dtype_bytes(t->dtype));
   if (ref->bytes != want) {
     r.fail(what + ": expected a payload of " + std::to_string(want) + " bytes (" +
            layout_str(ref->layout, *t) + "), found " + std::to_string(ref->bytes));
   } else if (const uint32_t align =
-                 t->encoding == Encoding::kDense ? kTkwsAlign : kTkwsEncodedAlign;
+                 t->encoding == Encoding::kDense ? kTkwsV1Align : kTkwsV1EncodedAlign;
              ref->offset % align != 0) {
     r.fail(what + ": expected a payload offset that is a multiple of " + std::to_string(align) +
            " (" + encoding_name(t->encoding) + "), found " + std::to_string(ref->offset));
@@ -775,13 +856,15 @@ void read_tensor(Cursor& c, size_t index, uint64_t payload_start, uint64_t data_
   }
 }
 
-bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
+// Section 1 of either version: magic, version, sizes and checksum, before anything is parsed.
+// Sets the record area [*begin, *end) and, for v1, *payload_start.
+bool parse_header(const uint8_t* d, size_t size, bool* v1, size_t* begin, size_t* end,
+                  uint64_t* payload_start, std::string* err) {
   auto fail = [&](const std::string& msg) {
     *err = msg;
     return false;
   };
   const size_t min_size = kTkwsHeaderBytes + 4;
-  // Section 1: magic, version, sizes and checksum come before anything is parsed.
   if (size == 0)
     return fail("truncated: file is empty, a .tkws file has at least " + std::to_string(min_size) +
                 " bytes");
@@ -803,13 +886,20 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
     }
     return fail("bad magic (expected TKWS, found '" + found + "'): not a .tkws file");
   }
-  if (size >= 8 && ld_u32(d + 4) != kTkwsVersion)
-    return fail("unsupported format version " + std::to_string(ld_u32(d + 4)) +
-                " (this build reads " + std::to_string(kTkwsVersion) + ")");
-  if (size < min_size)
+  if (size < 8)
     return fail("truncated: file has " + std::to_string(size) +
                 " bytes, a .tkws file has at least " + std::to_string(min_size));
-  const uint64_t file_bytes = ld_u64(d + 16);
+  const uint32_t version = ld_u32(d + 4);
+  if (version < kTkwsOldestVersion || version > kTkwsVersion)
+    return fail("unsupported format version " + std::to_string(version) + " (this build reads " +
+                std::to_string(kTkwsOldestVersion) + " to " + std::to_string(kTkwsVersion) + ")");
+  *v1 = version == 1;
+  const size_t header_min = *v1 ? kTkwsV1HeaderBytes : kTkwsHeaderBytes;
+  if (size < header_min + 4)
+    return fail("truncated: file has " + std::to_string(size) + " bytes, a version " +
+                std::to_string(version) + " .tkws file has at least " +
+                std::to_string(header_min + 4));
+  const uint64_t file_bytes = *v1 ? ld_u64(d + 16) : ld_u32(d + 8);
   if (file_bytes > size)
     return fail("truncated: header says the file has " + std::to_string(file_bytes) +
                 " bytes, found " + std::to_string(size));
@@ -820,22 +910,39 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
   if (stored != computed)
     return fail("checksum mismatch (stored " + hex32(stored) + ", computed " + hex32(computed) +
                 "): the file is damaged");
-  const uint32_t header_bytes = ld_u32(d + 8), flags = ld_u32(d + 12);
-  const uint64_t payload_start = ld_u64(d + 24), data_end = size - 4;
-  if (header_bytes < kTkwsHeaderBytes || header_bytes > data_end)
-    return fail("bad header size " + std::to_string(header_bytes) + " (expected at least " +
-                std::to_string(kTkwsHeaderBytes) + " and within the file)");
+  const uint32_t flags = ld_u32(d + 12);
   if (flags != 0) return fail("unsupported flags " + hex32(flags) + " (this build knows none)");
-  if (payload_start % kTkwsAlign != 0 || payload_start < header_bytes || payload_start > data_end)
-    return fail("bad payload start " + std::to_string(payload_start) + " (expected a multiple of " +
-                std::to_string(kTkwsAlign) + " in [" + std::to_string(header_bytes) + ", " +
-                std::to_string(data_end) + "])");
+  const uint64_t data_end = size - 4;
+  if (!*v1) {
+    *begin = kTkwsHeaderBytes, *end = data_end, *payload_start = 0;
+    return true;
+  }
+  const uint32_t header_bytes = ld_u32(d + 8);
+  *payload_start = ld_u64(d + 24);
+  if (header_bytes < kTkwsV1HeaderBytes || header_bytes > data_end)
+    return fail("bad header size " + std::to_string(header_bytes) + " (expected at least " +
+                std::to_string(kTkwsV1HeaderBytes) + " and within the file)");
+  if (*payload_start % kTkwsV1Align != 0 || *payload_start < header_bytes ||
+      *payload_start > data_end)
+    return fail("bad payload start " + std::to_string(*payload_start) +
+                " (expected a multiple of " + std::to_string(kTkwsV1Align) + " in [" +
+                std::to_string(header_bytes) + ", " + std::to_string(data_end) + "])");
+  *begin = header_bytes, *end = static_cast<size_t>(*payload_start);
+  return true;
+}
 
-  // Sections 2-8, bounded by the record area.
-  Cursor c(d, header_bytes, static_cast<size_t>(payload_start), err, "the record area");
+bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
+  bool v1 = false;
+  size_t begin = 0, end = 0;
+  uint64_t payload_start = 0;
+  if (!parse_header(d, size, &v1, &begin, &end, &payload_start, err)) return false;
+  const uint64_t data_end = size - 4;
+
+  // Sections 2-8: v1 within the record area, v2 up to the checksum (payloads follow them).
+  Cursor c(d, begin, end, err, v1 ? "the record area" : "the file data", v1);
   read_frontend(c, &m->frontend);
   c.set_what("labels");
-  const uint32_t nl = c.count(4);
+  const uint32_t nl = c.count(v1 ? 4 : 1);
   for (uint32_t i = 0; i < nl && c.ok(); ++i) m->labels.push_back(c.str());
   c.set_what("normalisation");
   m->norm_mean = c.f32s(c.count(4));
@@ -843,11 +950,11 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
   c.set_what("input_quant");
   read_quant(c, &m->input_quant);
   c.set_what("ops");
-  const uint32_t no = c.count(4);
+  const uint32_t no = c.count(v1 ? 4 : 12);  // v2: the fields of an op record take >= 12 bytes
   if (c.ok()) m->ops.resize(no);
   for (uint32_t i = 0; i < no && c.ok(); ++i) read_op(c, i, &m->ops[i]);
   c.set_what("tensors");
-  const uint32_t nt = c.count(4);
+  const uint32_t nt = c.count(v1 ? 4 : 8);  // v2: >= 8 bytes
   std::vector<PayloadRef> refs;
   if (c.ok()) m->tensors.resize(nt), refs.resize(nt);
   for (uint32_t i = 0; i < nt && c.ok(); ++i)
@@ -856,19 +963,39 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
   m->metadata_json = c.str();
   if (!c.ok()) return false;
 
+  // v2 section 9: the payloads tile [end of section 8, data_end) in tensor order. Each is at
+  // most 2^32 bytes (numel <= 2^30), so the sum cannot overflow.
+  if (!v1) {
+    const uint64_t start = c.pos(), avail = data_end - start;
+    uint64_t need = 0;
+    for (const PayloadRef& r : refs) need += r.bytes;
+    if (need != avail)
+      return c.fail(std::string(need > avail ? "truncated" : "size mismatch") + ": the " +
+                    std::to_string(nt) + " tensor records need " + std::to_string(need) +
+                    " payload bytes from byte " + std::to_string(start) + ", found " +
+                    std::to_string(avail) + " before the checksum");
+    uint64_t at = start;
+    for (PayloadRef& r : refs) r.offset = at, at += r.bytes;
+  }
+
   // Section 10: payloads (bounds already checked per tensor).
   for (uint32_t i = 0; i < nt; ++i) {
     Tensor& t = m->tensors[i];
     if (std::string e = decode_payload(d + refs[i].offset, refs[i].bytes, refs[i].layout, &t);
         !e.empty())
-      return fail("tensor '" + t.name + "': " + e);
+      return c.fail("tensor '" + t.name + "': " + e);
   }
 
-  if (std::string e = check_model(*m); !e.empty()) return fail("invalid model: " + e);
+  if (std::string e = check_model(*m); !e.empty()) return c.fail("invalid model: " + e);
   return true;
 }
 
 }  // namespace
+
+uint32_t model_format_version(const uint8_t* data, size_t size) {
+  if (data == nullptr || size < 8 || std::memcmp(data, kTkwsMagic, 4) != 0) return 0;
+  return ld_u32(data + 4);
+}
 
 TensorStorage describe_storage(const Tensor& t) {
   const size_t e = dtype_bytes(t.dtype), n = t.numel();
@@ -942,67 +1069,84 @@ Model parse_model(const uint8_t* data, size_t size, const std::string& source_na
   return m;
 }
 
-std::vector<uint8_t> serialize_model(const Model& m) {
+std::vector<uint8_t> serialize_model(const Model& m, uint32_t version) {
+  if (version < kTkwsOldestVersion || version > kTkwsVersion)
+    throw std::invalid_argument("serialize_model: cannot write format version " +
+                                std::to_string(version) + " (this build writes " +
+                                std::to_string(kTkwsOldestVersion) + " to " +
+                                std::to_string(kTkwsVersion) + ")");
   if (std::string e = check_model(m); !e.empty())
     throw std::invalid_argument("serialize_model: invalid model: " + e);
   const std::vector<TensorStorage> plan = describe_storage(m);
-  ByteWriter w;
-  // Section 1; file_bytes (@16) and payload_start (@24) patched at the end.
+  const bool v1 = version == 1;
+  ByteWriter w(v1);
+  // Section 1; file_bytes (v1 @16, v2 @8) and v1's payload_start (@24) patched at the end.
   for (char ch : kTkwsMagic) w.u8(static_cast<uint8_t>(ch));
-  w.u32(kTkwsVersion), w.u32(kTkwsHeaderBytes), w.u32(0), w.u64(0), w.u64(0);
-  w.pad_to(kTkwsHeaderBytes);
-  write_frontend(w, m.frontend);                    // 2
-  w.u32(ByteWriter::checked_u32(m.labels.size()));  // 3
+  w.u32(version);
+  if (v1) {
+    w.u32(kTkwsV1HeaderBytes), w.u32(0), w.u64(0), w.u64(0);
+    w.pad_to(kTkwsV1HeaderBytes);
+  } else {
+    w.u32(0), w.u32(0);
+  }
+  write_frontend(w, m.frontend);  // 2
+  w.len(m.labels.size());         // 3
   for (const std::string& l : m.labels) w.str(l);
   for (const auto* v : {&m.norm_mean, &m.norm_inv_std}) {  // 4
-    w.u32(ByteWriter::checked_u32(v->size()));
+    w.len(v->size());
     for (float x : *v) w.f32(x);
   }
-  write_quant(w, m.input_quant);                 // 5
-  w.u32(ByteWriter::checked_u32(m.ops.size()));  // 6
+  write_quant(w, m.input_quant);  // 5
+  w.len(m.ops.size());            // 6
   for (const Op& op : m.ops) {
-    const size_t at = w.b.size();
-    w.u32(0);
-    w.u16(static_cast<uint16_t>(op.type)), w.u8(static_cast<uint8_t>(op.padding));
-    w.u8(static_cast<uint8_t>(op.fused_activation));
-    w.i32(op.kernel_h), w.i32(op.kernel_w), w.i32(op.stride_h), w.i32(op.stride_w);
-    w.i32(op.out_channels);
-    w.u32(ByteWriter::checked_u32(op.tensors.size()));
-    for (uint32_t t : op.tensors) w.u32(t);
-    write_quant(w, op.out_quant);
-    w.patch_u32(at, static_cast<uint32_t>(w.b.size() - at - 4));
+    ByteWriter r(v1);
+    r.code16(static_cast<uint16_t>(op.type)), r.code8(static_cast<uint8_t>(op.padding));
+    r.code8(static_cast<uint8_t>(op.fused_activation));
+    r.sint(op.kernel_h), r.sint(op.kernel_w), r.sint(op.stride_h), r.sint(op.stride_w);
+    r.sint(op.out_channels);
+    r.len(op.tensors.size());
+    for (uint32_t t : op.tensors) r.word(t);
+    write_quant(r, op.out_quant);
+    w.rec(r);
   }
-  w.u32(ByteWriter::checked_u32(m.tensors.size()));  // 7
-  std::vector<size_t> offset_at(m.tensors.size());
+  w.len(m.tensors.size());                          // 7
+  std::vector<size_t> offset_at(m.tensors.size());  // v1: where payload_offset goes
   for (size_t i = 0; i < m.tensors.size(); ++i) {
     const Tensor& t = m.tensors[i];
-    const size_t at = w.b.size();
-    w.u32(0);
-    w.str(t.name);
-    w.u8(static_cast<uint8_t>(t.dtype)), w.u8(static_cast<uint8_t>(plan[i].encoding));
-    w.u8(static_cast<uint8_t>(t.shape.size())), w.u8(0);
-    for (int32_t dim : t.shape) w.i32(dim);
-    write_quant(w, t.quant);
+    ByteWriter r(v1);
+    r.str(t.name);
+    r.code8(static_cast<uint8_t>(t.dtype)), r.code8(static_cast<uint8_t>(plan[i].encoding));
+    r.code8(static_cast<uint8_t>(t.shape.size()));
+    if (v1) r.u8(0);
+    for (int32_t dim : t.shape) r.nat(dim);
+    write_quant(r, t.quant);
     const std::vector<uint32_t> params = layout_params(storage_layout(plan[i]));
-    w.u32(ByteWriter::checked_u32(params.size()));
-    for (uint32_t p : params) w.u32(p);
-    offset_at[i] = w.b.size();
-    w.u64(0);
-    w.u64(plan[i].payload_bytes);
-    w.patch_u32(at, static_cast<uint32_t>(w.b.size() - at - 4));
+    r.len(params.size());
+    for (uint32_t p : params) r.word(p);
+    if (v1) {
+      offset_at[i] = w.b.size() + 4 + r.b.size();  // after w's u32 record_bytes
+      r.u64(0);
+      r.u64(plan[i].payload_bytes);
+    }
+    w.rec(r);
   }
   w.str(m.metadata_json);  // 8
-  w.pad_to(kTkwsAlign);    // 9
-  w.patch_u64(24, w.b.size());
-  for (const bool dense : {true, false}) {  // 10: dense payloads first, then the others
-    for (size_t i = 0; i < m.tensors.size(); ++i) {
-      if ((plan[i].encoding == Encoding::kDense) != dense) continue;
-      w.pad_to(dense ? kTkwsAlign : kTkwsEncodedAlign);
-      w.patch_u64(offset_at[i], w.b.size());
-      write_payload(w, m.tensors[i], plan[i]);
+  if (v1) {
+    w.pad_to(kTkwsV1Align);  // 9
+    w.patch_u64(24, w.b.size());
+    for (const bool dense : {true, false}) {  // 10: dense payloads first, then the others
+      for (size_t i = 0; i < m.tensors.size(); ++i) {
+        if ((plan[i].encoding == Encoding::kDense) != dense) continue;
+        w.pad_to(dense ? kTkwsV1Align : kTkwsV1EncodedAlign);
+        w.patch_u64(offset_at[i], w.b.size());
+        write_payload(w, m.tensors[i], plan[i]);
+      }
     }
+    w.patch_u64(16, w.b.size() + 4);
+  } else {
+    for (size_t i = 0; i < m.tensors.size(); ++i) write_payload(w, m.tensors[i], plan[i]);  // 9
+    w.patch_u32(8, ByteWriter::checked_u32(w.b.size() + 4));
   }
-  w.patch_u64(16, w.b.size() + 4);
   w.u32(crc32(w.b.data(), w.b.size()));  // 11
   return std::move(w.b);
 }

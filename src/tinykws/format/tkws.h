@@ -1,56 +1,58 @@
 // The .tkws model file: the one place its layout is defined. Reader and writer: tkws.cpp.
 //
-// Layout, format version 1. Every integer is little-endian; f32 is IEEE-754 binary32, f16 is
-// binary16, both little-endian. "str" = u32 byte length + that many UTF-8 bytes (no NUL).
-// Offsets are absolute byte offsets from the start of the file.
+// Layout, format version 2 (what serialize_model writes; v1, still read, is described after
+// section 11). Fixed-width integers are little-endian; f32 is IEEE-754 binary32, f16 is
+// binary16, both little-endian. In sections 2-8:
+//   u    unsigned LEB128 varint: 7 value bits per byte, least significant group first, bit 7
+//        set on every byte but the last. At most 10 bytes and minimal (no last byte 0x00 after
+//        the first); each field names its largest value, larger ones are rejected.
+//   s    signed 32-bit integer as the u of its zigzag code (n << 1) ^ (n >> 31): 0 -> 0,
+//        -1 -> 1, 1 -> 2, -2 -> 3, ... (at most 2^32 - 1).
+//   n    non-negative 32-bit integer as a u (at most 2^31 - 1).
+//   str  u byte length + that many UTF-8 bytes (no NUL).
+//   rec  u record_bytes (the bytes that follow) + the record's fields; a reader reads the
+//        fields it knows inside those bytes and skips the rest (newer writers append fields),
+//        and a record too short for its fields is "truncated".
 //
-//  1. Header, 64 bytes.
+//  1. Header, 16 bytes.
 //       @0   u8[4]  magic "TKWS"
-//       @4   u32    format_version = 1. A reader rejects any other version.
-//       @8   u32    header_bytes = 64. Readers accept >= 64 and skip what they do not know.
-//       @12  u32    flags = 0. Bits for features a reader must understand; v1 defines none and
+//       @4   u32    format_version = 2. Here in every version: readers dispatch on it.
+//       @8   u32    file_bytes: size of the whole file, checksum included.
+//       @12  u32    flags = 0. Bits for features a reader must understand; v2 defines none and
 //                   a reader rejects a bit it does not know.
-//       @16  u64    file_bytes: size of the whole file, checksum included.
-//       @24  u64    payload_start: end of the record area (sections 2-9), a multiple of 32.
-//       @32  u8[32] reserved: written as zero, ignored by readers.
-//  2. Front-end settings (FrontendConfig, every field): u32 section_bytes (bytes that follow;
-//     readers require >= 48 and skip the rest), then
-//       i32 sample_rate, i32 clip_samples, i32 frame_length, i32 frame_step, i32 fft_length,
-//       i32 num_mel_bins, f32 lower_hz, f32 upper_hz, u8 kind (FeatureKind),
-//       u8 spectrum (SpectrumKind), u8[2] reserved, i32 num_mfcc, f32 log_offset,
-//       f32 pcm_divisor.
-//  3. Labels: u32 count, count x str (output index order).
-//  4. Normalisation: u32 n, f32 norm_mean[n]; u32 m, f32 norm_inv_std[m] (n, m: 0 or
+//  2. Front-end settings (FrontendConfig, every field), as a rec:
+//       n sample_rate, n clip_samples, n frame_length, n frame_step, n fft_length,
+//       n num_mel_bins, f32 lower_hz, f32 upper_hz, u kind (FeatureKind, <= 255),
+//       u spectrum (SpectrumKind, <= 255), s num_mfcc, f32 log_offset, f32 pcm_divisor.
+//  3. Labels: u count, count x str (output index order).
+//  4. Normalisation: u n, f32 norm_mean[n]; u m, f32 norm_inv_std[m] (n, m: 0 or
 //     num_features).
 //  5. Input quantisation (Model::input_quant; int8 models only, n = 0 otherwise): a quant
-//     block = i32 axis (-1 = per tensor), u32 n, f32 scale[n], i32 zero_point[n]
+//     block = s axis (-1 = per tensor), u n, f32 scale[n], s zero_point[n]
 //     (real = scale * (q - zero_point)).
-//  6. Ops: u32 count, then count records, each
-//       u32 record_bytes (bytes that follow; readers skip any beyond the fields below),
-//       u16 type (OpType), u8 padding (Padding), u8 fused_activation (FusedActivation),
-//       i32 kernel_h, i32 kernel_w, i32 stride_h, i32 stride_w, i32 out_channels,
-//       u32 num_tensors, u32 tensor_index[num_tensors] (into section 7, in model order),
-//       quant block out_quant (n = 0 in float models).
-//  7. Tensors: u32 count, then count records, each
-//       u32 record_bytes (bytes that follow; readers skip any beyond the fields below),
-//       str name, u8 dtype (DType), u8 encoding (Encoding), u8 ndim (<= 8), u8 reserved,
-//       i32 dims[ndim] (logical shape, row-major), quant block (n = 0: not quantised),
-//       u32 num_enc_params, u32 enc_params[num_enc_params] (meaning set by the encoding),
-//       u64 payload_offset (>= payload_start; a multiple of 32 for dense payloads, of 4 for
-//       the other encodings), u64 payload_bytes.
+//  6. Ops: u count, then count recs, each
+//       u type (OpType, <= 65535), u padding (Padding, <= 255),
+//       u fused_activation (FusedActivation, <= 255), s kernel_h, s kernel_w, s stride_h,
+//       s stride_w, s out_channels, u num_tensors, u tensor_index[num_tensors] (into section
+//       7, in model order), quant block out_quant (n = 0 in float models).
+//  7. Tensors: u count, then count recs, each
+//       str name, u dtype (DType, <= 255), u encoding (Encoding, <= 255), u ndim (<= 8),
+//       n dims[ndim] (logical shape, row-major), quant block (n = 0: not quantised),
+//       u num_enc_params, u enc_params[num_enc_params] (<= 2^32 - 1 each; meaning set by the
+//       encoding). No offset and no size: the payload's size is the `bytes` of section 10.
 //  8. metadata_json: str (free-form provenance; not used by the runtime).
-//  9. Zero padding up to payload_start.
-// 10. Payloads: first the dense ones in tensor order, each at a multiple of 32 bytes (ready
-//     for direct use), then the encoded ones in tensor order, each at a multiple of 4 bytes
-//     (they are decoded, so wider alignment would only add padding); zero padding in between.
-//     Readers check alignment and bounds, not the order.
+//  9. Payloads, right after section 8: tensor 0's, then tensor 1's, ..., each exactly its
+//     `bytes` long, no alignment or padding between them (the reader always decodes payloads
+//     into the Model; nothing uses them in place). They end where the checksum starts; a
+//     reader rejects a file where they do not.
+// 10. Payload encodings (both versions).
 //     Notation: N = numel (product of dims), E = dtype_bytes(dtype). An element's "code" is
 //     its stored bit pattern: u32 for f32 (binary32) and i32, u16 for f16 (binary16), u8 for
 //     i8, written little-endian in E bytes. An element is zero when its code is 0: f32/f16
 //     -0.0 is a non-zero value, so every value reads back bit-identical. Every encoding below
 //     applies to every dtype. Building blocks, offsets relative to the payload start:
-//       pad4           zero bytes up to the next multiple of 4 (payloads are 4-aligned, so
-//                      this is also a multiple of 4 in the file).
+//       pad4           zero bytes up to the next multiple of 4 bytes from the payload start
+//                      (v1 payloads start at a multiple of 4, so there it is one in the file).
 //       bitmap         presence bitmap, ceil(N / 8) bytes: bit i (LSB = bit 0) of byte j is 1
 //                      when element 8j + i is stored, 0 when it is zero; the bits past element
 //                      N - 1 in the last byte are 0.
@@ -81,8 +83,8 @@
 //                             entry index[k] (< K) of row floor(i / (N/R))'s codebook.
 //                             Elements not stored are 0.
 //                             bytes = pad4(ceil(N / 8)) + pad4(R*K*E) + ceil(nnz*b / 8)
-//     payload_bytes equals the encoding's `bytes` exactly. A reader rejects any other number of
-//     enc_params, params out of range, an index >= K, a bitmap whose popcount is not nnz and
+//     v1's payload_bytes equals the encoding's `bytes` exactly. A reader rejects any other number
+//     of enc_params, params out of range, an index >= K, a bitmap whose popcount is not nnz and
 //     non-zero padding (pad4 bytes, bitmap bits past N, index bits past the last index).
 //     The writer chooses per tensor (Tensor::encoding is ignored; the reader sets it): the
 //     fewest payload bytes among dense, sparse, clustered and sparse_clustered, each with
@@ -95,8 +97,33 @@
 // 11. u32 CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32) of bytes
 //     [0, file_bytes - 4): the last 4 bytes of the file.
 //
+// Format version 1 (read by this build; serialize_model(m, 1) still writes it) differs in
+// sections 1-9 only; its integers are fixed-width, "str" = u32 length + bytes, and offsets are
+// absolute:
+//  1. Header, 64 bytes: magic, u32 format_version = 1, u32 header_bytes = 64 (readers accept
+//     >= 64 and skip the rest), u32 flags = 0, u64 file_bytes, u64 payload_start (end of the
+//     record area, a multiple of 32), u8[32] reserved (zero).
+//  2. u32 section_bytes (>= 48), i32 sample_rate, clip_samples, frame_length, frame_step,
+//     fft_length, num_mel_bins, f32 lower_hz, upper_hz, u8 kind, u8 spectrum, u8[2] reserved,
+//     i32 num_mfcc, f32 log_offset, f32 pcm_divisor.
+//  3./4. u32 counts; 5. quant block = i32 axis, u32 n, f32 scale[n], i32 zero_point[n].
+//  6. u32 count; records = u32 record_bytes, u16 type, u8 padding, u8 fused_activation,
+//     i32 kernel_h, kernel_w, stride_h, stride_w, out_channels, u32 num_tensors,
+//     u32 tensor_index[], quant block.
+//  7. u32 count; records = u32 record_bytes, str name, u8 dtype, u8 encoding, u8 ndim,
+//     u8 reserved, i32 dims[ndim], quant block, u32 num_enc_params, u32 enc_params[],
+//     u64 payload_offset (>= payload_start; a multiple of 32 for dense payloads, of 4 for the
+//     others), u64 payload_bytes (= `bytes`).
+//  8. metadata_json: str. 9. Zero padding up to payload_start. Payloads: the dense ones first
+//     (32-aligned), then the others (4-aligned), each in tensor order, zero padding between;
+//     readers check alignment and bounds, not the order.
+// v2 has no offsets, sizes, reserved bytes or alignment padding and stores small integers in
+// one byte: the default model (24 ops, 23 tensors) takes 1,187 bytes outside its payloads
+// instead of 2,919 (12,678 -> 10,946 bytes).
+//
 // A reader trusts nothing: it checks the magic, version, sizes and checksum before parsing,
-// bounds-checks every count, length and offset, and finally runs check_model() (model.h).
+// bounds-checks every count, length, varint and offset, and finally runs check_model()
+// (model.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -108,21 +135,28 @@
 namespace tkws {
 
 inline constexpr char kTkwsMagic[4] = {'T', 'K', 'W', 'S'};
-inline constexpr uint32_t kTkwsVersion = 1;
-inline constexpr uint32_t kTkwsHeaderBytes = 64;
-inline constexpr uint32_t kTkwsAlign = 32;          // dense payload alignment, bytes
-inline constexpr uint32_t kTkwsEncodedAlign = 4;    // alignment of the other encodings, bytes
-inline constexpr uint32_t kTkwsFrontendBytes = 48;  // section 2 fields written by v1
+inline constexpr uint32_t kTkwsVersion = 2;        // what serialize_model writes by default
+inline constexpr uint32_t kTkwsOldestVersion = 1;  // readers read [oldest, kTkwsVersion]
+inline constexpr uint32_t kTkwsHeaderBytes = 16;   // v2 header
+inline constexpr uint32_t kTkwsV1HeaderBytes = 64;
+inline constexpr uint32_t kTkwsV1Align = 32;          // v1 dense payload alignment, bytes
+inline constexpr uint32_t kTkwsV1EncodedAlign = 4;    // v1 alignment of the other encodings
+inline constexpr uint32_t kTkwsV1FrontendBytes = 48;  // v1 section 2 fields
 inline constexpr uint32_t kTkwsMaxRank = 8;
 
 // CRC-32 (IEEE, zlib-compatible): crc32(p, n) == zlib crc32(0, p, n). Chain by passing the
 // previous result as `crc`.
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
 
-// Bytes of a .tkws file holding `m`. Deterministic: the same model gives the same bytes. Each
-// tensor gets the smallest lossless encoding of its exact values (section 10); the tensors'
-// `encoding` fields are not consulted. Throws std::invalid_argument if check_model(m) fails.
-std::vector<uint8_t> serialize_model(const Model& m);
+// Bytes of a .tkws file holding `m`, in format `version` (kTkwsVersion, or 1 for readers built
+// before v2). Deterministic: the same model gives the same bytes. Each tensor gets the smallest
+// lossless encoding of its exact values (section 10); the tensors' `encoding` fields are not
+// consulted. Throws std::invalid_argument if check_model(m) fails or `version` is unknown.
+std::vector<uint8_t> serialize_model(const Model& m, uint32_t version = kTkwsVersion);
+
+// Format version of a file image that starts with the magic (0 if it does not, or is shorter
+// than 8 bytes). Does not validate anything else.
+uint32_t model_format_version(const uint8_t* data, size_t size);
 
 // Writes atomically: a temporary file in the same folder, flushed to disk, then renamed over
 // `path`. Throws std::invalid_argument (bad model) or std::runtime_error (I/O).
@@ -130,7 +164,7 @@ void write_model(const std::string& path, const Model& m);
 
 // Parses a whole file image. Throws InputError (common/error.h) whose message starts with
 // "<source_name>: " and names the problem, e.g. "model.tkws: bad magic (expected TKWS,
-// found 'RIFF')", "unsupported format version 7 (this build reads 1)", "checksum mismatch
+// found 'RIFF')", "unsupported format version 7 (this build reads 1 to 2)", "checksum mismatch
 // (stored 0x1234abcd, computed 0x89ab0123)". Never reads outside [data, data + size).
 Model parse_model(const uint8_t* data, size_t size, const std::string& source_name);
 
@@ -147,7 +181,7 @@ bool try_parse_model(const uint8_t* data, size_t size, const std::string& source
 // -0.0 is not a zero.
 struct TensorStorage {
   Encoding encoding = Encoding::kDense;
-  uint64_t payload_bytes = 0;  // section 10 bytes of this tensor, 32-byte alignment excluded
+  uint64_t payload_bytes = 0;  // section 10 bytes of this tensor (v1: alignment excluded)
   uint64_t dense_bytes = 0;    // numel * dtype_bytes: the same tensor stored dense
   uint64_t numel = 0;
   uint64_t zeros = 0;       // elements with code 0 (absent from sparse bitmaps)
