@@ -2,10 +2,18 @@
 //   samples (int16 / 32768) -> x 32768 / pcm_divisor -> frames of L samples every S samples
 //   (no end padding) -> periodic Hann -> zero-pad to fft_length -> unscaled real DFT
 //   -> |X| or |X|^2 -> mel (sparse triangular weights) -> ln(mel + log_offset) -> DCT-II.
-// FFT: kissfft (mixed radix, so fft_length = 640 = 2^7 * 5 works), kiss_fftr for even
-// lengths, the complex kiss_fft for odd ones. Everything is precomputed in the constructor;
-// compute() allocates nothing, does no I/O and cannot fail.
+// FFT: even fft_length (always 2 * 2^a 3^b 5^c after check()) uses RealFftBatch (fft.h):
+// kLanes = 8 frames per call, one per SIMD lane, and the steps after it (|X|, mel, log, DCT)
+// run on the same [..][kLanes] layout, so every loop is vectorised across frames. Odd
+// lengths (and any even one RealFftBatch does not support) use kissfft one frame at a time:
+// kiss_fftr for even lengths, the complex kiss_fft for odd ones. ln() is log_approx()
+// (fast_log.h, <= 2 ulp). Everything is precomputed in the constructor; compute() allocates
+// nothing, does no I/O and cannot fail.
 #include "tinykws/frontend/frontend.h"
+
+#include "tinykws/frontend/fast_log.h"
+#include "tinykws/frontend/fft.h"
+#include "tinykws/frontend/lane_features.h"
 
 #include <kissfft/kiss_fft.h>
 #include <kissfft/kiss_fftr.h>
@@ -49,6 +57,34 @@ inline void sqrt_in_place(float* x, int n) {
   for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vsqrtq_f32(vld1q_f32(x + i)));
 #endif
   for (; i < n; ++i) x[i] = std::sqrt(x[i]);
+}
+
+constexpr int kLanes = RealFftBatch::kLanes;
+
+// Windowed frames, transposed for RealFftBatch: dst[t * kLanes + l] = src[l][t] * win[t] for
+// t < length, l < kLanes. src[l] points at frame l's first sample (a zero row for lanes with no
+// frame). SSE2: 4 x 4 blocks (4 frames x 4 samples) transposed in registers; else scalar.
+inline void load_frames(const float* const* src, const float* win, int length, float* dst) {
+  int t = 0;
+#if defined(__SSE2__)
+  static_assert(kLanes % 4 == 0);
+  for (; t + 4 <= length; t += 4) {
+    const __m128 w = _mm_loadu_ps(win + t);
+    for (int g = 0; g < kLanes; g += 4) {
+      __m128 r0 = _mm_mul_ps(_mm_loadu_ps(src[g] + t), w);
+      __m128 r1 = _mm_mul_ps(_mm_loadu_ps(src[g + 1] + t), w);
+      __m128 r2 = _mm_mul_ps(_mm_loadu_ps(src[g + 2] + t), w);
+      __m128 r3 = _mm_mul_ps(_mm_loadu_ps(src[g + 3] + t), w);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_j = sample t + j of frames g..g+3
+      _mm_storeu_ps(dst + (t + 0) * kLanes + g, r0);
+      _mm_storeu_ps(dst + (t + 1) * kLanes + g, r1);
+      _mm_storeu_ps(dst + (t + 2) * kLanes + g, r2);
+      _mm_storeu_ps(dst + (t + 3) * kLanes + g, r3);
+    }
+  }
+#endif
+  for (; t < length; ++t)
+    for (int l = 0; l < kLanes; ++l) dst[t * kLanes + l] = src[l][t] * win[t];
 }
 
 }  // namespace
@@ -121,6 +157,15 @@ struct Frontend::Impl {
   std::vector<float> band_w;    // [sum of band widths], float32 weights (no area normalisation)
   int bin_lo = 0, bin_hi = 0;   // union of all band supports: [bin_lo, bin_hi)
 
+  // Batched path (even N): kLanes frames at a time; lane l holds frame t0 + l.
+  std::unique_ptr<RealFftBatch> batch;
+  std::vector<float> bdata;     // [N][kLanes] windowed frames (RealFftBatch input / scratch)
+  std::vector<float> bre, bim;  // [num_bins][kLanes] spectrum; re becomes |X| or |X|^2
+  std::vector<float> bmel;      // [M][kLanes] ln(mel + log_offset)
+  std::vector<float> bcoef;     // [K][kLanes] MFCC
+  LaneFeatureFn lane_features = nullptr;  // |X|, mel, log, DCT on [..][kLanes] arrays
+  std::vector<float> zeros;               // [L] source row for lanes past the last frame
+
   std::vector<float> logmel;  // [M], one frame's ln(mel + log_offset) (MFCC path)
   std::vector<float> dct;     // [K][M], sqrt(2/M) cos(pi k (2n + 1) / (2M))
 
@@ -136,6 +181,7 @@ struct Frontend::Impl {
   Impl& operator=(const Impl&) = delete;
 
   void compute(const float* samples, float* out);
+  void compute_batched(const float* samples, float* out);
 };
 
 Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
@@ -157,7 +203,17 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
   const float scale = 32768.0f / cfg.pcm_divisor;
   for (float& v : window) v *= scale;
 
-  if (fft_length % 2 == 0) {
+  if (RealFftBatch::supported(fft_length)) {
+    batch = std::make_unique<RealFftBatch>(fft_length);
+    if (!batch->ok()) return;
+    bdata.assign(static_cast<size_t>(fft_length) * kLanes, 0.0f);
+    bre.assign(static_cast<size_t>(num_bins) * kLanes, 0.0f);
+    bim.assign(static_cast<size_t>(num_bins) * kLanes, 0.0f);
+    bmel.assign(static_cast<size_t>(num_mel) * kLanes, 0.0f);
+    bcoef.assign(static_cast<size_t>(num_mfcc) * kLanes, 0.0f);
+    lane_features = lane_feature_kernel();
+    zeros.assign(frame_length, 0.0f);
+  } else if (fft_length % 2 == 0) {
     fftr = kiss_fftr_alloc(fft_length, 0, nullptr, nullptr);
     if (!fftr) return;
     frame.assign(fft_length, 0.0f);
@@ -169,7 +225,7 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
     cpx_in.assign(fft_length, kiss_fft_cpx{0.0f, 0.0f});
     spectrum.assign(fft_length, kiss_fft_cpx{0.0f, 0.0f});
   }
-  mag.assign(num_bins, 0.0f);
+  if (!batch) mag.assign(num_bins, 0.0f);
 
   // Dense float32 matrix, then keep each band's nonzero run. A triangle's support
   // (E[m], E[m+2]) is an interval and mel(f_i) increases with i, so the run is contiguous.
@@ -211,7 +267,49 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
   ready = true;
 }
 
+// kLanes frames per step, every array [..][kLanes] (lane l = frame t0 + l).
+void Frontend::Impl::compute_batched(const float* samples, float* out) {
+  const int nf = num_mfcc > 0 ? num_mfcc : num_mel;  // features per frame
+  LaneFeatureParams params;
+  params.bin_lo = bin_lo, params.bin_hi = bin_hi, params.power = power;
+  params.num_mel = num_mel, params.band_start = band_start.data();
+  params.band_off = band_off.data(), params.band_w = band_w.data();
+  params.log_offset = log_offset;
+  params.num_dct = num_mfcc, params.dct = dct.data();
+  float* data = bdata.data();
+  float* re = bre.data();
+  float* im = bim.data();
+  float* mel = bmel.data();
+  for (int t0 = 0; t0 < frames; t0 += kLanes) {
+    const int nb = std::min(kLanes, frames - t0);  // frames in this step
+    const float* src[kLanes];
+    for (int l = 0; l < kLanes; ++l)
+      src[l] = l < nb ? samples + static_cast<size_t>(t0 + l) * frame_step : zeros.data();
+    load_frames(src, window.data(), frame_length, data);
+    // Zero padding [L, N): re-written every step, the FFT uses data as scratch.
+    std::fill(data + static_cast<size_t>(frame_length) * kLanes,
+              data + static_cast<size_t>(fft_length) * kLanes, 0.0f);
+    batch->forward(data, re, im, bin_lo, bin_hi);
+    // |X|, mel, ln(mel + log_offset), DCT: lane_features.h.
+    lane_features(params, re, im, mel, bcoef.data());
+    if (mfcc) {
+      for (int k = 0; k < num_mfcc; ++k) {
+        const float* c = bcoef.data() + static_cast<size_t>(k) * kLanes;
+        for (int l = 0; l < nb; ++l) out[static_cast<size_t>(t0 + l) * nf + k] = c[l];
+      }
+    } else {
+      for (int l = 0; l < nb; ++l)
+        for (int m = 0; m < num_mel; ++m)
+          out[static_cast<size_t>(t0 + l) * nf + m] = mel[m * kLanes + l];
+    }
+  }
+}
+
 void Frontend::Impl::compute(const float* samples, float* out) {
+  if (batch) {
+    compute_batched(samples, out);
+    return;
+  }
   const int nf = num_mfcc > 0 ? num_mfcc : num_mel;  // features per frame
   const float* win = window.data();
   float* fr = frame.data();
@@ -239,8 +337,9 @@ void Frontend::Impl::compute(const float* samples, float* out) {
       const int width = band_off[m + 1] - band_off[m];
       float acc = 0.0f;
       for (int j = 0; j < width; ++j) acc += bw[j] * bx[j];
-      lm[m] = std::log(acc + log_offset);
+      lm[m] = acc;
     }
+    log_offset_in_place(lm, num_mel, log_offset);
     if (mfcc) {
       float* o = out + static_cast<size_t>(t) * nf;
       for (int k = 0; k < num_mfcc; ++k) {
