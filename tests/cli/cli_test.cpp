@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../common/cli_util.h"
 #include "../common/synth_data.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/common/npy.h"
@@ -17,39 +18,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
-
+using Result = tkws::testing::CliResult;
 Result tinykws(const std::string& args) {
-  std::string cmd = std::string(TINYKWS_BINARY_DIR) + "/tinykws " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return tkws::testing::run_tinykws(args);
 }
 
-#define EXPECT_CONTAINS(hay, needle) \
-  EXPECT_NE((hay).find(needle), std::string::npos) << "'" << (needle) << "' not in:\n" << (hay)
-
-const char* kConfig = R"(
-[frontend]
-frame_length = 640
-frame_step = 320
-fft_length = 640
-num_mel_bins = 20
-num_mfcc = 8
-[model]
-layers = [ { type = "conv", filters = 6, kernel = 3, stride = 2 }, { type = "bn" },
-           { type = "relu" }, { type = "gap" }, { type = "dense" }, { type = "softmax" } ]
-[train]
-epochs = 2
-batch_size = 16
-)";
+const char* kConfig = tkws::testing::kTinyBaseConfig;
 
 class Cli : public ::testing::Test {
  protected:

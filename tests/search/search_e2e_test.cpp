@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 
+#include "../common/cli_util.h"
 #include "search_test_util.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/search/space.h"
@@ -18,24 +19,10 @@ using namespace tkws::search;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
-
+using Result = tkws::testing::CliResult;
 Result tinykws(const std::string& args) {
-  std::string cmd = std::string(TINYKWS_BINARY_DIR) + "/tinykws " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return tkws::testing::run_tinykws(args);
 }
-
-#define EXPECT_CONTAINS(hay, needle) \
-  EXPECT_NE((hay).find(needle), std::string::npos) << "'" << (needle) << "' not in:\n" << (hay)
 
 std::map<std::string, TrialRecord> rows_of(const std::string& db_path) {
   std::map<std::string, TrialRecord> out;

@@ -179,7 +179,9 @@ std::string curves_section(const std::vector<Epoch>& h, const json& metrics) {
   s += "<p class=\"muted\">Per epoch, from metrics.json.";
   if (!bands.empty())
     s += " The shaded band is the clustering phase (fine-tuning of clustered weights).";
-  if (!vlines.empty()) s += " The dashed line marks the best epoch (lowest validation loss).";
+  if (!vlines.empty())
+    s += " The dashed line marks the epoch the model file holds (selected on validation accuracy, "
+         "then loss).";
   s += "</p>\n<div class=\"grid\">\n";
   for (const LineChart* c : {&loss, &acc, &sp, &lr}) s += svg_line_chart(*c) + "\n";
   s += "</div>\n";
@@ -243,8 +245,9 @@ std::string confusion_svg(const std::vector<std::string>& labels,
       px(W), px(H), px(W), px(H), kFont);
   s += fmt::format(
       "<text x=\"{}\" y=\"16\" font-size=\"14\" font-weight=\"bold\">Confusion "
-      "matrix (rows: true label, columns: predicted)</text>\n",
-      px(4));
+      "matrix</text>\n<text x=\"{}\" y=\"30\" font-size=\"11\">rows: true label, "
+      "columns: predicted</text>\n",
+      px(4), px(4));
   for (int i = 0; i < L; ++i) {
     int row_total = 0;
     for (int v : cm[i]) row_total += v;

@@ -189,15 +189,20 @@ void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Optimiz
     throw std::runtime_error(path + ": cannot write checkpoint");
 }
 
-// The weights a finished run selected (its model.tkws before export), in snapshot_state order.
-std::vector<torch::Tensor> read_selected_weights(const std::string& path) {
-  torch::serialize::InputArchive ar;
+// Loads a checkpoint archive; a damaged file is an InputError naming it.
+void open_checkpoint(const std::string& path, torch::serialize::InputArchive& ar) {
   try {
     ar.load_from(path);
   } catch (const std::exception& e) {
     throw InputError(
         path + ": cannot read checkpoint (damaged?): " + std::string(e.what()).substr(0, 200));
   }
+}
+
+// The weights a finished run selected (its model.tkws before export), in snapshot_state order.
+std::vector<torch::Tensor> read_selected_weights(const std::string& path) {
+  torch::serialize::InputArchive ar;
+  open_checkpoint(path, ar);
   return read_tensors(ar, "best");
 }
 
@@ -206,12 +211,7 @@ std::vector<torch::Tensor> read_selected_weights(const std::string& path) {
 void load_checkpoint(const std::string& path, TrainState& st, std::vector<torch::Tensor>& model,
                      torch::serialize::InputArchive& optim, const std::string& config_text) {
   torch::serialize::InputArchive ar;
-  try {
-    ar.load_from(path);
-  } catch (const std::exception& e) {
-    throw InputError(
-        path + ": cannot read checkpoint (damaged?): " + std::string(e.what()).substr(0, 200));
-  }
+  open_checkpoint(path, ar);
   c10::IValue cfg, meta;
   ar.read("config", cfg);
   if (cfg.toStringRef() != config_text)
