@@ -32,7 +32,7 @@ layers = [ { type = "conv", filters = 4, kernel = 3, stride = 2 }, { type = "rel
 )";
 
 TEST(Config, PresetsParseAndValidate) {
-  for (auto name : {"seed-a", "seed-b", "course-dscnn", "default"}) {
+  for (auto name : {"seed-a", "seed-b", "course-dscnn", "default", "mfcc-64"}) {
     SCOPED_TRACE(name);
     Config c = load_config(preset(name));
     EXPECT_FALSE(c.model.layers.empty());
