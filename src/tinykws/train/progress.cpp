@@ -58,12 +58,17 @@ void Progress::end_epoch(const EpochRecord& r, double best_acc, int best_epoch) 
   ++epochs_timed_;
   if (!enabled_) return;
   double eta = epoch_seconds_sum_ / epochs_timed_ * (epochs_ - r.epoch);
+  // No epoch is eligible for selection yet while pruning has not reached its target.
+  char best[48];
+  if (best_epoch > 0)
+    std::snprintf(best, sizeof best, "best %.2f%% @%d", 100 * best_acc, best_epoch);
+  else
+    std::snprintf(best, sizeof best, "no eligible epoch yet");
   std::fprintf(stderr,
                "%sepoch %d/%d  lr %.2e  loss %.4f  acc %.2f%%  val_loss %.4f  val_acc %.2f%%  "
-               "(best %.2f%% @%d)  %.1fs  ETA %s\n",
+               "(%s)  %.1fs  ETA %s\n",
                tty_ ? "\r\033[K" : "", r.epoch, epochs_, r.lr, r.train_loss, 100 * r.train_acc,
-               r.val_loss, 100 * r.val_acc, 100 * best_acc, best_epoch, r.seconds,
-               eta_text(eta).c_str());
+               r.val_loss, 100 * r.val_acc, best, r.seconds, eta_text(eta).c_str());
   std::fflush(stderr);
 }
 
