@@ -248,7 +248,11 @@ class XnnNet {
                                   XNN_VALUE_FLAG_EXTERNAL_INPUT, &cur) != xnn_status_success)
         return "input value";
     }
-    int ndims = 4;  // of `cur`; 2 after a flattening Dense
+    int ndims = 4;         // of `cur`; 2 after a flattening Dense
+    auto cur_dims = [&] {  // the shape of `cur`, for shape-keeping ops (ReLU, softmax)
+      return ndims == 4 ? std::vector<size_t>{1, size_t(s.h), size_t(s.w), size_t(s.c)}
+                        : std::vector<size_t>{1, size_t(s.c)};
+    };
     auto value = [&](std::vector<size_t> dims, bool last, uint32_t* id) {
       return xnn_define_tensor_value(sg_, xnn_datatype_fp32, dims.size(), dims.data(), nullptr,
                                      last ? 1 : XNN_INVALID_VALUE_ID,
@@ -326,10 +330,7 @@ class XnnNet {
         }
         case OpType::kRelu: {
           uint32_t out;
-          std::vector<size_t> dims =
-              ndims == 4 ? std::vector<size_t>{1, size_t(s.h), size_t(s.w), size_t(s.c)}
-                         : std::vector<size_t>{1, size_t(s.c)};
-          if (!value(dims, i + 1 == n_ops, &out) ||
+          if (!value(cur_dims(), i + 1 == n_ops, &out) ||
               xnn_define_clamp(sg_, 0.0f, inf, cur, out, 0) != xnn_status_success)
             return where + ": define failed";
           cur = out;
@@ -369,10 +370,7 @@ class XnnNet {
         }
         case OpType::kSoftmax: {
           uint32_t out;
-          std::vector<size_t> dims =
-              ndims == 4 ? std::vector<size_t>{1, size_t(s.h), size_t(s.w), size_t(s.c)}
-                         : std::vector<size_t>{1, size_t(s.c)};
-          if (!value(dims, i + 1 == n_ops, &out) ||
+          if (!value(cur_dims(), i + 1 == n_ops, &out) ||
               xnn_define_softmax(sg_, cur, out, 0) != xnn_status_success)
             return where + ": define failed";
           cur = out;

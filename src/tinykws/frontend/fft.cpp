@@ -7,10 +7,8 @@
 #include <numbers>
 
 // x86 builds whose baseline lacks AVX2 compile the kernels a second time for AVX2 + FMA and
-// choose at run time (as runtime/isa_dispatch.h does for the network kernels).
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX2__)
-#define TKWS_FFT_AVX2 1
-#endif
+// choose at run time (common/isa_target.h, as the runtime's network kernels do).
+#include "tinykws/common/isa_target.h"
 
 namespace tkws {
 
@@ -49,23 +47,14 @@ namespace fft_generic {
 #undef TKWS_FFT_VW
 }  // namespace fft_generic
 
-#ifdef TKWS_FFT_AVX2
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+#ifdef TKWS_ISA_AVX2
+TKWS_TARGET_BEGIN("avx2,fma")
 namespace fft_avx2 {
 #define TKWS_FFT_VW 8
 #include "fft_kernels.inc"
 #undef TKWS_FFT_VW
 }  // namespace fft_avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TKWS_TARGET_END()
 #endif
 
 namespace {
@@ -88,15 +77,6 @@ std::vector<int> factor(int m) {
   while (m % 5 == 0) r.push_back(5), m /= 5;
   if (m != 1) r.clear();
   return r;
-}
-
-[[maybe_unused]] bool cpu_has_avx2_fma() {
-#ifdef TKWS_FFT_AVX2
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
 }
 
 }  // namespace
@@ -140,8 +120,8 @@ RealFftBatch::RealFftBatch(int n, bool generic_only) {
   split_s_[M] = 0.0f;
   work_.assign(static_cast<size_t>(n) * kLanes, 0.0f);
   kernel_ = &fft_generic::forward;
-#ifdef TKWS_FFT_AVX2
-  if (!generic_only && cpu_has_avx2_fma()) {
+#ifdef TKWS_ISA_AVX2
+  if (!generic_only && isa::cpu_has_avx2(/*fma=*/true)) {
     kernel_ = &fft_avx2::forward;
     avx2_ = true;
   }

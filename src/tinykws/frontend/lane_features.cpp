@@ -13,9 +13,7 @@
 #endif
 
 // As fft.cpp: x86 builds without -mavx2 also compile an AVX2 + FMA set.
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX2__)
-#define TKWS_LANES_AVX2 1
-#endif
+#include "tinykws/common/isa_target.h"
 
 namespace tkws {
 
@@ -29,30 +27,19 @@ namespace lanes_generic {
 #undef TKWS_LANES_VW
 }  // namespace lanes_generic
 
-#ifdef TKWS_LANES_AVX2
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+#ifdef TKWS_ISA_AVX2
+TKWS_TARGET_BEGIN("avx2,fma")
 namespace lanes_avx2 {
 #define TKWS_LANES_VW 8
 #include "lane_features_kernels.inc"
 #undef TKWS_LANES_VW
 }  // namespace lanes_avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TKWS_TARGET_END()
 #endif
 
 LaneFeatureFn lane_feature_kernel([[maybe_unused]] bool generic_only) {
-#ifdef TKWS_LANES_AVX2
-  __builtin_cpu_init();
-  if (!generic_only && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return &lanes_avx2::features;
+#ifdef TKWS_ISA_AVX2
+  if (!generic_only && isa::cpu_has_avx2(/*fma=*/true)) return &lanes_avx2::features;
 #endif
   return &lanes_generic::features;
 }
