@@ -1,7 +1,8 @@
 // Peer benchmark: the same network (same weights) on the tinykws runtime, on libtorch eager
-// (the training module, train/network.h) and on XNNPACK (subgraph API, fp32 NHWC, BatchNorm
+// (the training module, train/torch_peer.h) and on XNNPACK (subgraph API, fp32 NHWC, BatchNorm
 // folded into the convolutions here), batch 1, one thread; plus clip -> probabilities on the
 // tinykws pipeline and on a libtorch pipeline (torch::stft, mel matmul, log, DCT matmul).
+// This file includes no libtorch header: the torch side is behind train/torch_peer.h.
 //
 // Models: a 32-channel DS-CNN built in-process (49x10 input, as bench_runtime), and, when
 // TINYKWS_BENCH_MODEL names a float .tkws file whose run folder has its config.toml (as
@@ -12,7 +13,6 @@
 // Run: TINYKWS_BENCH_MODEL=runs/default/model.tkws build/bench/bench_peers
 //      --benchmark_repetitions=10 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
@@ -21,7 +21,6 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <numbers>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,7 +28,7 @@
 #include "tinykws/config/config.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
-#include "tinykws/train/network.h"
+#include "tinykws/train/torch_peer.h"
 
 #ifdef TINYKWS_HAVE_XNNPACK
 #include <xnnpack.h>
@@ -43,7 +42,7 @@ namespace {
 struct Subject {
   std::string name;
   Model model;
-  KwsNet net{nullptr};  // eval mode; null when no torch twin could be built
+  TorchNet net;  // eval mode; empty when no torch twin could be built
   std::string torch_error;
   int frames = 0, coeffs = 0, labels = 0;
 };
@@ -51,7 +50,8 @@ struct Subject {
 // The in-process DS-CNN of bench_runtime (tests/format/test_models.h dscnn_model): conv 3x3/2
 // same -> ch, BN, ReLU, `blocks` x [dw 3x3, BN, ReLU, pw 1x1 -> ch, BN, ReLU], GAP, dense,
 // softmax; bias-free convs. Built as a KwsNet with random weights and BN statistics, then
-// exported, so the torch module and the Model share their weights by construction.
+// exported (TorchNet::random), so the torch module and the Model share their weights by
+// construction.
 Subject make_dscnn(int ch, int blocks, int num_labels) {
   auto layer = [](LayerKind k, int filters = 0, int kernel = 3, int stride = 1) {
     LayerSpec s;
@@ -83,29 +83,12 @@ Subject make_dscnn(int ch, int blocks, int num_labels) {
   s.frames = s.model.frontend.num_frames();
   s.coeffs = s.model.frontend.num_features();
   s.labels = num_labels;
-  torch::manual_seed(7);
-  s.net = KwsNet(mc, s.frames, s.coeffs, num_labels);
-  {
-    torch::NoGradGuard g;  // non-trivial BN (as tests/train RuntimeVsTorch) and dense bias
-    for (auto& b : s.net->named_buffers()) {
-      if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.5, 0.5);
-      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-    }
-    for (auto& p : s.net->named_parameters()) {
-      if (p.key().find("bias") != std::string::npos) p.value().uniform_(-0.3, 0.3);
-      if (p.key().find("weight") != std::string::npos && p.value().dim() == 1)
-        p.value().uniform_(0.5, 1.5);  // BN gamma
-    }
-  }
-  s.net->eval();
-  s.net->export_to(s.model);
+  s.net = TorchNet::random(mc, s.frames, s.coeffs, num_labels, /*seed=*/7, s.model);
   return s;
 }
 
 // A model file: the runtime reads it; the torch twin is the run's KwsNet (config.toml next to
-// the file) with the file's weights loaded by the exporter's names ("layer<i>.weight", ...).
-// BatchNorm comes back as gamma = scale, beta = shift, mean 0, var 1 - eps (sqrt(var + eps) =
-// 1), which is what the stored inference form computes.
+// the file) with the file's weights (TorchNet::twin).
 Subject load_subject(const std::string& path) {
   Subject s;
   s.name = std::filesystem::path(path).parent_path().filename().string() + "/" +
@@ -114,109 +97,9 @@ Subject load_subject(const std::string& path) {
   s.frames = s.model.frontend.num_frames();
   s.coeffs = s.model.frontend.num_features();
   s.labels = static_cast<int>(s.model.labels.size());
-  if (s.model.is_int8()) {
-    s.torch_error = "int8 model: no float peer";
-    return s;
-  }
-  const auto cfg_path = std::filesystem::path(path).parent_path() / "config.toml";
-  if (!std::filesystem::exists(cfg_path)) {
-    s.torch_error = "no " + cfg_path.string() + " to build the torch module from";
-    return s;
-  }
-  try {
-    const Config cfg = load_config(cfg_path.string());
-    KwsNet net(cfg.model, s.frames, s.coeffs, s.labels);
-    torch::NoGradGuard g;
-    auto load = [&](torch::Tensor& dst, const std::string& name) {
-      const int ti = s.model.find_tensor(name);
-      if (ti < 0) throw std::runtime_error("tensor " + name + " not in the file");
-      const Tensor& t = s.model.tensors[ti];
-      if (static_cast<int64_t>(t.f32.size()) != dst.numel())
-        throw std::runtime_error("tensor " + name + " has another size than the config's");
-      dst.copy_(torch::from_blob(const_cast<float*>(t.f32.data()), dst.sizes()));
-    };
-    auto& layers = net->mutable_layers();
-    for (size_t i = 0; i < layers.size(); ++i) {
-      BuiltLayer& L = layers[i];
-      const std::string n = "layer" + std::to_string(i);
-      if (L.conv) {
-        load(L.conv->weight, n + ".weight");
-        if (L.spec.bias) load(L.conv->bias, n + ".bias");
-      } else if (L.bn) {
-        load(L.bn->weight, n + ".scale");
-        load(L.bn->bias, n + ".shift");
-        L.bn->running_mean.zero_();
-        L.bn->running_var.fill_(1.0 - L.bn->options.eps());
-      } else if (L.dense) {
-        load(L.dense->weight, n + ".weight");
-        if (L.spec.bias) load(L.dense->bias, n + ".bias");
-      }
-    }
-    net->eval();
-    s.net = net;
-  } catch (const std::exception& e) {
-    s.torch_error = e.what();
-  }
+  s.net = TorchNet::twin(path, s.model, &s.torch_error);
   return s;
 }
-
-// ---- libtorch front end: the reference pipeline's ops on the same settings ----------------
-// tf.signal semantics: frames without centring, periodic Hann, |rfft|, HTK-mel triangles
-// (linear_to_mel_weight_matrix, DC row zero), ln(mel + offset), DCT-II * sqrt(2 / M).
-struct TorchFrontend {
-  torch::Tensor window, mel, dct_t, mean, inv_std;  // mel [bins][M], dct_t [M][K]
-  int n_fft = 0, hop = 0, length = 0;
-  float log_offset = 1e-6f, scale = 1.0f;
-  bool power = false, mfcc = true;
-  std::string error;
-
-  explicit TorchFrontend(const Model& m) {
-    const FrontendConfig& c = m.frontend;
-    n_fft = c.effective_fft_length(), hop = c.frame_step, length = c.frame_length;
-    if (length != n_fft) {  // stft's centred window padding differs from tf.signal's
-      error = "torch front end: frame_length != fft_length not supported here";
-      return;
-    }
-    log_offset = c.log_offset, scale = 32768.0f / c.pcm_divisor;
-    power = c.spectrum == SpectrumKind::kPower, mfcc = c.kind == FeatureKind::kMfcc;
-    window = torch::hann_window(length, torch::TensorOptions().dtype(torch::kFloat32));
-    const int bins = c.num_bins(), M = c.num_mel_bins;
-    auto hz_to_mel = [](double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); };
-    const double lo = hz_to_mel(c.lower_hz), hi = hz_to_mel(c.upper_hz);
-    mel = torch::zeros({bins, M});
-    auto mw = mel.accessor<float, 2>();
-    for (int i = 1; i < bins; ++i) {
-      const double f = hz_to_mel(0.5 * c.sample_rate * i / (bins - 1));
-      for (int b = 0; b < M; ++b) {
-        const double e0 = lo + (hi - lo) * b / (M + 1), e1 = lo + (hi - lo) * (b + 1) / (M + 1),
-                     e2 = lo + (hi - lo) * (b + 2) / (M + 1);
-        mw[i][b] =
-            static_cast<float>(std::max(0.0, std::min((f - e0) / (e1 - e0), (e2 - f) / (e2 - e1))));
-      }
-    }
-    const int K = mfcc ? c.num_mfcc : M;
-    dct_t = torch::zeros({M, K});
-    auto dw = dct_t.accessor<float, 2>();
-    for (int k = 0; k < K; ++k)
-      for (int n = 0; n < M; ++n)
-        dw[n][k] = static_cast<float>(std::sqrt(2.0 / M) *
-                                      std::cos(std::numbers::pi * k * (2 * n + 1) / (2.0 * M)));
-    if (!m.norm_mean.empty()) {
-      mean = torch::tensor(m.norm_mean);
-      inv_std = torch::tensor(m.norm_inv_std);
-    }
-  }
-  // clip [clip_samples] -> normalised features [frames][K]
-  torch::Tensor operator()(const torch::Tensor& clip) const {
-    auto spec = torch::stft(clip * scale, n_fft, hop, length, window, /*normalized=*/false,
-                            /*onesided=*/true, /*return_complex=*/true);  // [bins][frames]
-    auto mag = power ? torch::abs(spec).square() : torch::abs(spec);
-    auto x = torch::log(torch::matmul(mag.t(), mel) + log_offset);  // [frames][M]
-    if (mfcc) x = torch::matmul(x, dct_t);
-    if (mean.defined()) x = (x - mean) * inv_std;
-    return x;
-  }
-};
 
 // ---- XNNPACK: the Model's op list as a subgraph --------------------------------------------
 #ifdef TINYKWS_HAVE_XNNPACK
@@ -501,15 +384,11 @@ void register_subject(const std::shared_ptr<Subject>& subj) {
     dt.ok = false;
     dt.error = subj->torch_error;
   } else {
-    c10::InferenceMode guard;
     for (const auto& x : inputs) {
       const TkwsOut r = run_tinykws(*pipe, subj->model, x.data());
-      auto xt = torch::from_blob(const_cast<float*>(x.data()), {1, 1, subj->frames, subj->coeffs});
-      auto logits = subj->net->forward(xt).contiguous();
-      auto probs = torch::softmax(logits, 1).contiguous();
-      dt.logit =
-          std::max(dt.logit, max_abs_diff(r.logits, logits.data_ptr<float>(), logits.numel()));
-      dt.prob = std::max(dt.prob, max_abs_diff(r.probs, probs.data_ptr<float>(), probs.numel()));
+      const TorchNet::Output t = subj->net.forward(x.data());
+      dt.logit = std::max(dt.logit, max_abs_diff(r.logits, t.logits.data(), t.logits.size()));
+      dt.prob = std::max(dt.prob, max_abs_diff(r.probs, t.probs.data(), t.probs.size()));
     }
     dt.ok = dt.prob < 1e-4;
     if (!dt.ok) dt.error = "libtorch output differs from tinykws";
@@ -560,23 +439,23 @@ void register_subject(const std::shared_ptr<Subject>& subj) {
   double feat_diff = 0;
   if (!subj->net) {
     dc.ok = false, dc.error = subj->torch_error;
-  } else if (!tfe->error.empty()) {
-    dc.ok = false, dc.error = tfe->error;
+  } else if (!tfe->error().empty()) {
+    dc.ok = false, dc.error = tfe->error();
   } else {
-    c10::InferenceMode guard;
     std::vector<float> feats(n_in), probs(pipe->num_labels());
     pipe->features(clip.data(), feats.data());
     pipe->run(clip.data(), probs.data());
-    auto ft =
-        (*tfe)(torch::from_blob(const_cast<float*>(clip.data()), {long(clip.size())})).contiguous();
-    feat_diff = max_abs_diff(feats, ft.data_ptr<float>(), ft.numel());
-    auto pt = torch::softmax(subj->net->forward(ft.view({1, 1, subj->frames, subj->coeffs})), 1)
-                  .contiguous();
-    dc.prob = max_abs_diff(probs, pt.data_ptr<float>(), pt.numel());
-    // Features of the two front ends agree to float32 rounding (~1e-4 on MFCCs of magnitude
-    // ~10-100 before normalisation); the decision must be the same.
-    dc.ok = dc.prob < 1e-3;
-    if (!dc.ok) dc.error = "torch pipeline output differs";
+    try {  // throws when the torch front end's feature count is not the network's input
+      const TorchNet::ClipOutput t = subj->net.run_clip(*tfe, clip.data(), clip.size());
+      feat_diff = max_abs_diff(feats, t.features.data(), t.features.size());
+      dc.prob = max_abs_diff(probs, t.probs.data(), t.probs.size());
+      // Features of the two front ends agree to float32 rounding (~1e-4 on MFCCs of magnitude
+      // ~10-100 before normalisation); the decision must be the same.
+      dc.ok = dc.prob < 1e-3;
+      if (!dc.ok) dc.error = "torch pipeline output differs";
+    } catch (const std::exception& e) {
+      dc.ok = false, dc.error = std::string("torch pipeline: ") + e.what();
+    }
   }
   std::printf(
       "[%s] libtorch pipeline vs tinykws pipeline (noise clip): max |dfeature| %.2e, max |dprob| "
@@ -606,11 +485,8 @@ void register_subject(const std::shared_ptr<Subject>& subj) {
       state.SkipWithError(dt.error.c_str());
       return;
     }
-    c10::InferenceMode guard;
-    auto xt = torch::from_blob(x->data(), {1, 1, subj->frames, subj->coeffs});
     for (auto _ : state) {
-      auto p = torch::softmax(subj->net->forward(xt), 1);
-      benchmark::DoNotOptimize(p.data_ptr<float>());
+      subj->net.probs_discard(x->data());
       benchmark::ClobberMemory();
     }
     set_diff_counters(state, dt);
@@ -646,12 +522,8 @@ void register_subject(const std::shared_ptr<Subject>& subj) {
       state.SkipWithError(dc.error.c_str());
       return;
     }
-    c10::InferenceMode guard;
-    auto ct = torch::from_blob(cl->data(), {long(cl->size())});
     for (auto _ : state) {
-      auto f = (*tfe)(ct);
-      auto p = torch::softmax(subj->net->forward(f.view({1, 1, subj->frames, subj->coeffs})), 1);
-      benchmark::DoNotOptimize(p.data_ptr<float>());
+      subj->net.run_clip_discard(*tfe, cl->data(), cl->size());
       benchmark::ClobberMemory();
     }
     state.counters["max_dprob"] = dc.prob;
@@ -663,11 +535,8 @@ void register_subject(const std::shared_ptr<Subject>& subj) {
       state.SkipWithError(dc.error.c_str());
       return;
     }
-    c10::InferenceMode guard;
-    auto ct = torch::from_blob(cl->data(), {long(cl->size())});
     for (auto _ : state) {
-      auto f = (*tfe)(ct);
-      benchmark::DoNotOptimize(f.data_ptr<float>());
+      tfe->features_discard(cl->data(), cl->size());
       benchmark::ClobberMemory();
     }
   });
@@ -687,8 +556,7 @@ void register_subject(const std::shared_ptr<Subject>& subj) {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  at::set_num_threads(1);
-  at::set_num_interop_threads(1);
+  tkws::torch_set_num_threads(1, 1);
   std::vector<std::shared_ptr<tkws::Subject>> subjects;
   subjects.push_back(std::make_shared<tkws::Subject>(tkws::make_dscnn(32, 4, 2)));
   if (const char* p = std::getenv("TINYKWS_BENCH_MODEL"); p && *p) {
