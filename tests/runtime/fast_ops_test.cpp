@@ -279,6 +279,23 @@ TEST(FastVsReferenceHot, ThreeByThreeSpecialisations) {
       }
 }
 
+// One-input-channel kernels of other shapes (the default preset's first layer is 5x3, stride 2,
+// on 49x40 log-Mel features): the register-held variants against the reference.
+TEST(FastVsReferenceHot, OneChannelKernelShapes) {
+  uint64_t seed = 500;
+  for (const auto [kh, kw] : {std::pair{5, 3}, std::pair{3, 5}, std::pair{5, 5}})
+    for (const ActShape in :
+         {ActShape{49, 40, 1}, ActShape{7, 5, 1}, ActShape{5, 3, 1}, ActShape{2, 6, 1}})
+      for (int s : {1, 2})
+        for (Padding p : {Padding::kSame, Padding::kValid}) {
+          if (p == Padding::kValid && (in.h < kh || in.w < kw)) continue;
+          for (int ch : {1, 8, 13, 32, 40}) {
+            Case conv{OpType::kConv2D, in, ch, kh, kw, s, s, p, ch % 3 == 0, ch % 2 == 0, true};
+            check_case(conv, ++seed);
+          }
+        }
+}
+
 TEST(FastKernelSets, GenericAlwaysPresent) {
   int n = 0;
   const FastKernels* const* sets = fast_kernel_sets(&n);
