@@ -13,6 +13,7 @@
 #include "../common/synth_data.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/common/npy.h"
+#include "tinykws/format/tkws.h"
 
 namespace fs = std::filesystem;
 
@@ -188,6 +189,47 @@ TEST_F(Cli, PredictInfoFeatures) {
   EXPECT_EQ(arr.shape[1], 8u);
   Result fc = tinykws("features --config " + root_ + "/cfg.toml " + wav + " --out " + npy);
   EXPECT_EQ(fc.code, 0) << fc.out;
+}
+
+// `quantize` on a float run's model gives the int8 file the same training writes with
+// [quantize] mode = "int8" (same seed: same calibration clips), and refuses what it cannot do.
+TEST_F(Cli, QuantizeMatchesTheTrainingsInt8) {
+  std::ofstream(root_ + "/int8.toml")
+      << std::string(kConfig) + "\n[quantize]\nmode = \"int8\"\ncalibration_clips = 10\n";
+  Result r = tinykws("train --config " + root_ + "/int8.toml --data " + data_ + " --out " + root_ +
+                     "/run8 --quiet");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string q = root_ + "/q8.tkws";
+  r = tinykws("quantize --model " + model_ + " --out " + q + " --data " + data_ +
+              " --calibration-clips 10 --seed 0");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_CONTAINS(r.out, "calibration: 10 of ");
+  EXPECT_CONTAINS(r.out, "validation accuracy: ");
+  // The same model but for the provenance metadata.
+  tkws::Model mq = tkws::read_model(q), mt = tkws::read_model(root_ + "/run8/model.tkws");
+  EXPECT_CONTAINS(mq.metadata_json, "\"quantized_by\":\"tinykws quantize\"");
+  mq.metadata_json = mt.metadata_json = "";
+  EXPECT_EQ(tkws::serialize_model(mq), tkws::serialize_model(mt));
+
+  // Another seed: another calibration subset, still a valid int8 model.
+  r = tinykws("quantize --model " + model_ + " --out " + root_ + "/q8b.tkws --data " + data_ +
+              " --calibration-clips 10 --seed 5");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(tinykws("info " + root_ + "/q8b.tkws").code, 0);
+
+  r = tinykws("quantize --mode fp16 --model " + model_ + " --out " + root_ + "/q16.tkws --data " +
+              data_);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_LT(fs::file_size(root_ + "/q16.tkws"), fs::file_size(model_));
+
+  r = tinykws("quantize --model " + q + " --out " + root_ + "/again.tkws --data " + data_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "not a float model");
+  r = tinykws("quantize --model " + model_ + " --out " + model_ + " --data " + data_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "--out must differ");
+  r = tinykws("quantize --mode int4 --model " + model_ + " --out " + q);
+  EXPECT_EQ(r.code, 2);
 }
 
 TEST_F(Cli, DamagedModelsExit2WithReason) {

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   add("features", "Write the features of a clip as .npy", add_features);
   add("info", "Describe a .tkws model file", add_info);
   add("report", "Write an HTML report (inline SVG) of a run folder", add_report);
+  add("quantize", "Post-training quantisation of a float model (int8 or fp16), accuracy checked",
+      add_quantize);
   add("search", "Grid or random hyperparameter search with constraints and a Pareto front",
       add_search);
   try {

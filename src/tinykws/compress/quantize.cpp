@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "tinykws/format/tkws.h"
 #include "tinykws/runtime/ops.h"
 
 namespace tkws {
@@ -277,6 +278,14 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
   }
   if (std::string e = check_model(q); !e.empty()) fail("internal error, result invalid: " + e);
   return q;
+}
+
+void to_float16(Model& m) {
+  for (auto& t : m.tensors) {
+    if (t.dtype != DType::kF32) continue;
+    for (auto& v : t.f32) v = f16_to_f32(f32_to_f16(v));
+    t.dtype = DType::kF16;
+  }
 }
 
 }  // namespace tkws

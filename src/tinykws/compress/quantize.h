@@ -26,4 +26,8 @@ namespace tkws {
 // model, non-float tensors, no calibration data, or non-finite calibration activations.
 Model quantize_int8(const Model& float_model, const float* calib, int n);
 
+// float16 storage: every float32 tensor rounded to binary16 (values and dtype); other tensors
+// as they are.
+void to_float16(Model& m);
+
 }  // namespace tkws

@@ -1,6 +1,8 @@
 #include "tinykws/train/feature_set.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "tinykws/audio/clips.h"
@@ -126,6 +128,15 @@ std::vector<float> extract_features(const std::vector<std::vector<float>>& clips
     }
   });
   return out;
+}
+
+std::vector<int> calibration_clips(int n, int count, uint64_t seed) {
+  std::vector<int> order(n > 0 ? n : 0);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 shuf(stream_seed(seed, 0, 0, kShuffleStream));
+  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[shuf() % (i + 1)]);
+  order.resize(std::clamp(count, 0, n > 0 ? n : 0));
+  return order;
 }
 
 }  // namespace tkws

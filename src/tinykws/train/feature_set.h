@@ -11,6 +11,13 @@ namespace tkws {
 // Counter-based seeding: one independent stream per (seed, epoch, clip, purpose), so results
 // never depend on thread scheduling or on where a resumed run restarted.
 uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t index, uint64_t purpose);
+// The purpose of the training-order shuffles (epoch e: stream_seed(seed, e, 0, kShuffleStream)).
+constexpr uint64_t kShuffleStream = 2;
+
+// int8 calibration clips of a training run with `seed`: the first min(count, n) of the n
+// training clips in the order of the epoch-0 shuffle. `tinykws quantize --seed` uses the same
+// subset, so quantising a float run afterwards gives the int8 model the run would have written.
+std::vector<int> calibration_clips(int n, int count, uint64_t seed);
 
 struct FeatureStats {
   std::vector<float> mean, inv_std;  // per coefficient

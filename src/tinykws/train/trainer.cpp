@@ -36,7 +36,7 @@ namespace tkws {
 
 namespace {
 
-constexpr uint64_t kShuffleStream = 2, kMaskStream = 3, kDropoutStream = 4;
+constexpr uint64_t kMaskStream = 3, kDropoutStream = 4;
 constexpr int kCheckpointVersion = 1;
 
 double now_s() {
@@ -251,15 +251,6 @@ std::string effective_config_text(const Config& cfg) {
 
 void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
-}
-
-// fp16 storage: every float tensor rounded to binary16 (values and dtype).
-void to_float16(Model& m) {
-  for (auto& t : m.tensors) {
-    if (t.dtype != DType::kF32) continue;
-    for (auto& v : t.f32) v = f16_to_f32(f32_to_f16(v));
-    t.dtype = DType::kF16;
-  }
 }
 
 }  // namespace
@@ -651,15 +642,12 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
       to_float16(model);
       break;
     case QuantMode::kInt8: {
-      // Representative subset: the first calibration_clips training clips in shuffled order.
-      std::vector<int64_t> order(n_tr);
-      std::iota(order.begin(), order.end(), 0);
-      std::mt19937_64 shuf(stream_seed(tc.seed, 0, 0, kShuffleStream));
-      for (int i = n_tr - 1; i > 0; --i) std::swap(order[i], order[shuf() % (i + 1)]);
-      int nc = std::min(cfg.quantize.calibration_clips, n_tr);
+      const std::vector<int> pick =
+          calibration_clips(n_tr, cfg.quantize.calibration_clips, tc.seed);
+      const int nc = static_cast<int>(pick.size());
       std::vector<float> calib(per * nc);
       for (int i = 0; i < nc; ++i)
-        std::copy_n(tr_clean.data() + per * order[i], per, calib.data() + per * i);
+        std::copy_n(tr_clean.data() + per * pick[i], per, calib.data() + per * i);
       model = quantize_int8(model, calib.data(), nc);
       break;
     }

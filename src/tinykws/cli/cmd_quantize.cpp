@@ -1,0 +1,145 @@
+// `tinykws quantize`: post-training quantisation of a float model file, without retraining.
+// int8 (TFLite scheme, compress/quantize.h) calibrates activation ranges on training clips of
+// a dataset: the subset a training run with --seed would use, so quantising a float run's
+// model.tkws gives the int8 file that run would have written with [quantize] mode = "int8".
+// fp16 rounds every float tensor to binary16. Either way the validation accuracy of the input
+// and of the result are printed (when the dataset has a validation split), so the cost of
+// quantisation is measured, not assumed.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tinykws/audio/clips.h"
+#include "tinykws/audio/dataset.h"
+#include "tinykws/cli/commands.h"
+#include "tinykws/common/error.h"
+#include "tinykws/compress/quantize.h"
+#include "tinykws/format/tkws.h"
+#include "tinykws/runtime/pipeline.h"
+#include "tinykws/train/feature_set.h"
+
+namespace tkws::cli {
+namespace {
+
+bool has_float_tensors(const Model& m) {
+  return std::any_of(m.tensors.begin(), m.tensors.end(), [](const Tensor& t) {
+    return t.dtype == DType::kF32 || t.dtype == DType::kF16;
+  });
+}
+
+// Accuracy of `m` (run by the tinykws runtime) on `clips`.
+double accuracy(const Model& m, const std::string& name, const LoadedClips& clips) {
+  KwsPipeline pipe;
+  if (auto s = pipe.create(m); !s.ok())
+    throw InputError(name + ": the runtime cannot run this model: " + s.message);
+  std::vector<float> probs(m.labels.size());
+  size_t ok = 0;
+  for (size_t i = 0; i < clips.samples.size(); ++i) {
+    if (auto s = pipe.run(clips.samples[i].data(), probs.data()); !s.ok())
+      throw std::runtime_error(name + ": inference failed on " + clips.refs[i]->rel + ": " +
+                               s.message);
+    ok += std::max_element(probs.begin(), probs.end()) - probs.begin() == clips.refs[i]->label;
+  }
+  return static_cast<double>(ok) / static_cast<double>(clips.samples.size());
+}
+
+}  // namespace
+
+Runner add_quantize(CLI::App& app) {
+  struct Args {
+    std::string model, out, data, mode = "int8";
+    int calibration_clips = 200;
+    uint64_t seed = 0;
+    int threads = 0;
+  };
+  auto a = std::make_shared<Args>();
+  app.add_option("--model", a->model, "Float model file (.tkws)")->required();
+  app.add_option("--out", a->out, "Output model file (written atomically)")->required();
+  app.add_option("--mode", a->mode, "int8 or fp16")
+      ->check(CLI::IsMember({"int8", "fp16"}))
+      ->capture_default_str();
+  app.add_option("--data", a->data,
+                 "Dataset folder: int8 calibration clips (training split) and the accuracy "
+                 "check (validation split) (default: $TINYKWS_DATA or ../shared/data)");
+  app.add_option("--calibration-clips", a->calibration_clips,
+                 "int8: training clips that calibrate the activation ranges")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--seed", a->seed,
+                 "int8: the calibration subset of a training run with this seed (train.seed)")
+      ->capture_default_str();
+  app.add_option("--threads", a->threads, "Clip loading workers (0 = all cores)");
+  return [a] {
+    const Model m = read_model(a->model);
+    if (!has_float_tensors(m) || std::any_of(m.tensors.begin(), m.tensors.end(),
+                                             [](auto& t) { return t.dtype == DType::kI8; }))
+      throw InputError(a->model + ": not a float model (quantize takes an fp32 or fp16 file)");
+    if (std::filesystem::weakly_canonical(a->model) == std::filesystem::weakly_canonical(a->out))
+      throw InputError("quantize: --out must differ from --model (" + a->out + ")");
+    const std::string data_dir = require_data_dir(a->data);
+    const int threads = a->threads > 0
+                            ? a->threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const FrontendConfig& fe = m.frontend;
+    const Dataset ds = scan_dataset(data_dir, m.labels);
+
+    Model q = m;
+    if (a->mode == "fp16") {
+      to_float16(q);
+    } else {
+      const auto train = ds.select(Split::kTrain);
+      if (train.empty())
+        throw InputError(data_dir + ": no training clips to calibrate the int8 ranges on");
+      const std::vector<int> pick =
+          calibration_clips(static_cast<int>(train.size()), a->calibration_clips, a->seed);
+      std::vector<const ClipRef*> refs;
+      for (int i : pick) refs.push_back(train[i]);
+      const LoadedClips calib_clips = load_clips(refs, fe.sample_rate, fe.clip_samples, threads);
+      std::vector<float> calib =
+          extract_features(calib_clips.samples, fe, nullptr, a->seed, 0, threads);
+      if (!m.norm_mean.empty()) {
+        FeatureStats stats{m.norm_mean, m.norm_inv_std};
+        normalize(calib, stats, static_cast<int>(refs.size()), fe.num_frames(), fe.num_features());
+      }
+      try {
+        q = quantize_int8(m, calib.data(), static_cast<int>(refs.size()));
+      } catch (const std::invalid_argument& e) {
+        throw InputError(a->model + ": cannot quantise to int8: " + e.what());
+      }
+      std::printf("calibration: %zu of %zu training clips (seed %llu)\n", refs.size(), train.size(),
+                  static_cast<unsigned long long>(a->seed));
+    }
+    // Provenance: the training's metadata, plus where this file came from.
+    nlohmann::json meta = nlohmann::json::object();
+    if (!m.metadata_json.empty()) {
+      meta = nlohmann::json::parse(m.metadata_json, nullptr, /*allow_exceptions=*/false);
+      if (!meta.is_object()) meta = nlohmann::json::object();
+    }
+    meta["quantized_by"] = "tinykws quantize";
+    meta["quantized_from"] = std::filesystem::path(a->model).filename().string();
+    meta["quantize_mode"] = a->mode;
+    if (a->mode == "int8") meta["calibration_seed"] = a->seed;
+    q.metadata_json = meta.dump();
+    write_model(a->out, q);
+
+    const auto val = ds.select(Split::kVal);
+    if (val.empty()) {
+      std::printf("no validation split in %s: accuracy not checked\n", data_dir.c_str());
+    } else {
+      const LoadedClips clips = load_clips(val, fe.sample_rate, fe.clip_samples, threads);
+      const double before = accuracy(m, a->model, clips);
+      const double after = accuracy(read_model(a->out), a->out, clips);
+      std::printf("validation accuracy: %.2f %% -> %.2f %% (%+.2f points) over %zu clips\n",
+                  100.0 * before, 100.0 * after, 100.0 * (after - before), val.size());
+    }
+    std::printf("wrote %s: %s, %llu bytes (input %llu bytes)\n", a->out.c_str(), a->mode.c_str(),
+                static_cast<unsigned long long>(std::filesystem::file_size(a->out)),
+                static_cast<unsigned long long>(std::filesystem::file_size(a->model)));
+    return 0;
+  };
+}
+
+}  // namespace tkws::cli
