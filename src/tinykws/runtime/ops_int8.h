@@ -3,9 +3,9 @@
 //  - reference kernels: weights as stored in the model (model.h layouts), the formula written
 //    out once, one kernel per op. The ground truth.
 //  - fast kernels (Conv2D, 1x1 "pointwise" Conv2D, DepthwiseConv2D, Dense, GlobalAvgPool):
-//    weights repacked by int8_fast_pack(), int32 accumulators in registers, loops the compiler
-//    vectorises; built per instruction set (ops_int8_fast.cpp: baseline and AVX2) and chosen
-//    at prepare time. They compute the very same integers as the reference kernels
+//    weights repacked by int8_fast_pack(), int32 accumulators in registers, vector code (AVX2
+//    intrinsics in the AVX2 set); built per instruction set (ops_int8_fast.cpp: baseline and
+//    AVX2) and chosen at prepare time. They compute the very same integers as the reference kernels
 //    (tests/compress/int8_ops_test.cpp checks bit-exactness over many shapes): integer sums
 //    are exact in any order, and the requantisation is the same function in branch-free form.
 // Activations are NHWC int8 (N = 1). Kernels allocate nothing, never throw and do no checks:
@@ -161,13 +161,18 @@ void int8_quantize(const float* x, size_t n, float scale, int32_t zero_point, in
 void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point, float* x);
 
 // ---- Fast kernels ------------------------------------------------------------------------------
-// Packed layouts (int16 weights, zero padding lanes; bias copied, zero if none):
-//   kConv2D    wp [kh][kw][in_c][ldw], ldw = round_up8(out_c); bias [ldw]
-//   kPointwise 1x1 stride-1 Conv2D: wp [in_c][ldw], ldw = round_up8(out_c); bias [ldw]
-//   kDepthwise wp [kh][kw][ldw], ldw = round_up8(c); bias [ldw]
+// Packed layouts (int16 weights, zero padding lanes and pad entries; bias copied, zero if none):
+//   kConv2D    products k = (ky * kw + kx) * in_c + ci, K = kh * kw * in_c of them, in pairs:
+//              wp [ceil(K / 2)][ldw][2] (pair p of output channel o: products 2p, 2p + 1),
+//              ldw = round_up8(out_c); bias [ldw]
+//   kPointwise 1x1 stride-1 Conv2D, the same layout (k = ci)
+//   kDepthwise taps t = ky * kw + kx in pairs: wp [ceil(kh * kw / 2)][ldw][2], ldw = round_up8(c);
+//              bias [ldw]
 //   kDense     wp [out][ldw], ldw = round_up8(n_in); bias [out]
-// int16 weights widen to int32 lanes in one instruction (NEON, AVX2) and halve the memory of
-// int32; activations enter the sums as (x - in_zp) in [-255, 255], so skipped padding cells
+// A pair is read as one int32 (first + second * 2^16, native byte order): one 16-bit
+// multiply-add instruction (AVX2 vpmaddwd) takes 8 of them and 8 pairs of inputs to 8 int32
+// sums; portable code splits a pair by shifts. int16 weights halve the memory of int32;
+// activations enter the sums as (x - in_zp) in [-255, 255], so skipped padding cells
 // count as real 0 exactly as in the reference. Sums stay exact in int32 while
 // k * 127 * 255 + |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
 enum class Int8FastKind : uint8_t { kConv2D, kPointwise, kDepthwise, kDense };
