@@ -134,18 +134,18 @@ size_t expect_fast_matches_reference(const WeightedCase& c, Int8FastKind want_ki
   Int8FastKind kind{};
   EXPECT_TRUE(int8_fast_kind(c.type, f, &kind));
   EXPECT_EQ(static_cast<int>(kind), static_cast<int>(want_kind)) << c.what;
-  const Int8FastLayout l = int8_fast_layout(kind, f);
-  EXPECT_EQ(l.ldw % 8, 0);
-  std::vector<int16_t> wp(l.weight_count, 0x5555);  // junk: pack must overwrite padding too
-  std::vector<int32_t> bp(l.bias_count, 0x5555);
-  int8_fast_pack(kind, f, c.w.data(), c.bias.data(), wp.data(), bp.data());
-  f.w = nullptr;
-  f.wp = wp.data();
-  f.bias = bp.data();
-  f.ldw = l.ldw;
   int sets = 0;
   const Int8FastKernels* const* fk = int8_fast_kernel_sets(&sets);
-  for (int k = 0; k < sets; ++k) {
+  for (int k = 0; k < sets; ++k) {  // each set with its own packing
+    const Int8FastLayout l = int8_fast_layout(kind, fk[k]->packing, f);
+    EXPECT_EQ(l.ldw % 8, 0);
+    std::vector<int16_t> wp(l.weight_count, 0x5555);  // junk: pack must overwrite padding too
+    std::vector<int32_t> bp(l.bias_count, 0x5555);
+    int8_fast_pack(kind, fk[k]->packing, f, c.w.data(), c.bias.data(), wp.data(), bp.data());
+    f.w = nullptr;
+    f.wp = wp.data();
+    f.bias = bp.data();
+    f.ldw = l.ldw;
     std::vector<int8_t> fast(c.a.out.size(), 0);
     fk[k]->get(kind)(f, c.in.data(), fast.data());
     for (size_t i = 0; i < ref.size(); ++i) {
