@@ -134,18 +134,18 @@ size_t expect_fast_matches_reference(const WeightedCase& c, Int8FastKind want_ki
   Int8FastKind kind{};
   EXPECT_TRUE(int8_fast_kind(c.type, f, &kind));
   EXPECT_EQ(static_cast<int>(kind), static_cast<int>(want_kind)) << c.what;
-  const Int8FastLayout l = int8_fast_layout(kind, f);
-  EXPECT_EQ(l.ldw % 8, 0);
-  std::vector<int16_t> wp(l.weight_count, 0x5555);  // junk: pack must overwrite padding too
-  std::vector<int32_t> bp(l.bias_count, 0x5555);
-  int8_fast_pack(kind, f, c.w.data(), c.bias.data(), wp.data(), bp.data());
-  f.w = nullptr;
-  f.wp = wp.data();
-  f.bias = bp.data();
-  f.ldw = l.ldw;
   int sets = 0;
   const Int8FastKernels* const* fk = int8_fast_kernel_sets(&sets);
-  for (int k = 0; k < sets; ++k) {
+  for (int k = 0; k < sets; ++k) {  // each set with its own packing
+    const Int8FastLayout l = int8_fast_layout(kind, fk[k]->packing, f);
+    EXPECT_EQ(l.ldw % 8, 0);
+    std::vector<int16_t> wp(l.weight_count, 0x5555);  // junk: pack must overwrite padding too
+    std::vector<int32_t> bp(l.bias_count, 0x5555);
+    int8_fast_pack(kind, fk[k]->packing, f, c.w.data(), c.bias.data(), wp.data(), bp.data());
+    f.w = nullptr;
+    f.wp = wp.data();
+    f.bias = bp.data();
+    f.ldw = l.ldw;
     std::vector<int8_t> fast(c.a.out.size(), 0);
     fk[k]->get(kind)(f, c.in.data(), fast.data());
     for (size_t i = 0; i < ref.size(); ++i) {
@@ -230,6 +230,136 @@ TEST(Int8FastKernels, DsCnnShapes) {
       c.a.shift = c.shift.data();
       c.what = std::string(op_name(s.type)) + " DS-CNN shape" + (extreme ? " extreme" : "");
       expect_fast_matches_reference(c, s.kind);
+    }
+}
+
+TEST(Int8FastKernels, SpecialisedPathsMatchReference) {
+  // Shapes that reach every path of the fast kernels: the default model's 5x3 stride-2
+  // one-channel first conv, 3x3 depthwise and 32-channel pointwise; channel tails (blocks of
+  // 32, 16, 8 and fewer), odd product and tap counts (pad entries), padding, strides; a
+  // depthwise with more channels than the zero-point row and one with more taps than the tap
+  // table; convolutions whose columns need several chunks. Each with and without multipliers
+  // >= 1 (without: the vectorised requantisation), random and extreme values.
+  Rng rng(11);
+  struct Shape {
+    OpType type;
+    ActShape in;
+    int kh, kw, sh, sw;
+    Padding pad;
+    int out_c;
+    Int8FastKind kind;
+  };
+  const Shape shapes[] = {
+      {OpType::kConv2D, {49, 40, 1}, 5, 3, 2, 2, Padding::kSame, 32, Int8FastKind::kConv2D},
+      {OpType::kConv2D, {49, 40, 1}, 5, 3, 2, 2, Padding::kValid, 32, Int8FastKind::kConv2D},
+      {OpType::kConv2D, {13, 11, 1}, 5, 3, 1, 2, Padding::kSame, 20, Int8FastKind::kConv2D},
+      {OpType::kConv2D, {9, 8, 3}, 3, 3, 2, 1, Padding::kSame, 41, Int8FastKind::kConv2D},
+      {OpType::kConv2D, {5, 6, 301}, 3, 3, 1, 1, Padding::kSame, 12, Int8FastKind::kConv2D},
+      {OpType::kDepthwiseConv2D,
+       {25, 20, 32},
+       3,
+       3,
+       1,
+       1,
+       Padding::kSame,
+       32,
+       Int8FastKind::kDepthwise},
+      {OpType::kDepthwiseConv2D,
+       {25, 20, 56},
+       3,
+       3,
+       1,
+       1,
+       Padding::kSame,
+       56,
+       Int8FastKind::kDepthwise},
+      {OpType::kDepthwiseConv2D,
+       {9, 7, 21},
+       3,
+       3,
+       2,
+       2,
+       Padding::kSame,
+       21,
+       Int8FastKind::kDepthwise},
+      {OpType::kDepthwiseConv2D,
+       {10, 8, 24},
+       2,
+       2,
+       1,
+       1,
+       Padding::kValid,
+       24,
+       Int8FastKind::kDepthwise},
+      {OpType::kDepthwiseConv2D,
+       {6, 5, 300},
+       3,
+       3,
+       1,
+       1,
+       Padding::kSame,
+       300,
+       Int8FastKind::kDepthwise},
+      {OpType::kDepthwiseConv2D,
+       {12, 11, 10},
+       9,
+       8,
+       1,
+       1,
+       Padding::kSame,
+       10,
+       Int8FastKind::kDepthwise},
+      {OpType::kConv2D, {25, 20, 32}, 1, 1, 1, 1, Padding::kSame, 32, Int8FastKind::kPointwise},
+      {OpType::kConv2D, {7, 5, 33}, 1, 1, 1, 1, Padding::kSame, 47, Int8FastKind::kPointwise},
+      {OpType::kConv2D, {3, 3, 1}, 1, 1, 1, 1, Padding::kSame, 9, Int8FastKind::kPointwise},
+      {OpType::kConv2D, {3, 1, 2500}, 1, 1, 1, 1, Padding::kSame, 9, Int8FastKind::kPointwise},
+  };
+  for (const Shape& s : shapes)
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool extreme = variant == 3, with_left = variant == 1;
+      WeightedCase c = random_weighted(s.type, rng);
+      Op op;
+      op.type = s.type;
+      op.kernel_h = s.kh;
+      op.kernel_w = s.kw;
+      op.stride_h = s.sh;
+      op.stride_w = s.sw;
+      op.padding = s.pad;
+      c.a.in = s.in;
+      c.a.win = op_window(op, s.in);
+      c.a.out = {c.a.win.out_h, c.a.win.out_w, s.out_c};
+      const size_t taps = static_cast<size_t>(s.kh) * s.kw;
+      const size_t k = s.type == OpType::kDepthwiseConv2D ? taps : taps * s.in.c;
+      const size_t oc = static_cast<size_t>(s.out_c);
+      c.w = extreme ? std::vector<int8_t>(oc * k, -127) : random_i8(oc * k, rng, -127, 127);
+      c.in = extreme ? std::vector<int8_t>(s.in.size(), -128) : random_i8(s.in.size(), rng);
+      if (extreme) c.a.in_zp = 127;  // x - zp = -255 everywhere: the largest products
+      const double acc_scale = std::sqrt(static_cast<double>(k)) * 73.0 * 74.0;
+      c.bias.clear();
+      c.mult.clear();
+      c.shift.clear();
+      for (size_t o = 0; o < oc; ++o) {
+        c.bias.push_back(static_cast<int32_t>(rng.uniform(-1.0f, 1.0f) * acc_scale));
+        const float m = with_left && o % 7 == 3
+                            ? rng.uniform(1.0f, 300.0f)
+                            : rng.uniform(20.0f, 120.0f) / static_cast<float>(acc_scale);
+        const QuantizedMultiplier q = quantize_multiplier(m);
+        c.mult.push_back(q.m0);
+        c.shift.push_back(q.shift);
+      }
+      c.a.w = c.w.data();
+      c.a.bias = c.bias.data();
+      c.a.mult = c.mult.data();
+      c.a.shift = c.shift.data();
+      c.what = std::string(op_name(s.type)) + " in " + std::to_string(s.in.h) + "x" +
+               std::to_string(s.in.w) + "x" + std::to_string(s.in.c) + " k " +
+               std::to_string(s.kh) + "x" + std::to_string(s.kw) + " out_c " +
+               std::to_string(s.out_c) + " variant " + std::to_string(variant);
+      const size_t distinct = expect_fast_matches_reference(c, s.kind);
+      if (variant == 0) {
+        EXPECT_GT(distinct, size_t{8}) << c.what;
+      }
+      if (HasFailure()) return;
     }
 }
 

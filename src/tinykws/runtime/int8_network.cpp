@@ -90,11 +90,11 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
         s.shift_off = append(&i32_, shift.data(), oc);
         Int8FastKind kind{};
         if (fk && int8_fast_kind(op.type, a, &kind)) {
-          const Int8FastLayout l = int8_fast_layout(kind, a);
+          const Int8FastLayout l = int8_fast_layout(kind, fk->packing, a);
           a.ldw = l.ldw;
           std::vector<int16_t> wp(l.weight_count);
           std::vector<int32_t> bp(l.bias_count);
-          int8_fast_pack(kind, a, w.i8.data(), b.i32.data(), wp.data(), bp.data());
+          int8_fast_pack(kind, fk->packing, a, w.i8.data(), b.i32.data(), wp.data(), bp.data());
           // Packed weights start 64-byte aligned.
           w16_.resize(round_up(w16_.size(), kAlign / sizeof(int16_t)));
           s.wp_off = append(&w16_, wp.data(), wp.size());

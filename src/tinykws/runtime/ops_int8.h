@@ -3,9 +3,9 @@
 //  - reference kernels: weights as stored in the model (model.h layouts), the formula written
 //    out once, one kernel per op. The ground truth.
 //  - fast kernels (Conv2D, 1x1 "pointwise" Conv2D, DepthwiseConv2D, Dense, GlobalAvgPool):
-//    weights repacked by int8_fast_pack(), int32 accumulators in registers, loops the compiler
-//    vectorises; built per instruction set (ops_int8_fast.cpp: baseline and AVX2) and chosen
-//    at prepare time. They compute the very same integers as the reference kernels
+//    weights repacked by int8_fast_pack(), int32 accumulators in registers, vector code (AVX2
+//    intrinsics in the AVX2 set); built per instruction set (ops_int8_fast.cpp: baseline and
+//    AVX2) and chosen at prepare time. They compute the very same integers as the reference kernels
 //    (tests/compress/int8_ops_test.cpp checks bit-exactness over many shapes): integer sums
 //    are exact in any order, and the requantisation is the same function in branch-free form.
 // Activations are NHWC int8 (N = 1). Kernels allocate nothing, never throw and do no checks:
@@ -161,16 +161,27 @@ void int8_quantize(const float* x, size_t n, float scale, int32_t zero_point, in
 void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point, float* x);
 
 // ---- Fast kernels ------------------------------------------------------------------------------
-// Packed layouts (int16 weights, zero padding lanes; bias copied, zero if none):
-//   kConv2D    wp [kh][kw][in_c][ldw], ldw = round_up8(out_c); bias [ldw]
-//   kPointwise 1x1 stride-1 Conv2D: wp [in_c][ldw], ldw = round_up8(out_c); bias [ldw]
-//   kDepthwise wp [kh][kw][ldw], ldw = round_up8(c); bias [ldw]
-//   kDense     wp [out][ldw], ldw = round_up8(n_in); bias [out]
-// int16 weights widen to int32 lanes in one instruction (NEON, AVX2) and halve the memory of
-// int32; activations enter the sums as (x - in_zp) in [-255, 255], so skipped padding cells
-// count as real 0 exactly as in the reference. Sums stay exact in int32 while
-// k * 127 * 255 + |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
+// Packed layouts (int16 weights, zero padding lanes and pad entries; bias copied, zero if none),
+// in one of two packings, the one the kernel set asks for (Int8FastKernels::packing):
+//   kConv2D    products k = (ky * kw + kx) * in_c + ci, K = kh * kw * in_c of them:
+//                rows:  wp [K][ldw]
+//                pairs: wp [ceil(K / 2)][ldw][2] (pair p of output channel o: products 2p, 2p + 1)
+//              ldw = round_up8(out_c); bias [ldw]
+//   kPointwise 1x1 stride-1 Conv2D, the same layout (k = ci)
+//   kDepthwise taps t = ky * kw + kx, T = kh * kw of them:
+//                rows:  wp [T][ldw]
+//                pairs: wp [ceil(T / 2)][ldw][2]
+//              ldw = round_up8(c); bias [ldw]
+//   kDense     wp [out][ldw], ldw = round_up8(n_in); bias [out] (either packing)
+// Pairs (the AVX2 set): a pair is read as one int32 (first + second * 2^16, native byte order): one
+// 16-bit multiply-add instruction (AVX2 vpmaddwd) takes 8 of them and 8 pairs of inputs to 8 int32
+// sums. Rows (the generic set: SSE2, NEON, ...): sets without such an instruction widen int16
+// weights to int32 lanes (one instruction on NEON) or multiply in 16 bits. int16 weights halve the
+// memory of int32; activations enter the sums as (x - in_zp) in [-255, 255], so skipped padding
+// cells count as real 0 exactly as in the reference. Sums stay exact in int32 while k * 127 * 255 +
+// |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
 enum class Int8FastKind : uint8_t { kConv2D, kPointwise, kDepthwise, kDense };
+enum class Int8Packing : uint8_t { kRows, kPairs };
 
 // The fast kind for a weighted op on these args (Conv2D 1x1 stride 1 -> kPointwise);
 // false for other ops.
@@ -181,17 +192,18 @@ struct Int8FastLayout {
   size_t weight_count = 0;  // int16 values of wp
   size_t bias_count = 0;    // int32 values of the packed bias
 };
-Int8FastLayout int8_fast_layout(Int8FastKind k, const Int8Args& a);
+Int8FastLayout int8_fast_layout(Int8FastKind k, Int8Packing p, const Int8Args& a);
 
 // Packs model-layout weights w (int8) and bias b (int32 [out_c], or null) into wp and bp
-// (sized by int8_fast_layout).
-void int8_fast_pack(Int8FastKind k, const Int8Args& a, const int8_t* w, const int32_t* b,
-                    int16_t* wp, int32_t* bp);
+// (sized by int8_fast_layout with the same packing).
+void int8_fast_pack(Int8FastKind k, Int8Packing p, const Int8Args& a, const int8_t* w,
+                    const int32_t* b, int16_t* wp, int32_t* bp);
 
 // One instruction set's fast kernels. global_avg_pool takes the reference's arguments (no
 // packing): channels innermost instead of pixels innermost.
 struct Int8FastKernels {
-  const char* isa;  // "generic", "avx2"
+  const char* isa;      // "generic", "avx2"
+  Int8Packing packing;  // how its weights are packed (int8_fast_pack)
   Int8KernelFn conv2d, pointwise, depthwise, dense, global_avg_pool;
   Int8KernelFn get(Int8FastKind k) const;
 };

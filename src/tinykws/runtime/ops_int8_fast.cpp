@@ -1,13 +1,24 @@
 // Fast int8 kernels (ops_int8.h, "Fast kernels"), compiled once per instruction set from
 // ops_int8_fast_kernels.inc:
-//  - int8_generic: the build's baseline (SSE2 on x86-64, NEON on AArch64, scalar elsewhere);
-//  - int8_avx2 (x86 with GCC or Clang): AVX2, used when the CPU has it (there the
-//    requantisation vectorises too: 64-bit lanes and per-lane shifts).
+//  - int8_generic: the build's baseline (SSE2 on x86-64, NEON on AArch64, scalar elsewhere):
+//    weight rows (Int8Packing::kRows), loops the compiler vectorises;
+//  - int8_avx2 (x86 with GCC or Clang): AVX2, used when the CPU has it: 16-bit multiply-adds
+//    (_mm256_madd_epi16) on paired weights (Int8Packing::kPairs) and a vectorised
+//    requantisation, in intrinsics (TKWS_INT8_AVX2; a baseline that has AVX2 itself uses them,
+//    and pairs, in its generic set).
+// Each set names its packing in its Int8FastKernels; Int8Network packs the weights for it.
 // Every sum is an exact int32 sum of the same products as the reference kernel's, and the
 // requantisation is the reference's function in branch-free form: outputs are identical, bit
 // for bit (tests/compress/int8_ops_test.cpp).
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "tinykws/runtime/isa_dispatch.h"
 #include "tinykws/runtime/ops.h"
@@ -21,14 +32,20 @@ namespace tkws {
 
 namespace int8_generic {
 constexpr const char* kIsaName = "generic";
+#ifdef __AVX2__
+#define TKWS_INT8_AVX2 1
+#endif
 #include "ops_int8_fast_kernels.inc"
+#undef TKWS_INT8_AVX2
 }  // namespace int8_generic
 
 #ifdef TKWS_ISA_AVX2
 TKWS_TARGET_BEGIN("avx2")
 namespace int8_avx2 {
 constexpr const char* kIsaName = "avx2";
+#define TKWS_INT8_AVX2 1
 #include "ops_int8_fast_kernels.inc"
+#undef TKWS_INT8_AVX2
 }  // namespace int8_avx2
 TKWS_TARGET_END()
 #endif
@@ -75,19 +92,46 @@ bool int8_fast_kind(OpType t, const Int8Args& a, Int8FastKind* kind) {
   }
 }
 
-Int8FastLayout int8_fast_layout(Int8FastKind k, const Int8Args& a) {
+namespace {
+
+// Rows of a Conv2D / pointwise / depthwise layout: K products (taps for depthwise), even with
+// pairs.
+size_t packed_rows(Int8Packing p, size_t k) {
+  return p == Int8Packing::kPairs ? k + (k & 1) : k;
+}
+
+// Stores weight v of product (tap) k, output channel o.
+void store_weight(Int8Packing p, int16_t* wp, size_t ldw, size_t k, size_t o, int8_t v) {
+  if (p == Int8Packing::kRows) {
+    wp[k * ldw + o] = v;
+    return;
+  }
+  // Half k % 2 (0: first, low; 1: second, high) of the int16 pair of (k / 2, o), read as one
+  // int32 (the fast kernels' view): first + second * 2^16 in the native byte order.
+  int16_t* at = wp + (k / 2 * ldw + o) * 2;
+  uint32_t pair = 0;
+  std::memcpy(&pair, at, sizeof pair);
+  const uint32_t shift = k % 2 ? 16u : 0u;
+  pair = (pair & ~(0xFFFFu << shift)) | (static_cast<uint32_t>(static_cast<uint16_t>(v)) << shift);
+  std::memcpy(at, &pair, sizeof pair);
+}
+
+}  // namespace
+
+Int8FastLayout int8_fast_layout(Int8FastKind k, Int8Packing p, const Int8Args& a) {
   Int8FastLayout l;
   const auto taps = static_cast<size_t>(a.win.kh) * static_cast<size_t>(a.win.kw);
   switch (k) {
     case Int8FastKind::kConv2D:
     case Int8FastKind::kPointwise:
       l.ldw = round_up8(a.out.c);
-      l.weight_count = taps * static_cast<size_t>(a.in.c) * static_cast<size_t>(l.ldw);
+      l.weight_count =
+          packed_rows(p, taps * static_cast<size_t>(a.in.c)) * static_cast<size_t>(l.ldw);
       l.bias_count = static_cast<size_t>(l.ldw);
       break;
     case Int8FastKind::kDepthwise:
       l.ldw = round_up8(a.in.c);
-      l.weight_count = taps * static_cast<size_t>(l.ldw);
+      l.weight_count = packed_rows(p, taps) * static_cast<size_t>(l.ldw);
       l.bias_count = static_cast<size_t>(l.ldw);
       break;
     case Int8FastKind::kDense:
@@ -99,9 +143,9 @@ Int8FastLayout int8_fast_layout(Int8FastKind k, const Int8Args& a) {
   return l;
 }
 
-void int8_fast_pack(Int8FastKind k, const Int8Args& a, const int8_t* w, const int32_t* b,
-                    int16_t* wp, int32_t* bp) {
-  const Int8FastLayout l = int8_fast_layout(k, a);
+void int8_fast_pack(Int8FastKind k, Int8Packing p, const Int8Args& a, const int8_t* w,
+                    const int32_t* b, int16_t* wp, int32_t* bp) {
+  const Int8FastLayout l = int8_fast_layout(k, p, a);
   std::fill(wp, wp + l.weight_count, int16_t{0});
   std::fill(bp, bp + l.bias_count, 0);
   const auto taps = static_cast<size_t>(a.win.kh) * static_cast<size_t>(a.win.kw);
@@ -109,19 +153,20 @@ void int8_fast_pack(Int8FastKind k, const Int8Args& a, const int8_t* w, const in
   switch (k) {
     case Int8FastKind::kConv2D:
     case Int8FastKind::kPointwise: {
-      // [oc][ic][kh][kw] -> [kh][kw][ic][ldw]
+      // [oc][ic][kh][kw] -> products k = (ky * kw + kx) * ic + ci: [k][ldw] or [k / 2][ldw][2]
       const auto oc = static_cast<size_t>(a.out.c), ic = static_cast<size_t>(a.in.c);
       for (size_t o = 0; o < oc; ++o)
         for (size_t i = 0; i < ic; ++i)
-          for (size_t t = 0; t < taps; ++t) wp[(t * ic + i) * ldw + o] = w[(o * ic + i) * taps + t];
+          for (size_t t = 0; t < taps; ++t)
+            store_weight(p, wp, ldw, t * ic + i, o, w[(o * ic + i) * taps + t]);
       if (b) std::copy(b, b + oc, bp);
       break;
     }
     case Int8FastKind::kDepthwise: {
-      // [c][1][kh][kw] -> [kh][kw][ldw]
+      // [c][1][kh][kw] -> taps t = ky * kw + kx: [t][ldw] or [t / 2][ldw][2]
       const auto c = static_cast<size_t>(a.in.c);
       for (size_t ch = 0; ch < c; ++ch)
-        for (size_t t = 0; t < taps; ++t) wp[t * ldw + ch] = w[ch * taps + t];
+        for (size_t t = 0; t < taps; ++t) store_weight(p, wp, ldw, t, ch, w[ch * taps + t]);
       if (b) std::copy(b, b + c, bp);
       break;
     }
