@@ -363,6 +363,92 @@ TEST(Int8FastKernels, SpecialisedPathsMatchReference) {
     }
 }
 
+TEST(Int8FastKernels, RequantisationEdgeValuesMatchReference) {
+  // The vectorised requantisation (constants made at pack time) on its edges: accumulators at
+  // and near the int32 limits (a bias near +-2^31 plus or minus the largest products), m0 at
+  // 2^30, 2^30 + 1, 2^31 - 2, 2^31 - 1 and random, every right shift 0..31 (with and without
+  // an M >= 1 channel, which sends the op to the scalar form), channel counts with tails of
+  // every block size, pointwise and depthwise.
+  Rng rng(23);
+  const int32_t m0s[] = {int32_t{1} << 30, (int32_t{1} << 30) + 1, INT32_MAX - 1, INT32_MAX};
+  const int32_t biases[] = {INT32_MAX - 40000, INT32_MIN + 40000, 0, 1 << 30, -(1 << 30)};
+  for (int oc : {1, 7, 8, 9, 16, 23, 32, 37, 61})
+    for (OpType type : {OpType::kConv2D, OpType::kDepthwiseConv2D})
+      for (int variant = 0; variant < 3; ++variant) {
+        const bool dw = type == OpType::kDepthwiseConv2D;
+        WeightedCase c = random_weighted(type, rng, /*pointwise=*/!dw);
+        Op op;
+        op.type = type;
+        op.kernel_h = op.kernel_w = dw ? 3 : 1;
+        op.stride_h = op.stride_w = 1;
+        op.padding = Padding::kSame;
+        c.a.in = {4, 3, dw ? oc : 1 + rng.below(5)};
+        c.a.win = op_window(op, c.a.in);
+        c.a.out = {c.a.win.out_h, c.a.win.out_w, oc};
+        const size_t k = dw ? 9 : static_cast<size_t>(c.a.in.c);
+        c.w = random_i8(static_cast<size_t>(oc) * k, rng, -127, 127);
+        c.in = random_i8(c.a.in.size(), rng);
+        c.bias.clear();
+        c.mult.clear();
+        c.shift.clear();
+        for (int o = 0; o < oc; ++o) {
+          const int i = o + variant * 7;
+          c.bias.push_back(variant == 2 ? static_cast<int32_t>(static_cast<uint32_t>(rng.next()))
+                                        : biases[i % 5]);
+          c.mult.push_back(i % 6 < 4 ? m0s[i % 6]
+                                     : (1 << 30) + static_cast<int32_t>(rng.next() % (1u << 30)));
+          c.shift.push_back(variant == 1 && o == oc / 2 ? 1 + i % 31 : -(i % 32));
+        }
+        c.a.w = c.w.data();
+        c.a.bias = c.bias.data();
+        c.a.mult = c.mult.data();
+        c.a.shift = c.shift.data();
+        c.what = std::string(op_name(type)) + " out_c " + std::to_string(oc) + " variant " +
+                 std::to_string(variant);
+        expect_fast_matches_reference(c, dw ? Int8FastKind::kDepthwise : Int8FastKind::kPointwise);
+        if (HasFailure()) return;
+      }
+}
+
+TEST(Int8FastKernels, QuantizeMatchesReferenceBitExact) {
+  // Every set's input quantisation against int8_quantize: ties (k + 1/2) * scale in both signs
+  // (round half away from zero), values next to them, +-0, denormals, large values, +-2^23 and
+  // 2^24 neighbours, infinities, NaN; random values; every length up to 70 (vector tails).
+  Rng rng(29);
+  std::vector<float> x;
+  for (int k = -300; k <= 300; ++k) {
+    const float t = static_cast<float>(k) + 0.5f;
+    for (float v : {t, std::nextafter(t, 0.0f), std::nextafter(t, 2.0f * t), static_cast<float>(k)})
+      x.push_back(v);
+  }
+  for (float v : {0.0f,         -0.0f,        1e-45f,      -1e-45f,    1e-38f,      0.49999997f,
+                  -0.49999997f, 8388607.5f,   -8388607.5f, 8388608.0f, 16777215.0f, 16777216.0f,
+                  16777218.0f,  -16777218.0f, 1e9f,        -1e9f,      3.4e38f,     -3.4e38f,
+                  INFINITY,     -INFINITY,    NAN,         -NAN})
+    x.push_back(v);
+  for (int i = 0; i < 2000; ++i) x.push_back(rng.uniform(-200.0f, 200.0f));
+  int sets = 0;
+  const Int8FastKernels* const* fk = int8_fast_kernel_sets(&sets);
+  for (float scale : {1.0f, 0.25f, 0.1f, 0.0371f, 3.0f})
+    for (int32_t zp : {-128, -3, 0, 17, 127}) {
+      std::vector<int8_t> ref(x.size()), got(x.size());
+      int8_quantize(x.data(), x.size(), scale, zp, ref.data());
+      for (int k = 0; k < sets; ++k) {
+        std::fill(got.begin(), got.end(), int8_t{0});
+        fk[k]->quantize(x.data(), x.size(), scale, zp, got.data());
+        for (size_t i = 0; i < x.size(); ++i)
+          ASSERT_EQ(int{got[i]}, int{ref[i]})
+              << fk[k]->isa << " x " << x[i] << " scale " << scale << " zp " << zp;
+        for (size_t n = 0; n <= 70; ++n) {  // lengths: tails, nothing written past n
+          std::vector<int8_t> part(n + 8, 99);
+          fk[k]->quantize(x.data() + 3, n, scale, zp, part.data());
+          for (size_t i = 0; i < n; ++i) ASSERT_EQ(int{part[i]}, int{ref[i + 3]}) << n;
+          for (size_t i = n; i < n + 8; ++i) ASSERT_EQ(int{part[i]}, 99) << n;
+        }
+      }
+    }
+}
+
 TEST(Int8FastKernels, GlobalAvgPoolMatchesReferenceBitExact) {
   Rng rng(17);
   int sets = 0;

@@ -47,6 +47,7 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
   const Int8FastKernels* fk =
       plan::pick_kernel_set(!opt.reference, int8_fast_kernel_sets, opt.fast_set, &kernel_set_name_);
 
+  quantize_ = fk ? fk->quantize : int8_quantize;
   in_scale_ = m.input_quant.scale[0];
   in_zp_ = m.input_quant.zero_point[0];
   float s_in = in_scale_;
@@ -94,7 +95,10 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
           a.ldw = l.ldw;
           std::vector<int16_t> wp(l.weight_count);
           std::vector<int32_t> bp(l.bias_count);
-          int8_fast_pack(kind, fk->packing, a, w.i8.data(), b.i32.data(), wp.data(), bp.data());
+          Int8Args pa = a;  // the multipliers for the requantisation constants
+          pa.mult = mult.data();
+          pa.shift = shift.data();
+          int8_fast_pack(kind, fk->packing, pa, w.i8.data(), b.i32.data(), wp.data(), bp.data());
           // Packed weights start 64-byte aligned.
           w16_.resize(round_up(w16_.size(), kAlign / sizeof(int16_t)));
           s.wp_off = append(&w16_, wp.data(), wp.size());
@@ -204,7 +208,7 @@ Status Int8Network::invoke(const float* features, float* probs, void* arena,
   auto* base = static_cast<uint8_t*>(arena);
   auto* q_in = reinterpret_cast<int8_t*>(base);
   auto* q_out = reinterpret_cast<int8_t*>(base + off_o_);
-  int8_quantize(features, input_.size(), in_scale_, in_zp_, q_in);
+  quantize_(features, input_.size(), in_scale_, in_zp_, q_in);
   const Status st = run(q_in, q_out, base);
   if (!st.ok()) return st;
   int8_dequantize(q_out, output_.size(), out_scale_, out_zp_, probs);

@@ -86,6 +86,8 @@ class Int8Network : public detail::NetworkBase<Int8Network, Int8StepEvent> {
   std::vector<int16_t> w16_;                  // packed fast weights
   std::vector<int32_t> i32_;                  // biases, multipliers, shifts
   size_t off_o_ = 0, off_a_ = 0, off_b_ = 0;  // arena offsets; Q is at offset 0
+  // int8_quantize or the kernel set's vector form of it (the same bytes).
+  void (*quantize_)(const float*, size_t, float, int32_t, int8_t*) = int8_quantize;
   float in_scale_ = 1.0f, out_scale_ = 1.0f;
   int32_t in_zp_ = 0, out_zp_ = 0;
 };

@@ -173,6 +173,12 @@ void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point,
 //                pairs: wp [ceil(T / 2)][ldw][2]
 //              ldw = round_up8(c); bias [ldw]
 //   kDense     wp [out][ldw], ldw = round_up8(n_in); bias [out] (either packing)
+// With pairs, the packed bias of kConv2D, kPointwise and kDepthwise is followed by the
+// requantisation constants of the vectorised requantisation, made once from mult and shift
+// (which must be set in the args given to int8_fast_pack): per block of 8 output channels,
+// kInt8RequantVecs vectors of 8 int32 (Int8RequantBlock), channels past out_c harmless
+// (m0 = 2^30, right = 0). For channels with a left shift (M >= 1) the kernels use the
+// scalar form instead.
 // Pairs (the AVX2 set): a pair is read as one int32 (first + second * 2^16, native byte order): one
 // 16-bit multiply-add instruction (AVX2 vpmaddwd) takes 8 of them and 8 pairs of inputs to 8 int32
 // sums. Rows (the generic set: SSE2, NEON, ...): sets without such an instruction widen int16
@@ -181,6 +187,21 @@ void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point,
 // cells count as real 0 exactly as in the reference. Sums stay exact in int32 while k * 127 * 255 +
 // |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
 enum class Int8FastKind : uint8_t { kConv2D, kPointwise, kDepthwise, kDense };
+
+// Requantisation constants of 8 output channels c0 + j (j < 8) for
+// multiply_by_quantized_multiplier_right with right = max(-shift, 0):
+struct Int8RequantBlock {
+  int32_t m0[8];      // m0 of channel c0 + j
+  int32_t m0_odd[8];  // lane 2i: m0 of channel c0 + 2i + 1 (the odd lanes' 32x32->64 multiply)
+  int32_t mask[8];    // 2^right - 1
+  int32_t half[8];    // mask >> 1
+  int32_t right[8];   // right
+};
+constexpr int32_t kInt8RequantVecs = sizeof(Int8RequantBlock) / (8 * sizeof(int32_t));
+// Fills the requantisation constants of channels [0, ldw) (ldw a multiple of 8) from
+// mult / shift [n]; blocks = ldw / 8.
+void int8_requant_pack(const int32_t* mult, const int32_t* shift, int32_t n, int32_t ldw,
+                       Int8RequantBlock* blocks);
 enum class Int8Packing : uint8_t { kRows, kPairs };
 
 // The fast kind for a weighted op on these args (Conv2D 1x1 stride 1 -> kPointwise);
@@ -205,6 +226,8 @@ struct Int8FastKernels {
   const char* isa;      // "generic", "avx2"
   Int8Packing packing;  // how its weights are packed (int8_fast_pack)
   Int8KernelFn conv2d, pointwise, depthwise, dense, global_avg_pool;
+  // int8_quantize, bit for bit (the reference itself in sets without a vector form).
+  void (*quantize)(const float* x, size_t n, float scale, int32_t zero_point, int8_t* q);
   Int8KernelFn get(Int8FastKind k) const;
 };
 // Every fast kernel set this build has and this CPU can run, best first. `count` gets the

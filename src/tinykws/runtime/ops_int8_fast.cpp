@@ -118,6 +118,21 @@ void store_weight(Int8Packing p, int16_t* wp, size_t ldw, size_t k, size_t o, in
 
 }  // namespace
 
+void int8_requant_pack(const int32_t* mult, const int32_t* shift, int32_t n, int32_t ldw,
+                       Int8RequantBlock* blocks) {
+  for (int32_t c = 0; c < ldw; ++c) {
+    Int8RequantBlock& b = blocks[c / 8];
+    const int32_t j = c % 8;
+    const int32_t m0 = c < n ? mult[c] : int32_t{1} << 30;
+    const int32_t right = c < n && shift[c] < 0 ? -shift[c] : 0;
+    b.m0[j] = m0;
+    b.m0_odd[j % 2 ? j - 1 : j + 1] = j % 2 ? m0 : 0;
+    b.mask[j] = static_cast<int32_t>((uint32_t{1} << right) - 1u);
+    b.half[j] = b.mask[j] >> 1;
+    b.right[j] = right;
+  }
+}
+
 Int8FastLayout int8_fast_layout(Int8FastKind k, Int8Packing p, const Int8Args& a) {
   Int8FastLayout l;
   const auto taps = static_cast<size_t>(a.win.kh) * static_cast<size_t>(a.win.kw);
@@ -127,12 +142,14 @@ Int8FastLayout int8_fast_layout(Int8FastKind k, Int8Packing p, const Int8Args& a
       l.ldw = round_up8(a.out.c);
       l.weight_count =
           packed_rows(p, taps * static_cast<size_t>(a.in.c)) * static_cast<size_t>(l.ldw);
-      l.bias_count = static_cast<size_t>(l.ldw);
+      l.bias_count =
+          static_cast<size_t>(l.ldw) * (p == Int8Packing::kPairs ? 1 + kInt8RequantVecs : 1);
       break;
     case Int8FastKind::kDepthwise:
       l.ldw = round_up8(a.in.c);
       l.weight_count = packed_rows(p, taps) * static_cast<size_t>(l.ldw);
-      l.bias_count = static_cast<size_t>(l.ldw);
+      l.bias_count =
+          static_cast<size_t>(l.ldw) * (p == Int8Packing::kPairs ? 1 + kInt8RequantVecs : 1);
       break;
     case Int8FastKind::kDense:
       l.ldw = round_up8(static_cast<int32_t>(a.in.size()));
@@ -160,6 +177,9 @@ void int8_fast_pack(Int8FastKind k, Int8Packing p, const Int8Args& a, const int8
           for (size_t t = 0; t < taps; ++t)
             store_weight(p, wp, ldw, t * ic + i, o, w[(o * ic + i) * taps + t]);
       if (b) std::copy(b, b + oc, bp);
+      if (p == Int8Packing::kPairs)
+        int8_requant_pack(a.mult, a.shift, a.out.c, l.ldw,
+                          reinterpret_cast<Int8RequantBlock*>(bp + l.ldw));
       break;
     }
     case Int8FastKind::kDepthwise: {
@@ -168,6 +188,9 @@ void int8_fast_pack(Int8FastKind k, Int8Packing p, const Int8Args& a, const int8
       for (size_t ch = 0; ch < c; ++ch)
         for (size_t t = 0; t < taps; ++t) store_weight(p, wp, ldw, t, ch, w[ch * taps + t]);
       if (b) std::copy(b, b + c, bp);
+      if (p == Int8Packing::kPairs)
+        int8_requant_pack(a.mult, a.shift, a.in.c, l.ldw,
+                          reinterpret_cast<Int8RequantBlock*>(bp + l.ldw));
       break;
     }
     case Int8FastKind::kDense: {
