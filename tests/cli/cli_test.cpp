@@ -230,6 +230,19 @@ TEST_F(Cli, QuantizeMatchesTheTrainingsInt8) {
   EXPECT_CONTAINS(r.out, "--out must differ");
   r = tinykws("quantize --mode int4 --model " + model_ + " --out " + q);
   EXPECT_EQ(r.code, 2);
+  r = tinykws("quantize --mode fp16 --model " + root_ + "/q16.tkws --out " + root_ +
+              "/q16b.tkws --data " + data_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_CONTAINS(r.out, "already stored as fp16");
+  // An --out that cannot be written is refused before any work, with the reason.
+  for (const auto& [out, words] :
+       {std::pair{root_ + "/no/such/dir/q.tkws", "does not exist"}, std::pair{root_, "is a folder"},
+        std::pair{std::string("''"), "--out is empty"}}) {
+    r = tinykws("quantize --model " + model_ + " --out " + out + " --data " + data_);
+    EXPECT_EQ(r.code, 2) << out << "\n" << r.out;
+    EXPECT_CONTAINS(r.out, words);
+    EXPECT_EQ(r.out.find("calibration:"), std::string::npos) << r.out;
+  }
 }
 
 TEST_F(Cli, DamagedModelsExit2WithReason) {

@@ -219,6 +219,11 @@ TEST(Int8Network, FastMatchesReferenceBitExact) {
         ASSERT_TRUE(ref.invoke_int8(xq.data(), o1.data(), a1.data(), a1.size()).ok());
         ASSERT_TRUE(fast.invoke_int8(xq.data(), o2.data(), a2.data(), a2.size()).ok());
         ASSERT_EQ(o1, o2) << fast.kernel_set_name() << ", input " << s;
+        // The float entry point too (each set quantises the input with its own routine).
+        std::vector<float> p1(ref.output_size()), p2(fast.output_size());
+        ASSERT_TRUE(ref.invoke(&x[s * xq.size()], p1.data(), a1.data(), a1.size()).ok());
+        ASSERT_TRUE(fast.invoke(&x[s * xq.size()], p2.data(), a2.data(), a2.size()).ok());
+        ASSERT_EQ(p1, p2) << fast.kernel_set_name() << ", float input " << s;
       }
     }
   }

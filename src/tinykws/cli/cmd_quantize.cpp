@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "tinykws/audio/clips.h"
@@ -46,6 +47,19 @@ double accuracy(const Model& m, const std::string& name, const LoadedClips& clip
   return static_cast<double>(ok) / static_cast<double>(clips.samples.size());
 }
 
+// Refuses an --out that cannot be written (before any work) or that names the input.
+void check_out_path(const std::string& out, const std::string& model) {
+  namespace fs = std::filesystem;
+  if (out.empty()) throw InputError("quantize: --out is empty");
+  std::error_code ec;
+  if (fs::is_directory(out, ec)) throw InputError(out + ": --out is a folder, not a file");
+  const fs::path parent = fs::path(out).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw InputError(out + ": --out's folder " + parent.string() + " does not exist");
+  if (fs::exists(out, ec) && fs::equivalent(out, model, ec))
+    throw InputError(out + ": --out must differ from --model");
+}
+
 }  // namespace
 
 Runner add_quantize(CLI::App& app) {
@@ -56,41 +70,67 @@ Runner add_quantize(CLI::App& app) {
     int threads = 0;
   };
   auto a = std::make_shared<Args>();
-  app.add_option("--model", a->model, "Float model file (.tkws)")->required();
+  app.add_option("--model", a->model, "Float model file (.tkws, fp32 or fp16)")->required();
   app.add_option("--out", a->out, "Output model file (written atomically)")->required();
-  app.add_option("--mode", a->mode, "int8 or fp16")
+  app.add_option("--mode", a->mode,
+                 "int8: TFLite-scheme integer model (weights per channel, activations "
+                 "calibrated on training clips); fp16: float weights rounded to binary16 (no "
+                 "calibration: --seed and --calibration-clips are ignored)")
       ->check(CLI::IsMember({"int8", "fp16"}))
       ->capture_default_str();
   app.add_option("--data", a->data,
                  "Dataset folder: int8 calibration clips (training split) and the accuracy "
-                 "check (validation split) (default: $TINYKWS_DATA or ../shared/data)");
+                 "check (validation split) (default: $TINYKWS_DATA or ../shared/data; fp16 "
+                 "runs without one, unchecked)");
   app.add_option("--calibration-clips", a->calibration_clips,
-                 "int8: training clips that calibrate the activation ranges")
-      ->check(CLI::Range(1, 1000000))
+                 "int8: training clips that calibrate the activation ranges (a run's "
+                 "[quantize] calibration_clips)")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   app.add_option("--seed", a->seed,
-                 "int8: the calibration subset of a training run with this seed (train.seed)")
+                 "int8: the calibration subset of a training run with this train.seed (with "
+                 "the same --calibration-clips, the int8 tensors that run writes)")
       ->capture_default_str();
-  app.add_option("--threads", a->threads, "Clip loading workers (0 = all cores)");
+  app.add_option("--threads", a->threads, "Clip loading and feature workers (0 = all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   return [a] {
     const Model m = read_model(a->model);
-    if (!has_float_tensors(m) || std::any_of(m.tensors.begin(), m.tensors.end(),
-                                             [](auto& t) { return t.dtype == DType::kI8; }))
+    if (!has_float_tensors(m) || m.is_int8())
       throw InputError(a->model + ": not a float model (quantize takes an fp32 or fp16 file)");
-    if (std::filesystem::weakly_canonical(a->model) == std::filesystem::weakly_canonical(a->out))
-      throw InputError("quantize: --out must differ from --model (" + a->out + ")");
-    const std::string data_dir = require_data_dir(a->data);
+    const bool all_fp16 = std::none_of(m.tensors.begin(), m.tensors.end(),
+                                       [](const Tensor& t) { return t.dtype == DType::kF32; });
+    if (a->mode == "fp16" && all_fp16)
+      throw InputError(a->model + ": already stored as fp16: nothing to do");
+    check_out_path(a->out, a->model);
+    // int8 needs training clips; fp16 only uses a dataset, when there is one, for the check.
+    const std::string data_dir =
+        a->mode == "int8" || !a->data.empty() ? require_data_dir(a->data) : default_data_dir();
     const int threads = a->threads > 0
                             ? a->threads
                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const FrontendConfig& fe = m.frontend;
-    const Dataset ds = scan_dataset(data_dir, m.labels);
+    std::optional<Dataset> ds;
+    if (a->mode == "int8" || !a->data.empty()) {
+      ds = scan_dataset(data_dir, m.labels);
+    } else if (!data_dir.empty()) {
+      try {  // fp16 with the default dataset: a check when it fits the model
+        ds = scan_dataset(data_dir, m.labels);
+      } catch (const InputError& e) {
+        std::printf("accuracy not checked: %s\n", e.what());
+      }
+    }
 
     Model q = m;
+    nlohmann::json meta = nlohmann::json::object();  // provenance: the training's, plus ours
+    if (!m.metadata_json.empty()) {
+      meta = nlohmann::json::parse(m.metadata_json, nullptr, /*allow_exceptions=*/false);
+      if (!meta.is_object()) meta = nlohmann::json::object();
+    }
     if (a->mode == "fp16") {
       to_float16(q);
     } else {
-      const auto train = ds.select(Split::kTrain);
+      const auto train = ds->select(Split::kTrain);
       if (train.empty())
         throw InputError(data_dir + ": no training clips to calibrate the int8 ranges on");
       const std::vector<int> pick =
@@ -111,30 +151,27 @@ Runner add_quantize(CLI::App& app) {
       }
       std::printf("calibration: %zu of %zu training clips (seed %llu)\n", refs.size(), train.size(),
                   static_cast<unsigned long long>(a->seed));
-    }
-    // Provenance: the training's metadata, plus where this file came from.
-    nlohmann::json meta = nlohmann::json::object();
-    if (!m.metadata_json.empty()) {
-      meta = nlohmann::json::parse(m.metadata_json, nullptr, /*allow_exceptions=*/false);
-      if (!meta.is_object()) meta = nlohmann::json::object();
+      meta["calibration_seed"] = a->seed;
+      meta["calibration_clips"] = refs.size();
     }
     meta["quantized_by"] = "tinykws quantize";
     meta["quantized_from"] = std::filesystem::path(a->model).filename().string();
     meta["quantize_mode"] = a->mode;
-    if (a->mode == "int8") meta["calibration_seed"] = a->seed;
     q.metadata_json = meta.dump();
-    write_model(a->out, q);
 
-    const auto val = ds.select(Split::kVal);
+    // Both models are run before anything is written: a failure leaves no output file.
+    const auto val = ds ? ds->select(Split::kVal) : std::vector<const ClipRef*>{};
     if (val.empty()) {
-      std::printf("no validation split in %s: accuracy not checked\n", data_dir.c_str());
+      if (ds) std::printf("no validation split in %s: accuracy not checked\n", data_dir.c_str());
     } else {
       const LoadedClips clips = load_clips(val, fe.sample_rate, fe.clip_samples, threads);
+      const std::vector<uint8_t> bytes = serialize_model(q);
       const double before = accuracy(m, a->model, clips);
-      const double after = accuracy(read_model(a->out), a->out, clips);
+      const double after = accuracy(parse_model(bytes.data(), bytes.size(), a->out), a->out, clips);
       std::printf("validation accuracy: %.2f %% -> %.2f %% (%+.2f points) over %zu clips\n",
                   100.0 * before, 100.0 * after, 100.0 * (after - before), val.size());
     }
+    write_model(a->out, q);
     std::printf("wrote %s: %s, %llu bytes (input %llu bytes)\n", a->out.c_str(), a->mode.c_str(),
                 static_cast<unsigned long long>(std::filesystem::file_size(a->out)),
                 static_cast<unsigned long long>(std::filesystem::file_size(a->model)));

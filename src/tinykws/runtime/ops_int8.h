@@ -177,8 +177,8 @@ void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point,
 // requantisation constants of the vectorised requantisation, made once from mult and shift
 // (which must be set in the args given to int8_fast_pack): per block of 8 output channels,
 // kInt8RequantVecs vectors of 8 int32 (Int8RequantBlock), channels past out_c harmless
-// (m0 = 2^30, right = 0). For channels with a left shift (M >= 1) the kernels use the
-// scalar form instead.
+// (m0 = 2^30, right = 0). When any output channel of the op has a left shift (M >= 1), the
+// whole op takes the scalar form instead.
 // Pairs (the AVX2 set): a pair is read as one int32 (first + second * 2^16, native byte order): one
 // 16-bit multiply-add instruction (AVX2 vpmaddwd) takes 8 of them and 8 pairs of inputs to 8 int32
 // sums. Rows (the generic set: SSE2, NEON, ...): sets without such an instruction widen int16
