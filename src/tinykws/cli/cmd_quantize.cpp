@@ -18,6 +18,7 @@
 #include "tinykws/cli/commands.h"
 #include "tinykws/common/error.h"
 #include "tinykws/compress/quantize.h"
+#include "tinykws/eval/metrics.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
 #include "tinykws/train/feature_set.h"
@@ -31,20 +32,18 @@ bool has_float_tensors(const Model& m) {
   });
 }
 
-// Accuracy of `m` (run by the tinykws runtime) on `clips`.
+// Validation accuracy of `m` as the tinykws runtime runs it.
 double accuracy(const Model& m, const std::string& name, const LoadedClips& clips) {
   KwsPipeline pipe;
   if (auto s = pipe.create(m); !s.ok())
     throw InputError(name + ": the runtime cannot run this model: " + s.message);
-  std::vector<float> probs(m.labels.size());
-  size_t ok = 0;
-  for (size_t i = 0; i < clips.samples.size(); ++i) {
-    if (auto s = pipe.run(clips.samples[i].data(), probs.data()); !s.ok())
-      throw std::runtime_error(name + ": inference failed on " + clips.refs[i]->rel + ": " +
-                               s.message);
-    ok += std::max_element(probs.begin(), probs.end()) - probs.begin() == clips.refs[i]->label;
+  std::vector<int64_t> labels;
+  for (const ClipRef* r : clips.refs) labels.push_back(r->label);
+  try {
+    return runtime_accuracy(pipe, clips.samples, labels);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(name + ": " + e.what());
   }
-  return static_cast<double>(ok) / static_cast<double>(clips.samples.size());
 }
 
 // Refuses an --out that cannot be written (before any work) or that names the input.

@@ -87,6 +87,18 @@ size_t deflated_size(const std::vector<uint8_t>& bytes) {
   return out_len;
 }
 
+double runtime_accuracy(KwsPipeline& pipe, const std::vector<std::vector<float>>& clips,
+                        const std::vector<int64_t>& labels) {
+  std::vector<float> probs(static_cast<size_t>(pipe.num_labels()));
+  size_t ok = 0;
+  for (size_t i = 0; i < clips.size(); ++i) {
+    if (auto s = pipe.run(clips[i].data(), probs.data()); !s.ok())
+      throw std::runtime_error("inference failed on clip " + std::to_string(i) + ": " + s.message);
+    ok += std::max_element(probs.begin(), probs.end()) - probs.begin() == labels[i];
+  }
+  return clips.empty() ? 0.0 : static_cast<double>(ok) / static_cast<double>(clips.size());
+}
+
 int64_t count_parameters(const Model& m) {
   int64_t n = 0;
   for (auto& t : m.tensors) n += static_cast<int64_t>(t.numel());

@@ -74,6 +74,11 @@ size_t deflated_size(const std::vector<uint8_t>& bytes);
 
 int64_t count_parameters(const Model& m);
 
+// Fraction of `clips` (clip_samples() floats each) whose most probable label under `pipe` is
+// labels[i]. Throws std::runtime_error naming clip i when inference fails.
+double runtime_accuracy(KwsPipeline& pipe, const std::vector<std::vector<float>>& clips,
+                        const std::vector<int64_t>& labels);
+
 struct EvalOptions {
   std::string model_path, data_dir;
   std::string split;  // train | val | test | all; empty = test if present, else val

@@ -22,6 +22,7 @@
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/compress/quantize.h"
+#include "tinykws/eval/metrics.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
 #include "tinykws/train/compress.h"
@@ -622,19 +623,13 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
     throw std::runtime_error("exported model is inconsistent: " + err);
 
   // Validation accuracy of a model as the tinykws runtime runs it: the number users will see.
-  auto runtime_accuracy = [&](const Model& m) {
+  auto val_accuracy = [&](const Model& m) {
     KwsPipeline pipe;
     if (auto s = pipe.create(m); !s.ok())
       throw std::runtime_error("runtime cannot run the exported model: " + std::string(s.message));
-    std::vector<float> probs(n_labels);
-    int ok = 0;
-    for (int i = 0; i < n_va; ++i) {
-      pipe.run(va.clips[i].data(), probs.data());
-      ok += std::max_element(probs.begin(), probs.end()) - probs.begin() == va.labels[i];
-    }
-    return static_cast<double>(ok) / n_va;
+    return runtime_accuracy(pipe, va.clips, va.labels);
   };
-  const double float_acc = runtime_accuracy(model);
+  const double float_acc = val_accuracy(model);
   switch (cfg.quantize.mode) {
     case QuantMode::kNone:
       break;
@@ -654,7 +649,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   }
   const std::string model_path = (fs::path(opt.out_dir) / "model.tkws").string();
   write_model(model_path, model);
-  const double rt_acc = runtime_accuracy(read_model(model_path));
+  const double rt_acc = val_accuracy(read_model(model_path));
 
   TrainResult res;
   res.history = st.history;
