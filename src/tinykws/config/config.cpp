@@ -320,6 +320,7 @@ void read_train(TableReader& r, TrainConfig& t) {
   r.read("unknown_reversed", t.unknown_reversed);
   r.read("unknown_fragments", t.unknown_fragments);
   r.read("unknown_babble", t.unknown_babble);
+  r.read("unknown_keyword_fragments", t.unknown_keyword_fragments);
   r.read("silence_percentage", t.silence_percentage);
   r.finish();
 }
@@ -720,6 +721,8 @@ std::string config_defaults_toml() {
     << "unknown_fragments = " << n(t.unknown_fragments)
     << "    # share made onset / ending fragments\n"
     << "unknown_babble = " << n(t.unknown_babble) << "       # share made of two overlaid words\n"
+    << "unknown_keyword_fragments = " << b(t.unknown_keyword_fragments)
+    << "   # half the fragments from keyword clips\n"
     << "silence_percentage = " << n(t.silence_percentage)
     << "   # _silence_ clips per epoch, % of the keyword clips; 0 = no _silence_ class\n\n"
     << "[train.augment]\n"
