@@ -14,9 +14,12 @@ Runner add_eval(CLI::App& app);
 Runner add_predict(CLI::App& app);
 Runner add_features(CLI::App& app);
 Runner add_info(CLI::App& app);
-Runner add_report(CLI::App& app);    // cmd_report.cpp
-Runner add_search(CLI::App& app);    // cmd_search.cpp (with `search merge`)
-Runner add_quantize(CLI::App& app);  // cmd_quantize.cpp
+Runner add_report(CLI::App& app);       // cmd_report.cpp
+Runner add_search(CLI::App& app);       // cmd_search.cpp (with `search merge`)
+Runner add_quantize(CLI::App& app);     // cmd_quantize.cpp
+Runner add_listen(CLI::App& app);       // cmd_listen.cpp
+Runner add_stream_eval(CLI::App& app);  // cmd_stream_eval.cpp
+Runner add_make_stream(CLI::App& app);  // cmd_make_stream.cpp
 
 // $TINYKWS_DATA, else ../shared/data/speech_commands_updown (from the current folder, then
 // from the source tree) when it exists, else "" (the command then asks for --data).
