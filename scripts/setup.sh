@@ -8,6 +8,7 @@ packages=(
   libtorch-dev            # training (train/ only)
   libkissfft-dev          # FFT (frontend/)
   libsndfile1-dev libsoxr-dev libssl-dev  # audio/ (libssl: SHA-1 of the speaker-hash split rule)
+  libasound2-dev          # ALSA capture for `tinykws listen --device` (audio/alsa_capture.cpp)
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   zlib1g-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
