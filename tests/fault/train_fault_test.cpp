@@ -1,0 +1,111 @@
+// Training killed with SIGKILL (the real `tinykws train` process, on a synthetic dataset) at
+// exact points of its file writes (kill_preload.c: while the checkpoint is written, before it
+// is renamed into place, while model.tkws is written, before metrics.json is renamed) and at
+// random times (mid-epoch): `train --resume` ends with the same model.tkws bytes as a run
+// that was never interrupted.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "../common/cli_util.h"
+#include "../common/synth_data.h"
+#include "fault_util.h"
+
+namespace fs = std::filesystem;
+using namespace tkws::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+class TrainFault : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = temp_dir("train_fault");
+    data_ = make_synth_dataset(root_ + "/data", 6, 3, 2);
+    // kTinyBaseConfig with 6 epochs: a checkpoint per epoch, room for kills mid-run.
+    std::string text = std::string(kTinyBaseConfig);
+    text.replace(text.find("epochs = 2"), 10, "epochs = 6");
+    std::ofstream(root_ + "/cfg.toml") << text;
+    // The reference: one uninterrupted run.
+    Child c = train(root_ + "/ref", {}, false);
+    ASSERT_TRUE(wait_child(c, 300s));
+    ASSERT_EQ(c.exit_code(), 0) << file_bytes(root_ + "/ref.log");
+    ref_model_ = file_bytes(root_ + "/ref/model.tkws");
+    ASSERT_FALSE(ref_model_.empty());
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+
+  static Child train(const std::string& out, std::vector<std::pair<std::string, std::string>> env,
+                     bool resume = true) {
+    std::vector<std::string> argv = {tinykws_binary(), "train",     "--config", root_ + "/cfg.toml",
+                                     "--data",         data_,       "--out",    out,
+                                     "--quiet",        "--threads", "1"};
+    if (resume) argv.push_back("--resume");
+    return spawn_child(argv, out + ".log", env);
+  }
+  // One run killed by the preload at (match, nth, at); asserts it died by SIGKILL.
+  static void killed_at(const std::string& out, const std::string& match, int nth,
+                        const std::string& at) {
+    auto env = preload_env(TINYKWS_KILL_PRELOAD);
+    env.push_back({"TKWS_KILL_MATCH", match});
+    env.push_back({"TKWS_KILL_NTH", std::to_string(nth)});
+    env.push_back({"TKWS_KILL_AT", at});
+    Child c = train(out, env);
+    ASSERT_TRUE(wait_child(c, 300s));
+    ASSERT_TRUE(c.killed()) << match << " " << at << ": status " << c.status << "\n"
+                            << file_bytes(out + ".log");
+  }
+  static inline std::string root_, data_, ref_model_;
+};
+
+TEST_F(TrainFault, KilledWhileWritingCheckpointOrModelResumesToTheSameBytes) {
+  const std::string out = root_ + "/exact";
+  // 1. In the middle of writing epoch 2's checkpoint: a torn temporary file, epoch 1's intact.
+  killed_at(out, "checkpoint.pt.tmp", 2, "write");
+  EXPECT_TRUE(fs::exists(out + "/checkpoint.pt"));
+  EXPECT_TRUE(fs::exists(out + "/checkpoint.pt.tmp"));
+  EXPECT_FALSE(fs::exists(out + "/model.tkws"));
+  // 2. Resumed from epoch 1, killed after writing epoch 3's checkpoint, before the rename.
+  killed_at(out, "checkpoint.pt.tmp", 2, "rename");
+  // 3. Resumed, killed while writing model.tkws (its temporary file; the model is not there).
+  killed_at(out, "model.tkws.tmp", 1, "write");
+  EXPECT_FALSE(fs::exists(out + "/model.tkws"));
+  // 4. Resumed, killed just before metrics.json is renamed into place (model.tkws is there).
+  killed_at(out, "metrics.json.tmp", 1, "rename");
+  EXPECT_FALSE(fs::exists(out + "/metrics.json"));
+  // 5. Resumed to the end.
+  Child c = train(out, {});
+  ASSERT_TRUE(wait_child(c, 300s));
+  ASSERT_EQ(c.exit_code(), 0) << file_bytes(out + ".log");
+  EXPECT_TRUE(file_bytes(out + "/model.tkws") == ref_model_) << "model.tkws differs";
+  EXPECT_TRUE(fs::exists(out + "/metrics.json"));
+}
+
+TEST_F(TrainFault, SigkillAtRandomTimesResumesToTheSameBytes) {
+  const std::string out = root_ + "/random";
+  std::mt19937 rng(20261204);  // fixed seed: the same delays every run
+  std::uniform_int_distribution<int> delay_ms(300, 2500);
+  int kills = 0;
+  bool finished = false;
+  for (int round = 0; round < 5 && !finished; ++round) {
+    Child c = train(out, {});
+    if (!wait_child(c, std::chrono::milliseconds(delay_ms(rng)))) {
+      kill_group(c);
+      ++kills;
+      continue;
+    }
+    ASSERT_EQ(c.exit_code(), 0) << file_bytes(out + ".log");
+    finished = true;  // before its kill time
+  }
+  if (!finished) {
+    Child c = train(out, {});
+    ASSERT_TRUE(wait_child(c, 300s));
+    ASSERT_EQ(c.exit_code(), 0) << file_bytes(out + ".log");
+  }
+  EXPECT_GE(kills, 1) << "no run was killed: the delays are too long for this machine";
+  EXPECT_TRUE(file_bytes(out + "/model.tkws") == ref_model_)
+      << "model.tkws differs after " << kills << " kills";
+}
+
+}  // namespace
