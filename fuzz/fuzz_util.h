@@ -1,4 +1,4 @@
-// Shared by the libFuzzer targets in fuzz/ (see docs/fuzzing.md). Each target feeds its input
+// Shared by the libFuzzer targets in fuzz/ (see docs/reliability.md). Each target feeds its input
 // to one parser: a tkws::InputError is the expected answer to bad input; any other exception,
 // a crash or a sanitizer report is a finding.
 #pragma once

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
     if (fs::is_directory(p)) {
       std::vector<fs::path> files;
       for (auto& e : fs::directory_iterator(p))
-        if (e.is_regular_file()) files.push_back(e.path());
+        if (e.is_regular_file() && e.path().filename().string()[0] != '.')
+          files.push_back(e.path());  // not .keep
       std::sort(files.begin(), files.end());
       for (auto& f : files) run(f);
     } else if (fs::is_regular_file(p)) {

@@ -8,8 +8,8 @@
  *                    "rename": when that file is renamed (into place): SIGKILL before it.
  *
  * Intercepts open/open64/openat/fopen/fopen64/mkstemp (to learn which descriptor is the file),
- * write()/writev() (libstdc++'s file streams use both) and rename(). Without TKWS_KILL_MATCH
- * everything passes straight through. */
+ * write()/writev() (libstdc++'s file streams use both), fwrite() and rename(). Without
+ * TKWS_KILL_MATCH everything passes straight through. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -114,6 +114,16 @@ ssize_t writev(int fd, const struct iovec* iov, int cnt) {
     die();
   }
   return NEXT(writev)(fd, iov, cnt);
+}
+
+size_t fwrite(const void* buf, size_t size, size_t n, FILE* f) {
+  /* glibc's fwrite reaches write() internally, past this library: catch it here. */
+  if (f && fileno(f) == g_target_fd && at_is("write") && size * n > 0) {
+    NEXT(fwrite)(buf, 1, size * n / 2 ? size * n / 2 : 1, f);
+    fflush(f);
+    die();
+  }
+  return NEXT(fwrite)(buf, size, n, f);
 }
 
 int rename(const char* from, const char* to) {

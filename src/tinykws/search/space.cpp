@@ -65,8 +65,10 @@ TomlValue to_toml(const json& v) {
     }
     case json::value_t::object: {
       toml::table t;
-      for (auto& [k, e] : v.items())
-        std::visit([&](auto&& x) { t.insert_or_assign(k, std::move(x)); }, to_toml(e));
+      for (auto& item : v.items()) {
+        const std::string k = item.key();  // not a structured binding: clang 14 cannot capture one
+        std::visit([&](auto&& x) { t.insert_or_assign(k, std::move(x)); }, to_toml(item.value()));
+      }
       return t;
     }
     default:
