@@ -40,7 +40,7 @@ int free_port() {
 
 // Runs a shell command with SLURM_CONF set; returns stdout (and the exit code in *code).
 std::string sh(const std::string& cmd, const std::string& conf, int* code = nullptr) {
-  std::string full = "SLURM_CONF='" + conf + "' " + cmd + " 2>&1";
+  std::string full = "export SLURM_CONF='" + conf + "'; " + cmd + " 2>&1";
   FILE* p = popen(full.c_str(), "r");
   std::string out;
   char buf[4096];
