@@ -38,24 +38,11 @@ int free_port() {
   return port;
 }
 
-// Runs a shell command with SLURM_CONF set; returns stdout (and the exit code in *code).
+// Runs a shell command with SLURM_CONF set; returns its output (and the exit code in *code).
 std::string sh(const std::string& cmd, const std::string& conf, int* code = nullptr) {
-  std::string full = "export SLURM_CONF='" + conf + "'; " + cmd + " 2>&1";
-  FILE* p = popen(full.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  if (code) *code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
-std::map<std::string, TrialRecord> rows_of(const std::string& db_path) {
-  std::map<std::string, TrialRecord> out;
-  ResultStore db(db_path, true);
-  for (auto& r : db.all()) out[r.id] = r;
-  return out;
+  CliResult r = run_shell("export SLURM_CONF='" + conf + "'; " + cmd);
+  if (code) *code = r.code;
+  return r.out;
 }
 
 class SlurmCluster : public ::testing::Test {

@@ -20,13 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::map<std::string, TrialRecord> rows_of(const std::string& db_path) {
-  std::map<std::string, TrialRecord> out;
-  ResultStore db(db_path, true);
-  for (auto& r : db.all()) out[r.id] = r;
-  return out;
-}
-
 class SearchFault : public ::testing::Test {
  protected:
   void SetUp() override {
