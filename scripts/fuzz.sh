@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(wav tkws config space constraints)
+# Default: every target of fuzz/CMakeLists.txt's list (`foreach(t ...)`).
+((${#targets[@]})) || read -ra targets < <(sed -n 's/^foreach(t \(.*\))$/\1/p' fuzz/CMakeLists.txt)
 
 command -v "${CXX:-clang++}" >/dev/null || {
   echo "fuzz: ${CXX:-clang++} not found (apt-get install clang libfuzzer-14-dev)" >&2
@@ -27,7 +28,8 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build build-fuzz -j "${FUZZ_BUILD_JOBS:-2}" --target "${targets[@]/#/fuzz_}"
 
 # Per-target input size limits (bytes): a default model file is ~4-7 kB, configs ~3 kB.
-declare -A max_len=([wav]=4096 [tkws]=16384 [config]=8192 [space]=4096 [constraints]=256)
+declare -A max_len=([wav]=4096 [tkws]=16384 [config]=8192 [space]=4096 [constraints]=256
+  [stream_labels]=4096)
 
 run_one() {
   local t=$1
@@ -38,7 +40,7 @@ run_one() {
   # shellcheck disable=SC2086  # FUZZ_ARGS is a list of flags
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "build-fuzz/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len="${max_len[$t]}" \
+    "build-fuzz/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len="${max_len[$t]:-4096}" \
     -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$regress/" \
     ${FUZZ_ARGS:-} "$work" "fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   local execs cov
