@@ -15,6 +15,8 @@ packages=(
   libxnnpack-dev libpthreadpool-dev  # peer benchmark only (bench/bench_peers.cpp)
   python3-numpy           # golden vectors (tests/golden/make_golden.py), optional at test time
   chromium                # headless browser test of the HTML report (tests/report)
+  clang libfuzzer-14-dev  # scripts/fuzz.sh (libFuzzer targets in fuzz/); not the normal build
+  slurm-wlm               # single-node Slurm test (tests/cluster); skipped without it
 )
 
 missing=()
