@@ -17,6 +17,7 @@ Runner add_info(CLI::App& app);
 Runner add_report(CLI::App& app);    // cmd_report.cpp
 Runner add_search(CLI::App& app);    // cmd_search.cpp (with `search merge`)
 Runner add_quantize(CLI::App& app);  // cmd_quantize.cpp
+Runner add_export(CLI::App& app);    // cmd_export.cpp
 
 // $TINYKWS_DATA, else ../shared/data/speech_commands_updown (from the current folder, then
 // from the source tree) when it exists, else "" (the command then asks for --data).

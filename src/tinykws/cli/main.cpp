@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
       add_quantize);
   add("search", "Grid or random hyperparameter search with constraints and a Pareto front",
       add_search);
+  add("export", "Write a model as TFLite, ONNX or a C array", add_export);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
