@@ -42,7 +42,8 @@ Runner add_export(CLI::App& app) {
       r = export_tflite(m, a->model);
     else if (a->format == "onnx")
       r = export_onnx(m, a->model);
-    for (const std::string& note : r.notes) std::fprintf(stderr, "tinykws: note: %s\n", note.c_str());
+    for (const std::string& note : r.notes)
+      std::fprintf(stderr, "tinykws: note: %s\n", note.c_str());
     if (a->format != "c") {
       write_file_atomic(a->out, r.bytes.data(), r.bytes.size());
       std::printf("%s: %zu bytes (%s%s)\n", a->out.c_str(), r.bytes.size(), a->format.c_str(),
@@ -56,10 +57,9 @@ Runner add_export(CLI::App& app) {
     }
     const std::string name = a->name.empty() ? c_name_from_path(a->out) : c_name_from_path(a->name);
     const fs::path header = fs::path(a->out).replace_extension(".h");
-    const CArrayFiles f = export_c_array(
-        bytes, name, header.filename().string(),
-        fs::path(a->model).filename().string() + " as " + (a->inner == "tkws" ? ".tkws" : ".tflite") +
-            " bytes");
+    const CArrayFiles f = export_c_array(bytes, name, header.filename().string(),
+                                         fs::path(a->model).filename().string() + " as " +
+                                             (a->inner == "tkws" ? ".tkws" : ".tflite") + " bytes");
     write_file_atomic(header.string(), f.header);
     write_file_atomic(a->out, f.source);
     std::printf("%s, %s: g_%s_model_data, %zu bytes (%s)\n", a->out.c_str(),

@@ -16,9 +16,9 @@ struct LoweredOp {
   OpType type = OpType::kRelu;
   const Op* op = nullptr;  // the model op this node starts from
   int first_op = 0, last_op = 0;
-  bool relu = false;     // ReLU applied to the result
-  ActShape in, out;      // activation shapes (NHWC)
-  Window win;            // windowed ops
+  bool relu = false;  // ReLU applied to the result
+  ActShape in, out;   // activation shapes (NHWC)
+  Window win;         // windowed ops
   // Float models: weights in the model's layout (model.h) after folding, bias [out channels];
   // BatchNorm alone: w = scale, b = shift.
   std::vector<float> w, b;

@@ -77,14 +77,16 @@ class OnnxExporter {
       labels += (i ? ", \"" : "\"") + m_.labels[i] + "\"";
     labels += "]";
     Message model;
-    model.varint(1, 7)                                            // ir_version
-        .string(2, "tinykws")                                     // producer_name
-        .string(3, "0.1.0")                                       // producer_version
-        .message(7, graph_)                                       // graph
-        .message(8, Message().string(1, "").varint(2, 13));      // opset_import: ai.onnx 13
+    model
+        .varint(1, 7)                                        // ir_version
+        .string(2, "tinykws")                                // producer_name
+        .string(3, "0.1.0")                                  // producer_version
+        .message(7, graph_)                                  // graph
+        .message(8, Message().string(1, "").varint(2, 13));  // opset_import: ai.onnx 13
     model.message(14, Message().string(1, "labels").string(2, labels));
-    model.message(14, Message().string(1, "tinykws").string(
-                          2, export_metadata_json(m_, "NCHW [1, 1, frames, features]")));
+    model.message(14, Message()
+                          .string(1, "tinykws")
+                          .string(2, export_metadata_json(m_, "NCHW [1, 1, frames, features]")));
     r.bytes = model.data();
     return r;
   }
@@ -119,8 +121,7 @@ class OnnxExporter {
     const std::string s = initializer(name + "_scale", {}, kFloat, q.scale);
     const std::vector<int8_t> zp = {static_cast<int8_t>(q.zero_point.at(0))};
     const std::string z = initializer(name + "_zero_point", {}, kInt8, zp);
-    return node("DequantizeLinear", {node("QuantizeLinear", {x, s, z}, name), s, z},
-                name + "_dq");
+    return node("DequantizeLinear", {node("QuantizeLinear", {x, s, z}, name), s, z}, name + "_dq");
   }
 
   // An int8 / int32 weight through DequantizeLinear (per-channel along axis 0 when it has
@@ -186,8 +187,8 @@ class OnnxExporter {
     std::vector<Message> a = {attr_ints("kernel_shape", {w.kh, w.kw}),
                               attr_ints("strides", {w.sh, w.sw})};
     if (same)
-      a.push_back(attr_ints("pads", {w.pad_top, w.pad_left, pad_h - w.pad_top,
-                                     pad_w - w.pad_left}));
+      a.push_back(
+          attr_ints("pads", {w.pad_top, w.pad_left, pad_h - w.pad_top, pad_w - w.pad_left}));
     return a;
   }
 
@@ -244,8 +245,9 @@ class OnnxExporter {
         return finish(n, node("GlobalAveragePool", {x}, p + "_gap"));
       case OpType::kSoftmax:
         if (!flat_ && (n.in.h != 1 || n.in.w != 1))
-          fail(n, "softmax at each of several positions; tinykws exports a softmax over the "
-                  "class scores only");
+          fail(n,
+               "softmax at each of several positions; tinykws exports a softmax over the "
+               "class scores only");
         return finish(n, node("Softmax", {x}, p + "_softmax", {attr_int("axis", 1)}));
       default:
         fail(n, "no ONNX operator for it");

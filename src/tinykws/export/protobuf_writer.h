@@ -30,7 +30,9 @@ class Message {
     return *this;
   }
   Message& string(int field, const std::string& s) { return bytes(field, s.data(), s.size()); }
-  Message& message(int field, const Message& m) { return bytes(field, m.buf_.data(), m.buf_.size()); }
+  Message& message(int field, const Message& m) {
+    return bytes(field, m.buf_.data(), m.buf_.size());
+  }
   Message& packed_int64(int field, const std::vector<int64_t>& v) {
     Message inner;
     for (int64_t x : v) inner.raw_varint(static_cast<uint64_t>(x));

@@ -71,8 +71,8 @@ class Builder {
   int32_t add_tensor(const std::string& name, const std::vector<int32_t>& shape, TensorType type,
                      uint32_t buffer = 0, const Quant& q = {});
   template <class T>
-  int32_t add_constant(const std::string& name, const std::vector<int32_t>& shape,
-                       TensorType type, const std::vector<T>& values, const Quant& q = {}) {
+  int32_t add_constant(const std::string& name, const std::vector<int32_t>& shape, TensorType type,
+                       const std::vector<T>& values, const Quant& q = {}) {
     return add_tensor(name, shape, type, add_buffer(values.data(), values.size() * sizeof(T)), q);
   }
 

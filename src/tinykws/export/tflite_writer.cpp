@@ -57,8 +57,9 @@ class TfliteExporter {
     const std::vector<LoweredOp> nodes = exporter::lower_model(m_, source_);
     for (const Tensor& t : m_.tensors)
       if (t.dtype == DType::kF16) {
-        r.notes.push_back("fp16 weights written as float32 (TFLite readers such as Arm NN "
-                          "do not take fp16 weights behind DEQUANTIZE)");
+        r.notes.push_back(
+            "fp16 weights written as float32 (TFLite readers such as Arm NN "
+            "do not take fp16 weights behind DEQUANTIZE)");
         break;
       }
     const bool int8 = m_.is_int8();
@@ -66,7 +67,8 @@ class TfliteExporter {
     const int32_t input = b_.add_tensor("features", nhwc(in), tfl::kFloat32);
     int32_t x = normalise(input, in);
     if (int8) {
-      const int32_t q = b_.add_tensor("features_q", nhwc(in), tfl::kInt8, 0, to_quant(m_.input_quant));
+      const int32_t q =
+          b_.add_tensor("features_q", nhwc(in), tfl::kInt8, 0, to_quant(m_.input_quant));
       b_.add_operator(tfl::kQuantize, {x}, {q});
       x = q;
     }
@@ -78,9 +80,9 @@ class TfliteExporter {
       const QuantParams& q = nodes.back().out_quant;
       const std::vector<int32_t> shape = {1, labels};
       const int32_t shape_t = b_.add_constant("probabilities_shape", {2}, tfl::kInt32, shape);
-      const int32_t y = b_.add_tensor("probabilities_flat", shape,
-                                      int8 ? tfl::kInt8 : tfl::kFloat32, 0,
-                                      int8 ? to_quant(q) : tfl::Quant{});
+      const int32_t y =
+          b_.add_tensor("probabilities_flat", shape, int8 ? tfl::kInt8 : tfl::kFloat32, 0,
+                        int8 ? to_quant(q) : tfl::Quant{});
       b_.add_operator(tfl::kReshape, {x, shape_t}, {y}, tfl::kReshapeOptions,
                       b_.reshape_options(shape));
       x = y;
@@ -91,8 +93,9 @@ class TfliteExporter {
       b_.add_operator(tfl::kDequantize, {x}, {out});
     }
     b_.add_metadata("tinykws", export_metadata_json(m_, "NHWC [1, frames, features, 1]"));
-    r.bytes = b_.finish({input}, {out}, "tinykws keyword-spotting model (" +
-                                            std::string(int8 ? "int8" : "float32") + ")");
+    r.bytes = b_.finish(
+        {input}, {out},
+        "tinykws keyword-spotting model (" + std::string(int8 ? "int8" : "float32") + ")");
     return r;
   }
 
@@ -118,8 +121,8 @@ class TfliteExporter {
   }
 
   [[noreturn]] void fail(const LoweredOp& n, const std::string& why) const {
-    throw InputError(source_ + ": " + exporter::op_label(n) + " cannot be written as TFLite: " +
-                     why);
+    throw InputError(source_ + ": " + exporter::op_label(n) +
+                     " cannot be written as TFLite: " + why);
   }
 
   // The output activation of node n (int8 models: with the node's quantisation).
@@ -153,8 +156,9 @@ class TfliteExporter {
               b_.add_constant(p + "_bias", {oc}, tfl::kFloat32, n.b)};
     }
     if (n.type == OpType::kDense && n.w_q->quant.axis >= 0 && n.w_q->quant.scale.size() > 1)
-      fail(n, "per-channel FULLY_CONNECTED weights (TFLite int8 takes per-tensor dense weights, "
-              "and Arm NN aborts on per-channel ones); quantise the dense layer per tensor");
+      fail(n,
+           "per-channel FULLY_CONNECTED weights (TFLite int8 takes per-tensor dense weights, "
+           "and Arm NN aborts on per-channel ones); quantise the dense layer per tensor");
     return {b_.add_constant(p + "_weight", wshape, tfl::kInt8, layout(n.w_q->i8),
                             to_quant(n.w_q->quant, qdim)),
             b_.add_constant(p + "_bias", {oc}, tfl::kInt32, n.b_q->i32, to_quant(n.b_q->quant))};
@@ -162,10 +166,9 @@ class TfliteExporter {
 
   int32_t emit(const LoweredOp& n, int32_t x) {
     const tfl::Activation act = n.relu ? tfl::kActRelu : tfl::kActNone;
-    const tfl::PaddingType pad =
-        n.op->padding == Padding::kSame ? tfl::kSame : tfl::kValid;
-    const bool windowed = n.type != OpType::kDense && n.type != OpType::kSoftmax &&
-                          n.type != OpType::kRelu;
+    const tfl::PaddingType pad = n.op->padding == Padding::kSame ? tfl::kSame : tfl::kValid;
+    const bool windowed =
+        n.type != OpType::kDense && n.type != OpType::kSoftmax && n.type != OpType::kRelu;
     if (flat_ && windowed)
       fail(n, "it follows a FULLY_CONNECTED layer, whose output has no spatial axes here");
     switch (n.type) {
@@ -211,23 +214,24 @@ class TfliteExporter {
       case OpType::kMaxPool2D:
       case OpType::kAvgPool2D: {
         const int32_t y = activation(n, nhwc(n.out));
-        b_.add_operator(n.type == OpType::kMaxPool2D ? tfl::kMaxPool2D : tfl::kAveragePool2D,
-                        {x}, {y}, tfl::kPool2DOptions,
+        b_.add_operator(n.type == OpType::kMaxPool2D ? tfl::kMaxPool2D : tfl::kAveragePool2D, {x},
+                        {y}, tfl::kPool2DOptions,
                         b_.pool_options(pad, n.win.sw, n.win.sh, n.win.kw, n.win.kh));
         return y;
       }
       case OpType::kGlobalAvgPool: {
         const std::vector<int32_t> axes = {1, 2};
-        const int32_t a = b_.add_constant("op" + std::to_string(n.first_op) + "_axes", {2},
-                                          tfl::kInt32, axes);
+        const int32_t a =
+            b_.add_constant("op" + std::to_string(n.first_op) + "_axes", {2}, tfl::kInt32, axes);
         const int32_t y = activation(n, nhwc(n.out));
         b_.add_operator(tfl::kMean, {x, a}, {y}, tfl::kReducerOptions, b_.reducer_options(true));
         return y;
       }
       case OpType::kSoftmax: {
         if (!flat_ && (n.in.h != 1 || n.in.w != 1))
-          fail(n, "softmax at each of several positions; tinykws exports a softmax over the "
-                  "class scores only");
+          fail(n,
+               "softmax at each of several positions; tinykws exports a softmax over the "
+               "class scores only");
         const int32_t y = activation(n, flat_ ? std::vector<int32_t>{1, n.out.c} : nhwc(n.out));
         b_.add_operator(tfl::kSoftmax, {x}, {y}, tfl::kSoftmaxOptions, b_.softmax_options(1.0f));
         return y;
