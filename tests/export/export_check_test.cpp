@@ -14,6 +14,7 @@
 #include "tinykws/common/fs.h"
 #include "tinykws/compress/quantize.h"
 #include "tinykws/export/export.h"
+#include "tinykws/format/tkws.h"
 
 namespace tkws {
 namespace {
@@ -173,6 +174,28 @@ TEST_F(ExportCheck, DenseOnSpatialInput) {
   ASSERT_EQ(check_model(m), "");
   check_tflite(m, "dense on [1][2][6]");
   check_onnx(m, "dense on [1][2][6]");
+}
+
+// Trained models named by $TINYKWS_EXPORT_MODELS (paths separated by ':', e.g. the default
+// preset and the seed presets), float and int8 (quantised here on the check clips), both formats.
+TEST_F(ExportCheck, TrainedModelsFromEnvironment) {
+  const char* env = std::getenv("TINYKWS_EXPORT_MODELS");
+  if (!env || !*env) GTEST_SKIP() << "TINYKWS_EXPORT_MODELS not set";
+  std::string list = env;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t end = std::min(list.find(':', start), list.size());
+    const std::string file = list.substr(start, end - start);
+    start = end + 1;
+    if (file.empty()) continue;
+    Model m = read_model(file);
+    if (!m.is_int8()) {
+      check_tflite(m, file);
+      check_onnx(m, file);
+      m = int8_of(m);
+    }
+    check_tflite(m, file + " int8");
+    check_onnx(m, file + " int8");
+  }
 }
 
 }  // namespace
