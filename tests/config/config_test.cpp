@@ -185,6 +185,46 @@ TEST(Config, PrintedDefaultsParseBackToTheDefaults) {
   EXPECT_EQ(c.cluster.preserve_sparsity, k.preserve_sparsity);
   EXPECT_EQ(c.quantize.mode, QuantizeConfig{}.mode);
   EXPECT_EQ(c.quantize.calibration_clips, QuantizeConfig{}.calibration_clips);
+  EXPECT_FLOAT_EQ(c.train.unknown_percentage, t.unknown_percentage);
+  EXPECT_FLOAT_EQ(c.train.silence_percentage, t.silence_percentage);
+  EXPECT_FLOAT_EQ(c.train.unknown_babble, t.unknown_babble);
+  EXPECT_FLOAT_EQ(c.train.augment.background_frequency, AugmentConfig{}.background_frequency);
+  EXPECT_FLOAT_EQ(c.train.augment.background_volume, AugmentConfig{}.background_volume);
+}
+
+TEST(Config, UnknownAndSilenceClasses) {
+  const std::string train = std::string(kNet) + "[train]\nlabels = [\"up\", \"down\"]\n";
+  Config c =
+      parse_config(train +
+                       "unknown_words = [\"go\", \"stop\"]\nunknown_percentage = 60\n"
+                       "held_out_words = [\"left\"]\nsilence_percentage = 10\n"
+                       "unknown_reversed = 0.1\n[train.augment]\nbackground_frequency = 0.8\n",
+                   "test.toml");
+  EXPECT_TRUE(c.train.has_unknown());
+  EXPECT_TRUE(c.train.has_silence());
+  EXPECT_EQ(c.train.held_out_words, std::vector<std::string>{"left"});
+  EXPECT_FLOAT_EQ(c.train.augment.background_frequency, 0.8f);
+  EXPECT_TRUE(c.train.augment.waveform());
+  const Config d = load_config(preset("default"));  // the four-class default
+  EXPECT_TRUE(d.train.has_unknown() && d.train.has_silence());
+  EXPECT_FALSE(load_config(preset("seed-a")).train.has_unknown());  // the reports stay binary
+
+  expect_error(train + "unknown_percentage = 501\n", {"train.unknown_percentage", "[0, 500]"});
+  expect_error(train + "silence_percentage = -1\n", {"train.silence_percentage"});
+  expect_error(train + "unknown_percentage = 10\nunknown_words = [\"up\"]\n",
+               {"unknown_words", "'up' is a keyword"});
+  expect_error(train +
+                   "unknown_percentage = 10\nunknown_words = [\"go\"]\n"
+                   "held_out_words = [\"go\"]\n",
+               {"'go' listed twice"});
+  expect_error(train + "held_out_words = [\"go\"]\n", {"held_out_words", "_unknown_"});
+  expect_error(train + "unknown_words = [\"go\"]\n", {"unknown_percentage = 0"});
+  expect_error(train + "unknown_percentage = 10\nunknown_reversed = 0.6\nunknown_babble = 0.6\n",
+               {"must be <= 1"});
+  expect_error(std::string(kNet) + "[train]\nunknown_percentage = 10\n",
+               {"train.labels", "must be listed"});
+  expect_error(std::string(kNet) + "[train]\nlabels = [\"_silence_\"]\n", {"cannot be a keyword"});
+  expect_error(train + "[train.augment]\nbackground_volume = 2\n", {"background_volume"});
 }
 
 TEST(Config, MissingFile) {

@@ -88,7 +88,7 @@ TEST(F16, ConversionsAreExactAndRoundToNearestEven) {
   }
 }
 
-constexpr uint32_t kVersions[] = {1, 2};
+constexpr uint32_t kVersions[] = {1, 2, 3};
 
 TEST(Tkws, RoundTripIsExactAndDeterministic) {
   for (const Model& m : {tiny_model(1), all_dtypes_model()}) {
@@ -101,7 +101,7 @@ TEST(Tkws, RoundTripIsExactAndDeterministic) {
     }
   }
   EXPECT_EQ(serialize_model(tiny_model()), serialize_model(tiny_model(), kTkwsVersion));
-  EXPECT_EQ(kTkwsVersion, 2u);
+  EXPECT_EQ(kTkwsVersion, 3u);
 }
 
 TEST(Tkws, Int8FieldsRoundTrip) {
@@ -119,13 +119,13 @@ TEST(Tkws, Int8FieldsRoundTrip) {
   }
 }
 
-// Version 2, walked from tkws.h's text: header, varint fields of every op and tensor record,
-// payloads back to back in tensor order up to the checksum.
+// Version 3 (= v2 + section 8a), walked from tkws.h's text: header, varint fields of every op
+// and tensor record, payloads back to back in tensor order up to the checksum.
 TEST(Tkws, V2FollowsTheLayout) {
   const Model m = tiny_model();
   const Bytes b = serialize_model(m);
   EXPECT_EQ(0, std::memcmp(b.data(), "TKWS", 4));
-  EXPECT_EQ(get_u32(b, 4), 2u);
+  EXPECT_EQ(get_u32(b, 4), 3u);
   EXPECT_EQ(get_u32(b, 8), b.size());
   EXPECT_EQ(get_u32(b, 12), 0u);  // flags
   EXPECT_EQ(get_u32(b, b.size() - 4), crc32(b.data(), b.size() - 4));
@@ -212,13 +212,13 @@ TEST(Tkws, BadMagic) {
 TEST(Tkws, WrongVersion) {
   Bytes b = serialize_model(tiny_model());
   put_u32(b, 4, 7);
-  EXPECT_NE(parse_error(b).find("unsupported format version 7 (this build reads 1 to 2)"),
+  EXPECT_NE(parse_error(b).find("unsupported format version 7 (this build reads 1 to 3)"),
             std::string::npos)
       << parse_error(b);
   put_u32(b, 4, 0);
   EXPECT_NE(parse_error(b).find("unsupported format version 0"), std::string::npos);
   EXPECT_THROW(serialize_model(tiny_model(), 0), std::invalid_argument);
-  EXPECT_THROW(serialize_model(tiny_model(), 3), std::invalid_argument);
+  EXPECT_THROW(serialize_model(tiny_model(), 4), std::invalid_argument);
 }
 
 // A v1 file written by the v1 writer before v2 existed (tiny_model(1), 2224 bytes): it still

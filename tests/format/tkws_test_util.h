@@ -135,9 +135,17 @@ struct V2Tensor {
   std::vector<Varint> dims, enc_params;
   uint64_t payload_offset = 0, payload_bytes = 0;  // placed by section 9
 };
+// Section 8a of a v3 file: the varint fields, and the offsets of the f32 ones.
+struct V3Detector {
+  Varint record_bytes, num_flags, hop_ms, smoothing_ms, num_thresholds, min_hops, refractory_ms,
+      gate, gate_min_speech_ms, gate_hangover_ms;
+  std::vector<Varint> flags;
+  size_t threshold_at = 0, thresholds_at = 0, gate_dbfs_at = 0;
+};
 struct V2File {
   Varint frontend_bytes, labels, first_label_len, norm_mean, input_quant_axis, ops_count,
       tensors_count, metadata_len;
+  V3Detector detector;  // v3 files only
   std::vector<V2Op> ops;
   std::vector<V2Tensor> tensors;
   size_t payloads = 0;  // first payload byte (end of section 8)
@@ -174,7 +182,8 @@ inline uint64_t v2_payload_bytes(const V2Tensor& t) {
 // appends nothing), and the payloads end where the checksum starts.
 inline V2File walk_v2(const Bytes& b) {
   V2File f;
-  EXPECT_EQ(get_u32(b, 4), 2u);
+  const uint32_t version = get_u32(b, 4);
+  EXPECT_TRUE(version == 2 || version == 3) << version;
   size_t at = kTkwsHeaderBytes;
   auto u = [&] {
     const Varint v = read_uvar(b, at);
@@ -233,6 +242,24 @@ inline V2File walk_v2(const Bytes& b) {
   }
   f.metadata_len = u();  // 8
   at += f.metadata_len.value;
+  if (version >= 3) {  // 8a
+    V3Detector& d = f.detector;
+    d.record_bytes = u();
+    const size_t start = at;
+    d.num_flags = u();
+    for (uint64_t k = 0; k < d.num_flags.value; ++k) d.flags.push_back(u());
+    d.hop_ms = u(), d.smoothing_ms = u();
+    d.threshold_at = at;
+    at += 4;
+    d.num_thresholds = u();
+    d.thresholds_at = at;
+    at += 4 * d.num_thresholds.value;
+    d.min_hops = u(), d.refractory_ms = u(), d.gate = u();
+    d.gate_dbfs_at = at;
+    at += 4;
+    d.gate_min_speech_ms = u(), d.gate_hangover_ms = u();
+    EXPECT_EQ(at - start, d.record_bytes.value) << "detector section";
+  }
   f.payloads = at;  // 9
   for (V2Tensor& t : f.tensors) {
     t.payload_offset = at;
@@ -279,6 +306,8 @@ inline void expect_models_equal(const Model& a, const Model& b, bool compare_enc
   EXPECT_EQ(f.log_offset, g.log_offset);
   EXPECT_EQ(f.pcm_divisor, g.pcm_divisor);
   expect_quant_equal(a.input_quant, b.input_quant, "input_quant");
+  EXPECT_EQ(a.keyword_flags, b.keyword_flags);
+  EXPECT_TRUE(a.detector == b.detector) << "detector settings differ";
   ASSERT_EQ(a.ops.size(), b.ops.size());
   for (size_t i = 0; i < a.ops.size(); ++i) {
     const Op &x = a.ops[i], &y = b.ops[i];

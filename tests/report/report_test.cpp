@@ -132,7 +132,7 @@ TEST(Report, FullRunFolderHasEveryChart) {
   FakeRun f;
   ReportOptions opt;
   opt.run_dir = f.run.string();
-  opt.data_dir = f.data.string();
+  opt.data_dirs = {f.data.string()};
   std::vector<std::string> missing;
   const std::string html = render_report(opt, &missing);
   EXPECT_TRUE(missing.empty()) << ::testing::PrintToString(missing);
@@ -179,7 +179,7 @@ TEST(Report, MissingSectionsSayHowToProduceThem) {
   FakeRun f(/*with_eval=*/false, /*with_model=*/false);
   ReportOptions opt;
   opt.run_dir = f.run.string();
-  opt.data_dir = f.data.string();
+  opt.data_dirs = {f.data.string()};
   std::vector<std::string> missing;
   const std::string html = render_report(opt, &missing);
   expect_self_contained(html);
@@ -281,7 +281,7 @@ TEST(ReportChromium, PageLoadsAndChartsAreDrawn) {
   FakeRun f;
   ReportOptions opt;
   opt.run_dir = f.run.string();
-  opt.data_dir = f.data.string();
+  opt.data_dirs = {f.data.string()};
   const std::string page = write_report(opt).out_path;
   const fs::path profile = f.tmp.path() / "profile";
   fs::create_directories(profile);

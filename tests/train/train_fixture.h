@@ -25,7 +25,7 @@ class SynthTrainSuite : public ::testing::Test {
   static TrainResult train(const Config& c, const std::string& out, int stop_after = 0,
                            bool resume = false) {
     TrainOptions o;
-    o.data_dir = data_;
+    o.data_dirs = {data_};
     o.out_dir = out;
     o.progress = false;
     o.io_threads = 2;

@@ -158,12 +158,12 @@ TEST_F(TrainTest, BadDataIsInputError) {
   Config c = parse_config(kTinyConfig);
   fs::create_directories(root_ + "/empty");
   TrainOptions o;
-  o.data_dir = root_ + "/empty";
+  o.data_dirs = {root_ + "/empty"};
   o.out_dir = root_ + "/o";
   o.progress = false;
   EXPECT_THROW(train_model(c, o), InputError);
   c.train.labels = {"up", "left"};
-  o.data_dir = data_;
+  o.data_dirs = {data_};
   EXPECT_THROW(train_model(c, o), InputError);
 }
 

@@ -338,7 +338,64 @@ std::string Dataset::summary() const {
   return o.str();
 }
 
+namespace {
+
+// A folder named like this holds background recordings (Speech Commands' `_background_noise_`).
+constexpr const char* kBackgroundDir = "_background_noise_";
+
+// Speaker id of a Speech Commands clip name (the part before "_nohash_"), "" for other names.
+std::string speaker_of(const std::string& rel) {
+  const std::string name = fs::path(rel).filename().string();
+  const auto pos = name.find("_nohash_");
+  return pos == std::string::npos ? "" : name.substr(0, pos);
+}
+
+struct RootScan {
+  std::string root;
+  Scan scan;
+  std::vector<std::string> background;  // wav files of root/_background_noise_, sorted
+};
+
+RootScan scan_root(const std::string& root) {
+  const fs::path r(root);
+  std::error_code ec;
+  const fs::file_status st = fs::status(r, ec);
+  if (!fs::exists(st)) throw InputError("dataset folder '" + root + "' does not exist");
+  if (!fs::is_directory(st)) throw InputError("dataset path '" + root + "' is not a folder");
+  RootScan rs;
+  rs.root = root;
+  bool course = false;
+  for (const char* d : kCourseDirs) course = course || fs::is_directory(r / d, ec);
+  const fs::path bg = r / kBackgroundDir;
+  if (fs::is_directory(bg, ec)) {
+    for (const auto& f : list_dir(bg))
+      if (is_file(f) && is_wav_name(f.path()) && !is_hidden(f.path().filename().string()))
+        rs.background.push_back(f.path().string());
+    if (rs.background.empty())
+      rs.scan.warnings.push_back({"", "'" + bg.string() + "' holds no .wav files"});
+  }
+  // A folder holding only background recordings is a background source, not a dataset.
+  try {
+    Scan s = course ? scan_course(r, root) : scan_folders(r, root);
+    s.warnings.insert(s.warnings.begin(), rs.scan.warnings.begin(), rs.scan.warnings.end());
+    rs.scan = std::move(s);
+  } catch (const InputError&) {
+    if (rs.background.empty()) throw;
+    rs.scan.layout = "background";
+    rs.scan.split_rule = "none";
+  }
+  return rs;
+}
+
+}  // namespace
+
 Dataset scan_dataset(const std::string& root, const std::vector<std::string>& labels) {
+  return scan_datasets({root}, labels);
+}
+
+Dataset scan_datasets(const std::vector<std::string>& roots,
+                      const std::vector<std::string>& labels) {
+  if (roots.empty()) throw InputError("no dataset folder given");
   {
     std::set<std::string> seen;
     for (const auto& l : labels) {
@@ -346,29 +403,39 @@ Dataset scan_dataset(const std::string& root, const std::vector<std::string>& la
       if (!seen.insert(l).second) throw InputError("label '" + l + "' listed twice");
     }
   }
-  const fs::path r(root);
-  std::error_code ec;
-  const fs::file_status st = fs::status(r, ec);
-  if (!fs::exists(st)) throw InputError("dataset folder '" + root + "' does not exist");
-  if (!fs::is_directory(st)) throw InputError("dataset path '" + root + "' is not a folder");
-
-  bool course = false;
-  for (const char* d : kCourseDirs) course = course || fs::is_directory(r / d, ec);
-  Scan s = course ? scan_course(r, root) : scan_folders(r, root);
-
+  std::vector<RootScan> scans;
   std::set<std::string> present;
-  for (const auto& c : s.clips) present.insert(c.label);
+  for (const auto& root : roots) {
+    for (const auto& prev : scans)
+      if (fs::weakly_canonical(prev.root) == fs::weakly_canonical(root))
+        throw InputError("dataset folder '" + root + "' given twice");
+    scans.push_back(scan_root(root));
+    for (const auto& c : scans.back().scan.clips) present.insert(c.label);
+  }
+  std::string all_roots;  // 'a' or 'a', 'b' for messages
+  for (const auto& r : roots) all_roots += (all_roots.empty() ? "'" : ", '") + r + "'";
+  const std::string folders =
+      (roots.size() == 1 ? "dataset folder " : "dataset folders ") + all_roots;
+  const std::string hold = roots.size() == 1 ? " holds" : " hold";
+  if (present.empty()) throw InputError(folders + hold + " no labelled clips");
 
   Dataset ds;
-  ds.root = root;
-  ds.layout = s.layout;
-  ds.split_rule = s.split_rule;
+  ds.roots = roots;
+  ds.root = join(roots, ", ");
+  std::set<std::string> layouts, rules;
+  for (const auto& rs : scans) {
+    if (rs.scan.layout == "background") continue;
+    layouts.insert(rs.scan.layout);
+    rules.insert(rs.scan.split_rule);
+  }
+  ds.layout = join(std::vector<std::string>(layouts.begin(), layouts.end()), "+");
+  ds.split_rule = join(std::vector<std::string>(rules.begin(), rules.end()), "+");
   if (labels.empty()) {
     ds.labels.assign(present.begin(), present.end());  // std::set: sorted
   } else {
     for (const auto& l : labels) {
       if (!present.count(l)) {
-        throw InputError("label '" + l + "' not found in '" + root + "' (labels present: " +
+        throw InputError("label '" + l + "' not found in " + all_roots + " (labels present: " +
                          join(std::vector<std::string>(present.begin(), present.end()), ", ") +
                          ")");
       }
@@ -378,17 +445,43 @@ Dataset scan_dataset(const std::string& root, const std::vector<std::string>& la
   std::map<std::string, int> index;
   for (size_t i = 0; i < ds.labels.size(); ++i) index[ds.labels[i]] = int(i);
 
-  for (const auto& c : s.clips) {
-    auto it = index.find(c.label);
-    if (it == index.end()) continue;  // label not selected by the caller
-    ds.clips.push_back({(r / c.rel).string(), c.rel, it->second, c.split});
+  // Merge: a clip (same rel path) or a speaker found in two folders must be in one split,
+  // or the validation split would hold what training saw.
+  std::map<std::string, std::pair<Split, std::string>> clip_split, speaker_split;
+  for (const auto& rs : scans) {
+    const fs::path r(rs.root);
+    for (const auto& c : rs.scan.clips) {
+      auto [it, fresh] = clip_split.emplace(c.rel, std::make_pair(c.split, rs.root));
+      if (!fresh) {
+        if (it->second.first != c.split)
+          throw InputError("dataset folders '" + it->second.second + "' and '" + rs.root +
+                           "' disagree on the split of '" + c.rel + "' (" +
+                           split_name(it->second.first) + " vs " + split_name(c.split) + ")");
+        ds.warnings.push_back("'" + c.rel + "' is in both '" + it->second.second + "' and '" +
+                              rs.root + "'; the first is used");
+        continue;
+      }
+      if (const std::string spk = speaker_of(c.rel); !spk.empty()) {
+        auto [sit, sfresh] = speaker_split.emplace(spk, std::make_pair(c.split, rs.root));
+        if (!sfresh && sit->second.first != c.split && sit->second.second != rs.root)
+          throw InputError("dataset folders '" + sit->second.second + "' and '" + rs.root +
+                           "' disagree on the split of speaker " + spk + " (" +
+                           split_name(sit->second.first) + " vs " + split_name(c.split) +
+                           ", e.g. '" + c.rel + "')");
+      }
+      auto li = index.find(c.label);
+      if (li == index.end()) continue;  // label not selected by the caller
+      ds.clips.push_back({(r / c.rel).string(), c.rel, li->second, c.split});
+    }
+    for (const auto& w : rs.scan.warnings) {
+      if (w.label.empty() || index.count(w.label))
+        ds.warnings.push_back(roots.size() > 1 ? rs.root + ": " + w.text : w.text);
+    }
+    ds.background.insert(ds.background.end(), rs.background.begin(), rs.background.end());
   }
   std::sort(ds.clips.begin(), ds.clips.end(),
             [](const ClipRef& a, const ClipRef& b) { return a.rel < b.rel; });
-  for (const auto& w : s.warnings) {
-    if (w.label.empty() || index.count(w.label)) ds.warnings.push_back(w.text);
-  }
-  if (ds.clips.empty()) throw InputError("dataset folder '" + root + "' holds no .wav files");
+  if (ds.clips.empty()) throw InputError(folders + hold + " no .wav files");
   return ds;
 }
 

@@ -7,6 +7,11 @@
 namespace tkws {
 
 enum class Split { kTrain = 0, kVal = 1, kTest = 2 };
+
+// Class names of a keyword model that are not words of the data (DESIGN: a model may add them;
+// the model file marks them as non-keywords): any other word, and background without a word.
+inline constexpr const char* kUnknownLabel = "_unknown_";
+inline constexpr const char* kSilenceLabel = "_silence_";
 const char* split_name(Split s);          // "train", "val", "test"
 Split parse_split(const std::string& s);  // accepts train|val|validation|test; InputError else
 
@@ -18,7 +23,8 @@ struct ClipRef {
 };
 
 struct Dataset {
-  std::string root;
+  std::string root;                 // the folder, or the folders joined with ", "
+  std::vector<std::string> roots;   // every folder scanned, in the order given
   std::string layout;               // "folders" or "course"
   std::string split_rule;           // "lists", "speaker-hash" or "course-folders"
   std::vector<std::string> labels;  // index order
@@ -26,6 +32,9 @@ struct Dataset {
   // Problems that did not stop the scan (list entries missing on disk, skipped non-WAV files,
   // empty label folders, ...). Also printed by summary(): nothing is dropped silently.
   std::vector<std::string> warnings;
+  // Background recordings (the .wav files of every `_background_noise_` folder, in folder
+  // order, sorted by name): the `_silence_` class, background augmentation and stream tests.
+  std::vector<std::string> background;
 
   std::vector<const ClipRef*> select(Split s) const;
   // counts[split][label]
@@ -52,5 +61,13 @@ double speaker_hash_percent(const std::string& filename);
 // Folders starting with '_' (e.g. _background_noise_) are not labels.
 // Throws InputError for a missing/empty root, no recognised layout, no clips.
 Dataset scan_dataset(const std::string& root, const std::vector<std::string>& labels = {});
+
+// Several folders merged by label (the same label may come from more than one folder). Each
+// folder keeps its own split rule; a clip or a speaker (the name before "_nohash_") found in
+// two folders with different splits is an InputError naming both folders. A folder holding
+// only `_background_noise_` contributes its recordings. Rel paths stay relative to their own
+// folder ("up/x.wav"); a rel path in two folders with the same split is used once (warning).
+Dataset scan_datasets(const std::vector<std::string>& roots,
+                      const std::vector<std::string>& labels = {});
 
 }  // namespace tkws

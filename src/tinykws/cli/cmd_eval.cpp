@@ -27,8 +27,7 @@ Runner add_eval(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   app.add_option("--model", a->opt.model_path, "Model file (.tkws)")->required();
-  app.add_option("--data", a->opt.data_dir,
-                 "Dataset folder (default: $TINYKWS_DATA or ../shared/data)");
+  add_data_option(app, a->opt.data_dirs);
   app.add_option("--split", a->opt.split, "train, val, test or all (default: test, else val)")
       ->check(CLI::IsMember({"train", "val", "validation", "test", "all"}));
   app.add_option("--json", a->json_path, "Also write the full report as JSON to this file");
@@ -62,7 +61,7 @@ Runner add_eval(CLI::App& app) {
         throw InputError(std::string("eval --constraints: ") + e.what());
       }
     }
-    a->opt.data_dir = require_data_dir(a->opt.data_dir);
+    a->opt.data_dirs = require_data_dirs(a->opt.data_dirs);
     if (a->opt.latency_discard >= a->opt.latency_runs)
       throw InputError("eval: --latency-discard must be smaller than --latency-runs");
     EvalReport r = evaluate(a->opt);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "tinykws/cli/commands.h"
+#include "tinykws/cli/detector_options.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/eval/metrics.h"
 #include "tinykws/format/tkws.h"
@@ -24,6 +25,14 @@ Runner add_info(CLI::App& app) {
     std::string labels;
     for (auto& l : m.labels) labels += (labels.empty() ? "" : ", ") + l;
     std::printf("labels: %s\n", labels.c_str());
+    std::string keywords, others;
+    for (size_t i = 0; i < m.labels.size(); ++i) {
+      std::string& dst = m.is_keyword(i) ? keywords : others;
+      dst += (dst.empty() ? "" : ", ") + m.labels[i];
+    }
+    std::printf("keywords: %s%s%s\n", keywords.c_str(),
+                others.empty() ? "" : "; never fire: ", others.c_str());
+    std::printf("detector defaults: %s\n", describe_detector(m, m.detector).c_str());
     std::printf(
         "front end: %s, %d Hz, clip %d samples, frame %d / step %d samples, fft %d, "
         "%d mel bands %.0f-%.0f Hz, %s%s -> input %d frames x %d features\n",

@@ -63,7 +63,8 @@ void check_out_path(const std::string& out, const std::string& model) {
 
 Runner add_quantize(CLI::App& app) {
   struct Args {
-    std::string model, out, data, mode = "int8";
+    std::string model, out, mode = "int8";
+    std::vector<std::string> data;
     int calibration_clips = 200;
     uint64_t seed = 0;
     int threads = 0;
@@ -77,10 +78,11 @@ Runner add_quantize(CLI::App& app) {
                  "calibration: --seed and --calibration-clips are ignored)")
       ->check(CLI::IsMember({"int8", "fp16"}))
       ->capture_default_str();
-  app.add_option("--data", a->data,
-                 "Dataset folder: int8 calibration clips (training split) and the accuracy "
-                 "check (validation split) (default: $TINYKWS_DATA or ../shared/data; fp16 "
-                 "runs without one, unchecked)");
+  add_data_option(app, a->data)
+      ->description(
+          "Dataset folder, repeatable: int8 calibration clips (training split of the keywords) "
+          "and the accuracy check (validation split of the keywords) (default: $TINYKWS_DATA or "
+          "../shared/data; fp16 runs without one, unchecked)");
   app.add_option("--calibration-clips", a->calibration_clips,
                  "int8: training clips that calibrate the activation ranges (a run's "
                  "[quantize] calibration_clips)")
@@ -103,18 +105,25 @@ Runner add_quantize(CLI::App& app) {
       throw InputError(a->model + ": already stored as fp16: nothing to do");
     check_out_path(a->out, a->model);
     // int8 needs training clips; fp16 only uses a dataset, when there is one, for the check.
-    const std::string data_dir =
-        a->mode == "int8" || !a->data.empty() ? require_data_dir(a->data) : default_data_dir();
+    const std::vector<std::string> data_dirs =
+        a->mode == "int8" || !a->data.empty() ? require_data_dirs(a->data) : default_data_dirs();
+    std::string data_dir;
+    for (const auto& d : data_dirs) data_dir += (data_dir.empty() ? "" : ", ") + d;
+    // Calibration and the check use the keyword clips (the trainer calibrates on them too);
+    // keywords come first in a model's classes, so their dataset indices are their classes.
+    std::vector<std::string> keywords;
+    for (size_t i = 0; i < m.labels.size(); ++i)
+      if (m.is_keyword(i)) keywords.push_back(m.labels[i]);
     const int threads = a->threads > 0
                             ? a->threads
                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const FrontendConfig& fe = m.frontend;
     std::optional<Dataset> ds;
     if (a->mode == "int8" || !a->data.empty()) {
-      ds = scan_dataset(data_dir, m.labels);
-    } else if (!data_dir.empty()) {
+      ds = scan_datasets(data_dirs, keywords);
+    } else if (!data_dirs.empty()) {
       try {  // fp16 with the default dataset: a check when it fits the model
-        ds = scan_dataset(data_dir, m.labels);
+        ds = scan_datasets(data_dirs, keywords);
       } catch (const InputError& e) {
         std::printf("accuracy not checked: %s\n", e.what());
       }
@@ -167,7 +176,7 @@ Runner add_quantize(CLI::App& app) {
       const std::vector<uint8_t> bytes = serialize_model(q);
       const double before = accuracy(m, a->model, clips);
       const double after = accuracy(parse_model(bytes.data(), bytes.size(), a->out), a->out, clips);
-      std::printf("validation accuracy: %.2f %% -> %.2f %% (%+.2f points) over %zu clips\n",
+      std::printf("validation accuracy: %.2f %% -> %.2f %% (%+.2f points) over %zu keyword clips\n",
                   100.0 * before, 100.0 * after, 100.0 * (after - before), val.size());
     }
     write_model(a->out, q);

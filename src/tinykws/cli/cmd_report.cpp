@@ -12,12 +12,14 @@ Runner add_report(CLI::App& app) {
                  "Run folder (tinykws train --out): metrics.json, optional eval.json, model.tkws")
       ->required();
   app.add_option("--out", opt->out_path, "HTML file to write (default: RUN_DIR/report.html)");
-  app.add_option("--data", opt->data_dir,
-                 "Dataset for the spectrograms (default: $TINYKWS_DATA or ../shared/data)");
+  add_data_option(app, opt->data_dirs)
+      ->description(
+          "Dataset folder(s) for the spectrograms (default: $TINYKWS_DATA or "
+          "../shared/data)");
   app.add_option("--clips", opt->clips_per_label, "Spectrogram clips per label")
       ->check(CLI::Range(0, 20));
   return [opt] {
-    if (opt->data_dir.empty()) opt->data_dir = default_data_dir();  // none: section left out
+    if (opt->data_dirs.empty()) opt->data_dirs = default_data_dirs();  // none: section left out
     ReportResult r = write_report(*opt);
     std::printf("wrote %s (%zu bytes)\n", r.out_path.c_str(), r.bytes);
     for (const auto& m : r.missing) std::printf("  section left out: %s\n", m.c_str());

@@ -20,8 +20,7 @@ Runner add_search(CLI::App& app) {
   auto a = std::make_shared<Args>();
   app.require_subcommand(0, 1);
   app.add_option("--space", a->opt.space_path, "Search space (TOML): base config, axes, mode");
-  app.add_option("--data", a->opt.data_dir,
-                 "Dataset folder (default: $TINYKWS_DATA or ../shared/data)");
+  add_data_option(app, a->opt.data_dirs);
   app.add_option("--out", a->opt.out_dir, "Output folder (shared by all shards)");
   app.add_option("--jobs", a->opt.jobs, "Trials trained at a time (worker processes)")
       ->check(CLI::Range(1, 256));
@@ -52,7 +51,7 @@ Runner add_search(CLI::App& app) {
     search::SearchOptions& o = a->opt;
     if (o.space_path.empty()) throw InputError("search: --space SPACE.toml is required");
     if (o.out_dir.empty()) throw InputError("search: --out DIR is required");
-    o.data_dir = require_data_dir(o.data_dir);
+    o.data_dirs = require_data_dirs(o.data_dirs);
     if (!a->shard.empty()) o.shard = search::parse_shard(a->shard);
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);

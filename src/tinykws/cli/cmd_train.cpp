@@ -10,14 +10,15 @@ namespace tkws::cli {
 
 Runner add_train(CLI::App& app) {
   struct Args {
-    std::string config, data, out;
+    std::string config, out;
+    std::vector<std::string> data;
     int64_t seed = -1;
     int epochs = 0, threads = 0, io_threads = 0;
     bool resume = false, quiet = false, show_defaults = false;
   };
   auto a = std::make_shared<Args>();
   app.add_option("--config", a->config, "Config file (TOML), e.g. configs/default.toml");
-  app.add_option("--data", a->data, "Dataset folder (default: $TINYKWS_DATA or ../shared/data)");
+  add_data_option(app, a->data);
   app.add_option("--out", a->out, "Run folder: model.tkws, metrics.json, checkpoint.pt");
   app.add_option("--seed", a->seed, "Override train.seed")->check(CLI::NonNegativeNumber);
   app.add_option("--epochs", a->epochs, "Override train.epochs")->check(CLI::PositiveNumber);
@@ -41,7 +42,7 @@ Runner add_train(CLI::App& app) {
     if (a->threads > 0) cfg.train.threads = a->threads;
     cfg.validate();
     TrainOptions opt;
-    opt.data_dir = require_data_dir(a->data);
+    opt.data_dirs = require_data_dirs(a->data);
     opt.out_dir = a->out;
     opt.resume = a->resume;
     opt.progress = !a->quiet;

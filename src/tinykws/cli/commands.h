@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tkws::cli {
 
@@ -19,9 +20,13 @@ Runner add_search(CLI::App& app);    // cmd_search.cpp (with `search merge`)
 Runner add_quantize(CLI::App& app);  // cmd_quantize.cpp
 Runner add_export(CLI::App& app);    // cmd_export.cpp
 
-// $TINYKWS_DATA, else ../shared/data/speech_commands_updown (from the current folder, then
-// from the source tree) when it exists, else "" (the command then asks for --data).
-std::string default_data_dir();
-std::string require_data_dir(const std::string& given);  // InputError when none is known
+// The default data folders: $TINYKWS_DATA (folders separated by ':'), else every folder of
+// ../shared/data/{speech_commands_updown,speech_commands_others} that exists (looked for from
+// the current folder, then from the source tree), else none (the command then asks for --data).
+std::vector<std::string> default_data_dirs();
+// `given` (repeated --data) when not empty, else default_data_dirs(); InputError when none.
+std::vector<std::string> require_data_dirs(const std::vector<std::string>& given);
+// Registers a repeatable --data option on `app`.
+CLI::Option* add_data_option(CLI::App& app, std::vector<std::string>& dirs);
 
 }  // namespace tkws::cli

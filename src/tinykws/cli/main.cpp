@@ -9,22 +9,42 @@
 
 namespace tkws::cli {
 
-std::string default_data_dir() {
+std::vector<std::string> default_data_dirs() {
   namespace fs = std::filesystem;
-  if (const char* env = std::getenv("TINYKWS_DATA"); env && *env) return env;
-  for (const fs::path base : {fs::path("."), fs::path(TINYKWS_SOURCE_DIR)}) {
-    fs::path p = base / ".." / "shared" / "data" / "speech_commands_updown";
-    if (fs::is_directory(p)) return fs::weakly_canonical(p).string();
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("TINYKWS_DATA"); env && *env) {
+    std::string all = env;
+    for (size_t pos = 0; pos <= all.size();) {
+      const size_t end = std::min(all.find(':', pos), all.size());
+      if (end > pos) dirs.push_back(all.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    return dirs;
   }
-  return "";
+  for (const fs::path base : {fs::path("."), fs::path(TINYKWS_SOURCE_DIR)}) {
+    for (const char* name : {"speech_commands_updown", "speech_commands_others"}) {
+      fs::path p = base / ".." / "shared" / "data" / name;
+      if (fs::is_directory(p)) dirs.push_back(fs::weakly_canonical(p).string());
+    }
+    if (!dirs.empty()) return dirs;
+  }
+  return dirs;
 }
 
-std::string require_data_dir(const std::string& given) {
+std::vector<std::string> require_data_dirs(const std::vector<std::string>& given) {
   if (!given.empty()) return given;
-  std::string d = default_data_dir();
+  std::vector<std::string> d = default_data_dirs();
   if (d.empty())
-    throw InputError("no dataset: pass --data DIR or set TINYKWS_DATA (README: getting data)");
+    throw InputError(
+        "no dataset: pass --data DIR (repeatable) or set TINYKWS_DATA=DIR[:DIR...] (README: "
+        "Data)");
   return d;
+}
+
+CLI::Option* add_data_option(CLI::App& app, std::vector<std::string>& dirs) {
+  return app.add_option("--data", dirs,
+                        "Dataset folder; repeat to merge folders by label (default: "
+                        "$TINYKWS_DATA, ':'-separated, or the ../shared/data folders present)");
 }
 
 }  // namespace tkws::cli

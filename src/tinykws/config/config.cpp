@@ -45,7 +45,8 @@ int ModelConfig::scaled_filters(int filters) const {
 }
 
 bool AugmentConfig::waveform() const {
-  return time_shift_ms > 0.0f || noise_prob > 0.0f || gain_db_min != 0.0f || gain_db_max != 0.0f;
+  return time_shift_ms > 0.0f || noise_prob > 0.0f || gain_db_min != 0.0f || gain_db_max != 0.0f ||
+         background_frequency > 0.0f;
 }
 
 namespace {
@@ -288,6 +289,8 @@ void read_augment(TableReader& r, AugmentConfig& a) {
   r.read("time_mask_max", a.time_mask_max);
   r.read("freq_masks", a.freq_masks);
   r.read("freq_mask_max", a.freq_mask_max);
+  r.read("background_frequency", a.background_frequency);
+  r.read("background_volume", a.background_volume);
   r.finish();
 }
 
@@ -311,6 +314,13 @@ void read_train(TableReader& r, TrainConfig& t) {
   r.read("seed", t.seed);
   r.read("threads", t.threads);
   r.read("labels", t.labels);
+  r.read("unknown_words", t.unknown_words);
+  r.read("unknown_percentage", t.unknown_percentage);
+  r.read("held_out_words", t.held_out_words);
+  r.read("unknown_reversed", t.unknown_reversed);
+  r.read("unknown_fragments", t.unknown_fragments);
+  r.read("unknown_babble", t.unknown_babble);
+  r.read("silence_percentage", t.silence_percentage);
   r.finish();
 }
 
@@ -468,6 +478,45 @@ void Config::validate() const {
     bad("train.ema_decay = " + fmt_num(t.ema_decay) + " must be in [0, 1) (0 = off)");
   if (t.threads < 1 || t.threads > 256)
     bad("train.threads = " + std::to_string(t.threads) + " must be in [1, 256]");
+  for (const auto& [name, v] : {std::pair{"unknown_percentage", t.unknown_percentage},
+                                {"silence_percentage", t.silence_percentage}})
+    if (!(v >= 0.0f && v <= 500.0f))
+      bad(std::string("train.") + name + " = " + fmt_num(v) +
+          " must be in [0, 500] (% of the keyword training clips)");
+  for (const auto& [name, v] : {std::pair{"unknown_reversed", t.unknown_reversed},
+                                {"unknown_fragments", t.unknown_fragments},
+                                {"unknown_babble", t.unknown_babble}})
+    if (!(v >= 0.0f && v <= 1.0f))
+      bad(std::string("train.") + name + " = " + fmt_num(v) + " must be in [0, 1]");
+  if (!(t.unknown_reversed + t.unknown_fragments + t.unknown_babble <= 1.0f))
+    bad("train.unknown_reversed + unknown_fragments + unknown_babble must be <= 1");
+  {
+    std::set<std::string> kw(t.labels.begin(), t.labels.end()), seen;
+    auto check_words = [&](const char* field, const std::vector<std::string>& words) {
+      for (const auto& w : words) {
+        if (w.empty() || w[0] == '_')
+          bad(std::string("train.") + field + ": '" + w +
+              "' is not a word folder name (empty or starting with '_')");
+        if (kw.count(w)) bad(std::string("train.") + field + ": '" + w + "' is a keyword");
+        if (!seen.insert(w).second)
+          bad(std::string("train.") + field + ": '" + w +
+              "' listed twice (unknown_words and held_out_words must not overlap)");
+      }
+    };
+    for (const auto& l : t.labels)
+      if (l.empty() || l[0] == '_')
+        bad("train.labels: '" + l + "' cannot be a keyword (empty or starting with '_')");
+    check_words("unknown_words", t.unknown_words);
+    check_words("held_out_words", t.held_out_words);
+    if (!t.held_out_words.empty() && !t.has_unknown())
+      bad("train.held_out_words needs an _unknown_ class (unknown_percentage > 0): held-out "
+          "words are validated as _unknown_");
+    if (!t.unknown_words.empty() && !t.has_unknown())
+      bad("train.unknown_words is set but unknown_percentage = 0 (no _unknown_ class)");
+    if (t.labels.empty() && (t.has_unknown() || !t.held_out_words.empty()))
+      bad("train.labels (the keywords) must be listed when there is an _unknown_ class or "
+          "held-out words");
+  }
   std::set<std::string> uniq(t.labels.begin(), t.labels.end());
   if (uniq.size() != t.labels.size()) bad("train.labels lists a label twice");
   if (!t.labels.empty() && t.labels.size() < 2) bad("train.labels needs at least two labels");
@@ -535,6 +584,11 @@ void Config::validate() const {
   if (a.freq_mask_max < 0 || a.freq_mask_max > nc)
     bad("train.augment.freq_mask_max = " + std::to_string(a.freq_mask_max) + " must be in [0, " +
         std::to_string(nc) + " coefficients]");
+  if (!(a.background_frequency >= 0.0f && a.background_frequency <= 1.0f))
+    bad("train.augment.background_frequency = " + fmt_num(a.background_frequency) +
+        " must be in [0, 1]");
+  if (!(a.background_volume >= 0.0f && a.background_volume <= 1.0f))
+    bad("train.augment.background_volume = " + fmt_num(a.background_volume) + " must be in [0, 1]");
 }
 
 Config parse_config(const std::string& text, const std::string& source_name) {
@@ -656,14 +710,28 @@ std::string config_defaults_toml() {
     << "patience = " << t.patience << "          # 0 = no early stopping\n"
     << "ema_decay = " << n(t.ema_decay) << "         # 0 = off\n"
     << "normalize = " << b(t.normalize) << "\nseed = " << t.seed << "\nthreads = " << t.threads
-    << "\nlabels = []           # empty = all label folders, sorted\n\n"
+    << "\nlabels = []           # the keywords; empty = all word folders, sorted\n"
+    << "unknown_words = []    # empty = every other word folder not held out\n"
+    << "unknown_percentage = " << n(t.unknown_percentage)
+    << "   # _unknown_ clips per epoch, % of the keyword clips; 0 = no _unknown_ class\n"
+    << "held_out_words = []   # never trained on; their val clips measure unseen-word false "
+       "accepts\n"
+    << "unknown_reversed = " << n(t.unknown_reversed) << "     # share of unknown draws reversed\n"
+    << "unknown_fragments = " << n(t.unknown_fragments)
+    << "    # share made onset / ending fragments\n"
+    << "unknown_babble = " << n(t.unknown_babble) << "       # share made of two overlaid words\n"
+    << "silence_percentage = " << n(t.silence_percentage)
+    << "   # _silence_ clips per epoch, % of the keyword clips; 0 = no _silence_ class\n\n"
     << "[train.augment]\n"
     << "time_shift_ms = " << n(a.time_shift_ms) << "\nnoise_prob = " << n(a.noise_prob) << "\n"
     << "noise_snr_db_min = " << n(a.noise_snr_db_min)
     << "\nnoise_snr_db_max = " << n(a.noise_snr_db_max) << "\n"
     << "gain_db_min = " << n(a.gain_db_min) << "\ngain_db_max = " << n(a.gain_db_max) << "\n"
     << "time_masks = " << a.time_masks << "\ntime_mask_max = " << a.time_mask_max << "\n"
-    << "freq_masks = " << a.freq_masks << "\nfreq_mask_max = " << a.freq_mask_max << "\n\n"
+    << "freq_masks = " << a.freq_masks << "\nfreq_mask_max = " << a.freq_mask_max << "\n"
+    << "background_frequency = " << n(a.background_frequency)
+    << "   # share of clips mixed with _background_noise_\n"
+    << "background_volume = " << n(a.background_volume) << "\n\n"
     << "# [distill]            # present = on\n"
     << "# teacher = \"" << d.teacher << "\"     # or the path of a .tkws teacher\n"
     << "# teacher_width = " << n(d.teacher_width) << "\n# alpha = " << n(d.alpha)

@@ -61,6 +61,11 @@ struct AugmentConfig {
   int time_mask_max = 0;  //   each up to this many frames
   int freq_masks = 0;     // number of coefficient masks per clip
   int freq_mask_max = 0;  //   each up to this many coefficients
+  // Real background noise (the dataset's `_background_noise_` recordings): this share of the
+  // training clips gets a random 1-s window of a random recording added at a volume drawn
+  // uniformly in [0, background_volume] (TensorFlow speech_commands: 0.8 and 0.1).
+  float background_frequency = 0.0f;
+  float background_volume = 0.1f;
   bool waveform() const;  // any waveform augmentation on (features recomputed per epoch)
   bool masking() const { return time_masks > 0 || freq_masks > 0; }
 };
@@ -81,9 +86,31 @@ struct TrainConfig {
   float ema_decay = 0.0f;        // exponential moving average of weights; 0 = off
   bool normalize = true;         // per-coefficient feature normalisation (train statistics)
   uint64_t seed = 0;
-  int threads = 1;                  // torch intra-op threads; results are deterministic per count
-  std::vector<std::string> labels;  // empty = every label folder of the dataset, sorted
+  int threads = 1;  // torch intra-op threads; results are deterministic per count
+  // The keywords: the classes a detector fires on, in this order. Empty = every word folder of
+  // the data, sorted (and then there is no `_unknown_` class: nothing is left over).
+  std::vector<std::string> labels;
+  // `_unknown_` class (any other word): present when unknown_percentage > 0. Each epoch draws
+  // unknown_percentage % of the number of keyword training clips from the training clips of
+  // `unknown_words` (empty = every word folder that is neither a keyword nor held out).
+  std::vector<std::string> unknown_words;
+  float unknown_percentage = 0.0f;  // [0, 500]
+  // Words kept out of training altogether: their validation clips (as `_unknown_`) measure the
+  // false-accept rate on words the model never heard, and count in model selection.
+  std::vector<std::string> held_out_words;
+  // Variety for `_unknown_`: shares of the unknown draws turned into, in turn, a time-reversed
+  // clip, an onset or ending fragment of a keyword or unknown clip (the first or last 20-50 %
+  // of its energy, the rest silenced), and babble (two unknown clips overlaid).
+  float unknown_reversed = 0.0f;
+  float unknown_fragments = 0.0f;
+  float unknown_babble = 0.0f;
+  // `_silence_` class: present when silence_percentage > 0. Each epoch adds silence_percentage %
+  // of the number of keyword training clips: 1-s windows of the background recordings at a
+  // volume drawn uniformly in [0, 1] (one in ten all zeros).
+  float silence_percentage = 0.0f;  // [0, 500]
   AugmentConfig augment;
+  bool has_unknown() const { return unknown_percentage > 0.0f; }
+  bool has_silence() const { return silence_percentage > 0.0f; }
 };
 
 // [prune]: magnitude pruning during training, tfmot prune_low_magnitude semantics

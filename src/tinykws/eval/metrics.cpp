@@ -7,15 +7,18 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "tinykws/audio/background.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/dataset.h"
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
+#include "tinykws/eval/kws_metrics.h"
 #include "tinykws/eval/profile.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
@@ -87,15 +90,21 @@ size_t deflated_size(const std::vector<uint8_t>& bytes) {
   return out_len;
 }
 
+std::vector<std::vector<float>> runtime_probs(KwsPipeline& pipe,
+                                              const std::vector<std::vector<float>>& clips) {
+  std::vector<std::vector<float>> out(clips.size(),
+                                      std::vector<float>(static_cast<size_t>(pipe.num_labels())));
+  for (size_t i = 0; i < clips.size(); ++i)
+    if (auto s = pipe.run(clips[i].data(), out[i].data()); !s.ok())
+      throw std::runtime_error("inference failed on clip " + std::to_string(i) + ": " + s.message);
+  return out;
+}
+
 double runtime_accuracy(KwsPipeline& pipe, const std::vector<std::vector<float>>& clips,
                         const std::vector<int64_t>& labels) {
-  std::vector<float> probs(static_cast<size_t>(pipe.num_labels()));
-  size_t ok = 0;
-  for (size_t i = 0; i < clips.size(); ++i) {
-    if (auto s = pipe.run(clips[i].data(), probs.data()); !s.ok())
-      throw std::runtime_error("inference failed on clip " + std::to_string(i) + ": " + s.message);
-    ok += std::max_element(probs.begin(), probs.end()) - probs.begin() == labels[i];
-  }
+  size_t ok = 0, i = 0;
+  for (const auto& p : runtime_probs(pipe, clips))
+    ok += std::max_element(p.begin(), p.end()) - p.begin() == labels[i++];
   return clips.empty() ? 0.0 : static_cast<double>(ok) / static_cast<double>(clips.size());
 }
 
@@ -108,7 +117,6 @@ int64_t count_parameters(const Model& m) {
 EvalReport evaluate(const EvalOptions& opt) {
   EvalReport r;
   r.model_path = opt.model_path;
-  r.data_dir = opt.data_dir;
   const std::string bytes_text = [&] {
     try {
       return read_text_file(opt.model_path);
@@ -128,7 +136,8 @@ EvalReport evaluate(const EvalOptions& opt) {
     throw InputError(opt.model_path + ": the runtime cannot run this model: " + s.message);
   r.arena_bytes = pipe.arena_bytes();
 
-  Dataset ds = scan_dataset(opt.data_dir, model.labels);
+  Dataset ds = scan_datasets(opt.data_dirs);  // every word: the model's and the others
+  r.data_dir = ds.root;
   std::vector<const ClipRef*> refs;
   if (opt.split == "all") {
     r.split = "all";
@@ -145,26 +154,79 @@ EvalReport evaluate(const EvalOptions& opt) {
     r.split = split_name(s);
     refs = ds.select(s);
   }
-  if (refs.empty()) throw InputError(opt.data_dir + ": the " + r.split + " split holds no clips");
+  if (refs.empty()) throw InputError(ds.root + ": the " + r.split + " split holds no clips");
+
+  // Each word of the data: its class in the model and how it counts. Words the model has no
+  // class for are `_unknown_` when it has that class; the training's metadata says which of
+  // them it trained on (the rest count as unseen).
+  const int L = static_cast<int>(model.labels.size());
+  int unknown_class = -1, silence_class = -1;
+  for (int c = 0; c < L; ++c) {
+    if (model.labels[c] == kUnknownLabel) unknown_class = c;
+    if (model.labels[c] == kSilenceLabel) silence_class = c;
+  }
+  std::set<std::string> trained_unknown;
+  if (auto meta = nlohmann::json::parse(model.metadata_json, nullptr, false);
+      meta.is_object() && meta.contains("unknown_words") && meta["unknown_words"].is_array())
+    for (const auto& w : meta["unknown_words"])
+      if (w.is_string()) trained_unknown.insert(w.get<std::string>());
+  std::vector<int> word_class(ds.labels.size(), -1);
+  std::vector<ClipGroup> word_group(ds.labels.size(), ClipGroup::kHeldOut);
+  for (size_t w = 0; w < ds.labels.size(); ++w) {
+    auto it = std::find(model.labels.begin(), model.labels.end(), ds.labels[w]);
+    if (it != model.labels.end()) {
+      word_class[w] = static_cast<int>(it - model.labels.begin());
+      word_group[w] = model.is_keyword(word_class[w]) ? ClipGroup::kKeyword : ClipGroup::kUnknown;
+    } else {
+      word_class[w] = unknown_class;
+      word_group[w] =
+          trained_unknown.count(ds.labels[w]) ? ClipGroup::kUnknown : ClipGroup::kHeldOut;
+    }
+  }
 
   const FrontendConfig& fe = model.frontend;
   int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
   LoadedClips clips = load_clips(refs, fe.sample_rate, fe.clip_samples, threads);
-  const int L = static_cast<int>(model.labels.size());
   r.confusion.assign(L, std::vector<int>(L, 0));
+  std::vector<ScoredClip> scored;
   std::vector<float> probs(L);
   for (size_t i = 0; i < refs.size(); ++i) {
     if (auto s = pipe.run(clips.samples[i].data(), probs.data()); !s.ok())
       throw std::runtime_error(refs[i]->rel + ": inference failed: " + s.message);
     int pred = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
-    int truth = refs[i]->label;
+    const int w = refs[i]->label;
+    const int truth = word_class[w];
+    scored.push_back({refs[i]->rel, ds.labels[w], truth, word_group[w], probs});
+    if (truth < 0) {
+      ++r.foreign_clips;
+      continue;
+    }
+    ++r.n;
     r.confusion[truth][pred]++;
     if (pred != truth)
       r.mistakes.push_back({refs[i]->rel, model.labels[truth], model.labels[pred], probs[pred]});
   }
-  r.n = static_cast<int>(refs.size());
+  // Background windows (the recordings' validation part), for every split but training.
+  if (r.split != "train" && !ds.background.empty()) {
+    BackgroundNoise bg(ds.background, fe.sample_rate, fe.clip_samples, ds.root);
+    const auto windows = background_eval_windows(bg);
+    for (size_t i = 0; i < windows.size(); ++i) {
+      if (auto s = pipe.run(windows[i].data(), probs.data()); !s.ok())
+        throw std::runtime_error(std::string("background window: inference failed: ") + s.message);
+      scored.push_back({"background window " + std::to_string(i), "",
+                        silence_class >= 0 ? silence_class : unknown_class, ClipGroup::kBackground,
+                        probs});
+    }
+  }
+  if (r.n == 0)
+    throw InputError(ds.root + ": the " + r.split + " split holds no clip of the model's labels (" +
+                     std::to_string(r.foreign_clips) + " clips of other words)");
   r.errors = static_cast<int>(r.mistakes.size());
   r.accuracy = static_cast<double>(r.n - r.errors) / r.n;
+  if (r.foreign_clips > 0 || scored.size() > static_cast<size_t>(r.n) ||
+      !model.keyword_flags.empty())
+    r.kws =
+        std::make_shared<const KwsMetrics>(kws_metrics(scored, model.labels, model.keyword_flags));
   r.latency = measure_latency(pipe, fe.clip_samples, opt.latency_runs, opt.latency_discard,
                               opt.latency_pause_ms);
   if (opt.profile)
@@ -204,6 +266,10 @@ nlohmann::json to_json(const EvalReport& r) {
                         {"threads", 1},
                         {"samples_total", r.latency.total_samples_ms}}}};
   if (r.profile) j["profile"] = profile_json(*r.profile);
+  if (r.kws) {
+    j["kws"] = to_json(*r.kws);
+    j["kws"]["foreign_clips"] = r.foreign_clips;
+  }
   return j;
 }
 
@@ -211,7 +277,8 @@ std::string to_text(const EvalReport& r) {
   std::ostringstream o;
   o << fmt::format("model   {}  ({} bytes, {} zipped, {} parameters, arena {} bytes)\n",
                    r.model_path, r.size_bytes, r.zipped_bytes, r.parameters, r.arena_bytes);
-  o << fmt::format("data    {}  split {}  ({} clips)\n", r.data_dir, r.split, r.n);
+  o << fmt::format("data    {}  split {}  ({} clips of the model's classes)\n", r.data_dir, r.split,
+                   r.n);
   o << fmt::format("accuracy {:.2f} %  ({} errors)\n\n", 100.0 * r.accuracy, r.errors);
   size_t w = 6;
   for (auto& l : r.labels) w = std::max(w, l.size() + 1);
@@ -227,6 +294,12 @@ std::string to_text(const EvalReport& r) {
     o << "\nmisclassified:\n";
     for (auto& m : r.mistakes)
       o << fmt::format("  {}  {} -> {} (p = {:.3f})\n", m.file, m.truth, m.predicted, m.confidence);
+  }
+  if (r.kws) {
+    if (r.foreign_clips > 0)
+      o << fmt::format("\n{} clips of words the model has no class for (not in the accuracy)\n",
+                       r.foreign_clips);
+    o << "\n" << to_text(*r.kws);
   }
   auto& L = r.latency;
   o << fmt::format(

@@ -13,7 +13,8 @@ namespace tkws {
 
 class KwsPipeline;
 struct Model;
-struct Profile;  // profile.h
+struct Profile;     // profile.h
+struct KwsMetrics;  // kws_metrics.h
 
 struct Stat {
   double median = 0, std = 0;  // milliseconds
@@ -56,7 +57,7 @@ struct Mistake {
 };
 
 struct EvalReport {
-  std::string model_path, data_dir, split;
+  std::string model_path, data_dir, split;  // data_dir: the folders joined with ", "
   std::vector<std::string> labels;
   int n = 0, errors = 0;
   double accuracy = 0;
@@ -67,6 +68,12 @@ struct EvalReport {
   size_t arena_bytes = 0;
   int64_t parameters = 0;
   std::shared_ptr<const Profile> profile;  // null unless EvalOptions::profile (profile.h)
+  // Keyword-spotting metrics (kws_metrics.h) over every clip of the split, words the model has
+  // no class for included, plus the background windows when the data has recordings. Set when
+  // such clips exist or the model has non-keyword classes. accuracy / confusion / mistakes
+  // count only clips whose word has a class (other words as `_unknown_` when the model has it).
+  std::shared_ptr<const KwsMetrics> kws;
+  int foreign_clips = 0;  // clips of words the model has no class for (not in `n`)
 };
 
 // Deflate (zlib, level 9) size of a byte buffer: the "zipped" size the reports quote.
@@ -74,13 +81,18 @@ size_t deflated_size(const std::vector<uint8_t>& bytes);
 
 int64_t count_parameters(const Model& m);
 
-// Fraction of `clips` (clip_samples() floats each) whose most probable label under `pipe` is
-// labels[i]. Throws std::runtime_error naming clip i when inference fails.
+// Class probabilities of every clip (clip_samples() floats each) under `pipe`. Throws
+// std::runtime_error naming clip i when inference fails.
+std::vector<std::vector<float>> runtime_probs(KwsPipeline& pipe,
+                                              const std::vector<std::vector<float>>& clips);
+
+// Fraction of `clips` whose most probable label under `pipe` is labels[i].
 double runtime_accuracy(KwsPipeline& pipe, const std::vector<std::vector<float>>& clips,
                         const std::vector<int64_t>& labels);
 
 struct EvalOptions {
-  std::string model_path, data_dir;
+  std::string model_path;
+  std::vector<std::string> data_dirs;  // merged by label
   std::string split;  // train | val | test | all; empty = test if present, else val
   int threads = 0;    // clip loading; inference is single-threaded per clip
   // The course's latency protocol by default: 200 runs, 100 dropped, 100 ms pause (a 20 s

@@ -1,5 +1,7 @@
 #include "tinykws/eval/report.h"
 
+#include "tinykws/eval/kws_report.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -507,16 +509,16 @@ std::string spectro_section(const ReportOptions& opt, const Model* m,
     missing->push_back("spectrograms: need model.tkws for its front end");
     return s + missing_box("spectrograms (no model.tkws: its front end computes them)", how);
   }
-  if (opt.data_dir.empty()) {
+  if (opt.data_dirs.empty()) {
     missing->push_back("spectrograms: no dataset (pass --data DIR)");
     return s + missing_box("spectrograms (no dataset given)", how);
   }
   Dataset ds;
   try {
     try {
-      ds = scan_dataset(opt.data_dir, m->labels);
+      ds = scan_datasets(opt.data_dirs, m->labels);
     } catch (const InputError&) {
-      ds = scan_dataset(opt.data_dir);  // e.g. a model label with no folder: take what exists
+      ds = scan_datasets(opt.data_dirs);  // e.g. _unknown_ has no folder: take what exists
     }
   } catch (const InputError& e) {
     missing->push_back(std::string("spectrograms: ") + e.what());
@@ -555,7 +557,7 @@ std::string spectro_section(const ReportOptions& opt, const Model* m,
       "Left: log-mel spectrogram ({} frames x {} bands, low frequencies at the bottom). Right: "
       "the network's input, {} ({} frames x {}{}). Colours: viridis, each image scaled to its "
       "own range.</p>\n<div class=\"grid\">\n",
-      split, html_escape(opt.data_dir), opt.clips_per_label, fe.sample_rate, fe.frame_length,
+      split, html_escape(ds.root), opt.clips_per_label, fe.sample_rate, fe.frame_length,
       fe.frame_step, fe.num_mel_bins, fe.lower_hz, fe.upper_hz, T, M, mfcc ? "MFCC" : "log-mel", T,
       F, mfcc ? " coefficients" : " bands",
       pipe_ok && !m->norm_mean.empty() ? ", normalised per coefficient" : "");
@@ -587,7 +589,7 @@ std::string spectro_section(const ReportOptions& opt, const Model* m,
   }
   s += "</div>\n";
   if (chosen.empty()) {
-    missing->push_back("spectrograms: no clips found in " + opt.data_dir);
+    missing->push_back("spectrograms: no clips found in " + ds.root);
     s += missing_box("spectrograms (no clips in the dataset)", how);
   }
   return s;
@@ -836,6 +838,10 @@ std::string render_report(const ReportOptions& opt, std::vector<std::string>* mi
   body += summary_section(opt.run_dir, metrics, has_eval ? &eval : nullptr);
   body += curves_section(history, metrics);
   body += eval_section(has_eval ? &eval : nullptr, opt.run_dir, &missing);
+  if (has_eval && eval.contains("kws"))
+    body += kws_report_section(eval["kws"], "eval.json");
+  else if (metrics.contains("kws"))
+    body += kws_report_section(metrics["kws"], "metrics.json (validation split, at training)");
   body += model_section(dir / "model.tkws", has_model ? &model : nullptr, &missing);
   body += spectro_section(opt, has_model ? &model : nullptr, &missing);
 

@@ -16,9 +16,9 @@
 namespace tkws {
 
 struct ReportOptions {
-  std::string run_dir;      // holds metrics.json, and optionally eval.json and model.tkws
-  std::string out_path;     // empty = run_dir/report.html
-  std::string data_dir;     // dataset for the spectrograms; empty = that section is missing
+  std::string run_dir;   // holds metrics.json, and optionally eval.json and model.tkws
+  std::string out_path;  // empty = run_dir/report.html
+  std::vector<std::string> data_dirs;  // dataset for the spectrograms; empty = section missing
   int clips_per_label = 2;  // spectrogram clips per label (val split, else test, else train)
   int max_labels = 8;       // labels shown in the spectrogram section (page size stays small)
 };

@@ -421,7 +421,51 @@ std::string check_int8(const Model& m) {
   return {};
 }
 
+std::string detector_range(const char* field, double v, const char* range) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return std::string("detector.") + field + " = " + buf + " must be in " + range;
+}
+
+// Keyword flags and per-label thresholds against the labels (DetectorSettings::check() does
+// the rest).
+std::string check_keywords(const Model& m) {
+  const size_t n = m.labels.size();
+  if (!m.keyword_flags.empty() && m.keyword_flags.size() != n)
+    return "keyword_flags: expected 0 or " + std::to_string(n) + " values (one per label), found " +
+           std::to_string(m.keyword_flags.size());
+  for (size_t i = 0; i < m.keyword_flags.size(); ++i)
+    if (m.keyword_flags[i] > 1)
+      return "keyword_flags[" + std::to_string(i) + "] ('" + m.labels[i] +
+             "'): expected 0 or 1, found " + std::to_string(m.keyword_flags[i]);
+  if (!m.detector.thresholds.empty() && m.detector.thresholds.size() != n)
+    return "detector.thresholds: expected 0 or " + std::to_string(n) +
+           " values (one per label), found " + std::to_string(m.detector.thresholds.size());
+  return {};
+}
+
 }  // namespace
+
+std::string DetectorSettings::check() const {
+  auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };  // NaN fails
+  if (!in(hop_ms, 1, 5000)) return detector_range("hop_ms", hop_ms, "[1, 5000] ms");
+  if (!in(smoothing_ms, 0, 10000))
+    return detector_range("smoothing_ms", smoothing_ms, "[0, 10000] ms");
+  if (!in(threshold, 0, 1)) return detector_range("threshold", threshold, "[0, 1]");
+  for (size_t i = 0; i < thresholds.size(); ++i)
+    if (!in(thresholds[i], 0, 1))
+      return detector_range(("thresholds[" + std::to_string(i) + "]").c_str(), thresholds[i],
+                            "[0, 1]");
+  if (!in(min_hops, 1, 1000)) return detector_range("min_hops", min_hops, "[1, 1000]");
+  if (!in(refractory_ms, 0, 60000))
+    return detector_range("refractory_ms", refractory_ms, "[0, 60000] ms");
+  if (!in(gate_dbfs, -120, 0)) return detector_range("gate_dbfs", gate_dbfs, "[-120, 0] dBFS");
+  if (!in(gate_min_speech_ms, 0, 10000))
+    return detector_range("gate_min_speech_ms", gate_min_speech_ms, "[0, 10000] ms");
+  if (!in(gate_hangover_ms, 0, 60000))
+    return detector_range("gate_hangover_ms", gate_hangover_ms, "[0, 60000] ms");
+  return {};
+}
 
 std::string check_model(const Model& m) {
   if (std::string e = m.frontend.check(); !e.empty()) return "front end: " + e;
@@ -461,6 +505,8 @@ std::string check_model(const Model& m) {
            std::to_string(shape.w) + "x" + std::to_string(shape.c) + " = " +
            std::to_string(shape.size());
   if (std::string e = check_int8(m); !e.empty()) return e;
+  if (std::string e = check_keywords(m); !e.empty()) return e;
+  if (std::string e = m.detector.check(); !e.empty()) return e;
   return {};
 }
 

@@ -127,6 +127,42 @@ struct Op {
 //  - GlobalAvgPool requantises (own out_quant); Softmax: out_quant scale 1/256, zp -128;
 //  - the last op's output is dequantised to float: real = scale * (q - zero_point).
 
+// Streaming-detection defaults stored in the model file (format v3, tkws.h section 8a); the
+// runtime's streaming detector (runtime/detector.h) uses them unless the caller overrides a
+// field. Files older than v3 read as these defaults. Times are milliseconds of audio; the
+// detector rounds hop_ms to whole front-end frames (at least one frame_step) and smoothing_ms,
+// refractory_ms, gate times to whole hops or frames. Ranges (check_model): see check() below.
+struct DetectorSettings {
+  // The network runs once every hop over the last clip_samples of audio. 100 ms = 5 frames
+  // of the default front end: ~10 inferences per second of speech.
+  int32_t hop_ms = 100;  // [1, 5000]
+  // Per-class scores (softmax outputs) are averaged over the last smoothing_ms of hops
+  // (max(1, round(smoothing_ms / hop)) hops; 0 = no smoothing).
+  int32_t smoothing_ms = 300;  // [0, 10000]
+  // A keyword fires when its smoothed score is >= its threshold for min_hops consecutive
+  // hops, and is the highest-scoring keyword of that hop.
+  float threshold = 0.8f;         // [0, 1], every keyword label
+  std::vector<float> thresholds;  // empty, or one per label in [0, 1] (overrides `threshold`;
+                                  // entries of non-keyword labels are ignored)
+  int32_t min_hops = 2;           // [1, 1000]
+  // After a detection, no keyword fires for this long (audio time from the firing hop).
+  int32_t refractory_ms = 1000;  // [0, 60000]
+  // Energy gate: the network is skipped (scores count as 0, smoothing history cleared) while
+  // no speech is present. A frame is loud when its RMS level, 20 log10(rms) dBFS with a full
+  // scale sine at -3 dBFS (samples in [-1, 1)), is >= gate_dbfs; speech starts after
+  // gate_min_speech_ms of consecutive loud frames and ends gate_hangover_ms after the last
+  // loud frame (>= the clip length, so a word is seen at every position of the window).
+  bool gate = true;
+  float gate_dbfs = -50.0f;         // [-120, 0]
+  int32_t gate_min_speech_ms = 40;  // [0, 10000]
+  int32_t gate_hangover_ms = 1000;  // [0, 60000]
+
+  // Empty string when valid, else "detector.hop_ms = 0 must be in [1, 5000]". Does not check
+  // thresholds.size() (check_model does, against the labels).
+  std::string check() const;
+  bool operator==(const DetectorSettings&) const = default;
+};
+
 struct Model {
   FrontendConfig frontend;
   std::vector<std::string> labels;  // class names, output index order
@@ -145,6 +181,15 @@ struct Model {
   // Empty for float models; set = the model is int8 (see "int8 models" above).
   QuantParams input_quant;
   bool is_int8() const { return !input_quant.empty(); }
+
+  // Format v3 (tkws.h section 8a). One flag per label, 1 = a keyword the streaming detector
+  // may fire on, 0 = a class that never fires (e.g. "_unknown_", "_silence_"); empty = every
+  // label is a keyword (files older than v3).
+  std::vector<uint8_t> keyword_flags;
+  bool is_keyword(size_t label_index) const {
+    return keyword_flags.empty() ? true : keyword_flags[label_index] != 0;
+  }
+  DetectorSettings detector;  // streaming defaults (defaults for files older than v3)
 };
 
 // Activation shape [h][w][c] (NHWC, N = 1).
@@ -174,7 +219,8 @@ std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActSha
 ActShape model_input_shape(const Model& m);
 
 // Structural check of a model: tensor indices in range, shapes consistent with the ops and
-// the front end, labels non-empty, last op producing labels.size() values.
+// the front end, labels non-empty, last op producing labels.size() values, keyword_flags and
+// detector.thresholds of size 0 or labels.size() (flags 0 or 1), detector settings in range.
 // Empty string when valid, else a message "op 3 (Conv2D): expected weight [8][4][3][3], found ...".
 std::string check_model(const Model& m);
 

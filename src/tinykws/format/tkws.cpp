@@ -34,7 +34,9 @@ static_assert(sizeof(FrontendConfig) == 52, "FrontendConfig changed: update .tkw
 static_assert(sizeof(QuantParams) == 56, "QuantParams changed: update .tkws quant blocks");
 static_assert(sizeof(Op) == 120, "Op changed: update .tkws section 6 (op records)");
 static_assert(sizeof(Tensor) == 200, "Tensor changed: update .tkws section 7 (tensor records)");
-static_assert(sizeof(Model) == 264, "Model changed: update .tkws sections 2-8");
+static_assert(sizeof(Model) == 264 + 24 + sizeof(DetectorSettings),
+              "Model changed: update .tkws sections 2-8a");
+static_assert(sizeof(DetectorSettings) == 64, "DetectorSettings changed: update section 8a");
 #endif
 
 // ---------------------------------------------------------------------------------------------
@@ -387,6 +389,42 @@ void read_frontend(Cursor& c, FrontendConfig* f) {
   f->spectrum = static_cast<SpectrumKind>(s.code8());
   if (s.v1()) s.u8(), s.u8();
   f->num_mfcc = s.sint(), f->log_offset = s.f32(), f->pcm_divisor = s.f32();
+}
+
+// Section 8a (v3): keyword flags and detector defaults, one rec. Ranges are check_model's.
+void write_detector(ByteWriter& w, const Model& m) {
+  ByteWriter r(false);
+  const DetectorSettings& d = m.detector;
+  r.len(m.keyword_flags.size());
+  for (uint8_t f : m.keyword_flags) r.code8(f);
+  r.nat(d.hop_ms), r.nat(d.smoothing_ms), r.f32(d.threshold);
+  r.len(d.thresholds.size());
+  for (float t : d.thresholds) r.f32(t);
+  r.nat(d.min_hops), r.nat(d.refractory_ms);
+  r.code8(d.gate ? 1 : 0), r.f32(d.gate_dbfs), r.nat(d.gate_min_speech_ms);
+  r.nat(d.gate_hangover_ms);
+  w.rec(r);
+}
+
+void read_detector(Cursor& c, Model* m) {
+  c.set_what("detector section");
+  const uint32_t n = c.len();
+  Cursor r = c.sub(n, "its section");
+  DetectorSettings& d = m->detector;
+  r.set_what("detector section keyword_flags");
+  const uint32_t nf = r.count(1);
+  for (uint32_t i = 0; i < nf && r.ok(); ++i) m->keyword_flags.push_back(r.code8());
+  r.set_what("detector section");
+  d.hop_ms = r.nat(), d.smoothing_ms = r.nat(), d.threshold = r.f32();
+  r.set_what("detector section thresholds");
+  d.thresholds = r.f32s(r.count(4));
+  r.set_what("detector section");
+  d.min_hops = r.nat(), d.refractory_ms = r.nat();
+  const uint8_t gate = r.code8();
+  d.gate_dbfs = r.f32(), d.gate_min_speech_ms = r.nat(), d.gate_hangover_ms = r.nat();
+  if (r.ok() && gate > 1)
+    r.fail("detector section: gate: expected 0 or 1, found " + std::to_string(gate));
+  d.gate = gate == 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -961,6 +999,7 @@ bool parse_impl(const uint8_t* d, size_t size, Model* m, std::string* err) {
     read_tensor(c, i, payload_start, data_end, &m->tensors[i], &refs[i]);
   c.set_what("metadata_json");
   m->metadata_json = c.str();
+  if (ld_u32(d + 4) >= 3) read_detector(c, m);  // 8a
   if (!c.ok()) return false;
 
   // v2 section 9: the payloads tile [end of section 8, data_end) in tensor order. Each is at
@@ -1131,6 +1170,12 @@ std::vector<uint8_t> serialize_model(const Model& m, uint32_t version) {
     w.rec(r);
   }
   w.str(m.metadata_json);  // 8
+  if (version >= 3) {
+    write_detector(w, m);  // 8a
+  } else if (!m.keyword_flags.empty() || !(m.detector == DetectorSettings{})) {
+    throw std::invalid_argument("serialize_model: format version " + std::to_string(version) +
+                                " cannot store keyword flags or detector settings (v3 can)");
+  }
   if (v1) {
     w.pad_to(kTkwsV1Align);  // 9
     w.patch_u64(24, w.b.size());

@@ -1,8 +1,9 @@
 // The .tkws model file: the one place its layout is defined. Reader and writer: tkws.cpp.
 //
-// Layout, format version 2 (what serialize_model writes; v1, still read, is described after
-// section 11). Fixed-width integers are little-endian; f32 is IEEE-754 binary32, f16 is
-// binary16, both little-endian. In sections 2-8:
+// Layout, format version 3 (what serialize_model writes; v1, still read, is described after
+// section 11). Format version 2, also read and written, is v3 without section 8a; "v2" in the
+// comments of tkws.cpp means "v2 and v3". Fixed-width integers are little-endian; f32 is
+// IEEE-754 binary32, f16 is binary16, both little-endian. In sections 2-8a:
 //   u    unsigned LEB128 varint: 7 value bits per byte, least significant group first, bit 7
 //        set on every byte but the last. At most 10 bytes and minimal (no last byte 0x00 after
 //        the first); each field names its largest value, larger ones are rejected.
@@ -16,10 +17,10 @@
 //
 //  1. Header, 16 bytes.
 //       @0   u8[4]  magic "TKWS"
-//       @4   u32    format_version = 2. Here in every version: readers dispatch on it.
+//       @4   u32    format_version = 3. Here in every version: readers dispatch on it.
 //       @8   u32    file_bytes: size of the whole file, checksum included.
-//       @12  u32    flags = 0. Bits for features a reader must understand; v2 defines none and
-//                   a reader rejects a bit it does not know.
+//       @12  u32    flags = 0. Bits for features a reader must understand; v2 and v3 define
+//                   none and a reader rejects a bit it does not know.
 //  2. Front-end settings (FrontendConfig, every field), as a rec:
 //       n sample_rate, n clip_samples, n frame_length, n frame_step, n fft_length,
 //       n num_mel_bins, f32 lower_hz, f32 upper_hz, u kind (FeatureKind, <= 255),
@@ -41,7 +42,14 @@
 //       u num_enc_params, u enc_params[num_enc_params] (<= 2^32 - 1 each; meaning set by the
 //       encoding). No offset and no size: the payload's size is the `bytes` of section 10.
 //  8. metadata_json: str (free-form provenance; not used by the runtime).
-//  9. Payloads, right after section 8: tensor 0's, then tensor 1's, ..., each exactly its
+//  8a. Streaming detection (v3 only; Model::keyword_flags and Model::detector, model.h), a rec:
+//       u num_flags (0 or the label count), u keyword_flag[num_flags] (0 or 1, label order;
+//       num_flags = 0: every label is a keyword), n hop_ms, n smoothing_ms, f32 threshold,
+//       u num_thresholds (0 or the label count), f32 thresholds[num_thresholds],
+//       n min_hops, n refractory_ms, u gate (0 or 1), f32 gate_dbfs, n gate_min_speech_ms,
+//       n gate_hangover_ms. Ranges: DetectorSettings::check(). A file older than v3 reads as
+//       no flags and DetectorSettings{} (the defaults in model.h).
+//  9. Payloads, right after section 8 (v3: 8a): tensor 0's, then tensor 1's, ..., each exactly its
 //     `bytes` long, no alignment or padding between them (the reader always decodes payloads
 //     into the Model; nothing uses them in place). They end where the checksum starts; a
 //     reader rejects a file where they do not.
@@ -135,9 +143,9 @@
 namespace tkws {
 
 inline constexpr char kTkwsMagic[4] = {'T', 'K', 'W', 'S'};
-inline constexpr uint32_t kTkwsVersion = 2;        // what serialize_model writes by default
+inline constexpr uint32_t kTkwsVersion = 3;        // what serialize_model writes by default
 inline constexpr uint32_t kTkwsOldestVersion = 1;  // readers read [oldest, kTkwsVersion]
-inline constexpr uint32_t kTkwsHeaderBytes = 16;   // v2 header
+inline constexpr uint32_t kTkwsHeaderBytes = 16;   // v2 and v3 header
 inline constexpr uint32_t kTkwsV1HeaderBytes = 64;
 inline constexpr uint32_t kTkwsV1Align = 32;          // v1 dense payload alignment, bytes
 inline constexpr uint32_t kTkwsV1EncodedAlign = 4;    // v1 alignment of the other encodings
@@ -148,10 +156,12 @@ inline constexpr uint32_t kTkwsMaxRank = 8;
 // previous result as `crc`.
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
 
-// Bytes of a .tkws file holding `m`, in format `version` (kTkwsVersion, or 1 for readers built
-// before v2). Deterministic: the same model gives the same bytes. Each tensor gets the smallest
-// lossless encoding of its exact values (section 10); the tensors' `encoding` fields are not
-// consulted. Throws std::invalid_argument if check_model(m) fails or `version` is unknown.
+// Bytes of a .tkws file holding `m`, in format `version` (kTkwsVersion, or 1 / 2 for readers
+// built before v2 / v3; those cannot hold keyword flags or detector settings other than the
+// defaults, and such a model is refused). Deterministic: the same model gives the same bytes. Each
+// tensor gets the smallest lossless encoding of its exact values (section 10); the tensors'
+// `encoding` fields are not consulted. Throws std::invalid_argument if check_model(m) fails or
+// `version` is unknown.
 std::vector<uint8_t> serialize_model(const Model& m, uint32_t version = kTkwsVersion);
 
 // Format version of a file image that starts with the magic (0 if it does not, or is shorter
@@ -164,7 +174,7 @@ void write_model(const std::string& path, const Model& m);
 
 // Parses a whole file image. Throws InputError (common/error.h) whose message starts with
 // "<source_name>: " and names the problem, e.g. "model.tkws: bad magic (expected TKWS,
-// found 'RIFF')", "unsupported format version 7 (this build reads 1 to 2)", "checksum mismatch
+// found 'RIFF')", "unsupported format version 7 (this build reads 1 to 3)", "checksum mismatch
 // (stored 0x1234abcd, computed 0x89ab0123)". Never reads outside [data, data + size).
 Model parse_model(const uint8_t* data, size_t size, const std::string& source_name);
 

@@ -173,11 +173,15 @@ int run_search(const SearchOptions& opt, FILE* log) {
   std::vector<Trial> trials = expand_trials(space);
   const std::string constraints = opt.constraints.empty() ? space.constraints : opt.constraints;
   constraints_of(constraints);  // InputError now, not after hours of training
-  if (!fs::is_directory(opt.data_dir))
-    throw InputError("search: --data " + opt.data_dir + " is not a folder");
+  std::vector<std::string> data_dirs;
+  std::string data_dir;  // the folders, absolute, ':'-joined: the store's "data_dir"
+  for (const auto& d : opt.data_dirs) {
+    if (!fs::is_directory(d)) throw InputError("search: --data " + d + " is not a folder");
+    data_dirs.push_back(fs::absolute(d).lexically_normal().string());
+    data_dir += (data_dir.empty() ? "" : ":") + data_dirs.back();
+  }
   if (::access(opt.worker_binary.c_str(), X_OK) != 0)
     throw std::runtime_error("search: worker binary " + opt.worker_binary + " is not executable");
-  const std::string data_dir = fs::absolute(opt.data_dir).lexically_normal().string();
 
   fs::create_directories(fs::path(opt.out_dir) / "trials");
   ResultStore db((fs::path(opt.out_dir) / opt.shard.db_name()).string());
@@ -244,9 +248,9 @@ int run_search(const SearchOptions& opt, FILE* log) {
                       "# tinykws search trial " + t.id + ": " + t.params.dump() + "\n# space " +
                           opt.space_path + ", base " + space.base_path + "\n" + t.config_text);
     std::vector<std::string> argv = {
-        opt.worker_binary, "train",  "--config", (dir / "trial.toml").string(),
-        "--data",          data_dir, "--out",    dir.string(),
-        "--quiet"};
+        opt.worker_binary, "train",      "--config", (dir / "trial.toml").string(),
+        "--out",           dir.string(), "--quiet"};
+    for (const auto& d : data_dirs) argv.insert(argv.end(), {"--data", d});
     if (r.status == "running") argv.push_back("--resume");
     r.status = "running";
     r.error.clear();

@@ -25,10 +25,11 @@ struct Shard {
 Shard parse_shard(const std::string& text);
 
 struct SearchOptions {
-  std::string space_path, data_dir, out_dir;
-  std::string worker_binary;  // the tinykws executable the workers run (`train`)
-  std::string constraints;    // overrides the space's constraints when non-empty
-  int jobs = 1;               // worker processes at a time
+  std::string space_path, out_dir;
+  std::vector<std::string> data_dirs;  // each passed to the workers as --data
+  std::string worker_binary;           // the tinykws executable the workers run (`train`)
+  std::string constraints;             // overrides the space's constraints when non-empty
+  int jobs = 1;                        // worker processes at a time
   Shard shard;
   int latency_runs = 30, latency_discard = 10;  // course protocol, shortened for searches
   bool quiet = false;                           // no per-trial lines

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 
+#include "tinykws/audio/background.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/frontend/frontend.h"
 
@@ -57,7 +58,7 @@ void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int fram
 }
 
 void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
-                      uint64_t rng_seed) {
+                      uint64_t rng_seed, const BackgroundNoise* bg) {
   std::mt19937_64 rng(rng_seed);
   std::uniform_real_distribution<double> u01(0.0, 1.0);
   const int n = static_cast<int>(clip.size());
@@ -84,6 +85,17 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
     std::normal_distribution<double> g(0.0, sigma);
     for (auto& v : clip) v += static_cast<float>(g(rng));
   }
+  if (bg && !bg->empty() && a.background_frequency > 0.0f &&
+      static_cast<int>(clip.size()) == bg->clip_samples()) {
+    std::mt19937_64 brng(splitmix64(rng_seed ^ 0x626b67ull));  // "bkg": its own stream
+    const double u = (brng() >> 11) * 0x1.0p-53;
+    if (u < a.background_frequency) {
+      const float volume = static_cast<float>((brng() >> 11) * 0x1.0p-53 * a.background_volume);
+      std::vector<float> w(clip.size());
+      bg->window(Split::kTrain, brng(), volume, w.data());
+      for (size_t i = 0; i < clip.size(); ++i) clip[i] += w[i];
+    }
+  }
 }
 
 void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,
@@ -108,8 +120,18 @@ void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,
 
 std::vector<float> extract_features(const std::vector<std::vector<float>>& clips,
                                     const FrontendConfig& fe, const AugmentConfig* augment,
-                                    uint64_t seed, int epoch, int threads) {
-  const int n = static_cast<int>(clips.size());
+                                    uint64_t seed, int epoch, int threads,
+                                    const BackgroundNoise* bg) {
+  return extract_features(
+      static_cast<int>(clips.size()),
+      [&](int i, float* out) { std::copy(clips[i].begin(), clips[i].end(), out); }, fe, augment,
+      seed, epoch, threads, bg);
+}
+
+std::vector<float> extract_features(int n, const std::function<void(int, float*)>& fill,
+                                    const FrontendConfig& fe, const AugmentConfig* augment,
+                                    uint64_t seed, int epoch, int threads,
+                                    const BackgroundNoise* bg) {
   const size_t per = static_cast<size_t>(fe.num_frames()) * fe.num_features();
   std::vector<float> out(per * n);
   threads = std::max(1, std::min(threads, n));
@@ -117,15 +139,14 @@ std::vector<float> extract_features(const std::vector<std::vector<float>>& clips
   // each clip's result depends only on the clip and its own random stream.
   std::vector<std::unique_ptr<Frontend>> fronts;
   for (int t = 0; t < threads; ++t) fronts.push_back(std::make_unique<Frontend>(fe));
+  std::vector<std::vector<float>> bufs(threads, std::vector<float>(fe.clip_samples));
   parallel_for(n, threads, [&](int i) {
     Frontend& f = *fronts[i % threads];
-    if (augment && augment->waveform()) {
-      std::vector<float> clip = clips[i];
-      augment_waveform(clip, *augment, fe.sample_rate, stream_seed(seed, epoch, i, 1));
-      f.compute(clip.data(), out.data() + per * i);
-    } else {
-      f.compute(clips[i].data(), out.data() + per * i);
-    }
+    std::vector<float>& clip = bufs[i % threads];
+    fill(i, clip.data());
+    if (augment && augment->waveform())
+      augment_waveform(clip, *augment, fe.sample_rate, stream_seed(seed, epoch, i, 1), bg);
+    f.compute(clip.data(), out.data() + per * i);
   });
   return out;
 }

@@ -2,11 +2,14 @@
 // training-time augmentations. Torch-free.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "tinykws/config/config.h"
 
 namespace tkws {
+
+class BackgroundNoise;
 
 // Counter-based seeding: one independent stream per (seed, epoch, clip, purpose), so results
 // never depend on thread scheduling or on where a resumed run restarted.
@@ -31,9 +34,12 @@ FeatureStats compute_stats(const std::vector<float>& feats, int n, int frames, i
 void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int frames, int coeffs);
 
 // In-place waveform augmentation of one clip: random time shift (zero fill), gain, white noise
-// at a random SNR (AugmentConfig). `rng_seed` from stream_seed().
+// at a random SNR, then (background_frequency > 0, `bg` given) a background window of the
+// training part of the recordings at a random volume (AugmentConfig). `rng_seed` from
+// stream_seed(); the background draws use a stream of their own, so turning them on leaves the
+// other draws unchanged.
 void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
-                      uint64_t rng_seed);
+                      uint64_t rng_seed, const BackgroundNoise* bg = nullptr);
 
 // In-place SpecAugment-style masks on one normalised [frames][coeffs] matrix (masked = 0,
 // i.e. the training mean).
@@ -43,6 +49,14 @@ void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,
 // with stream (seed, epoch, i). Runs on `threads` workers; result independent of `threads`.
 std::vector<float> extract_features(const std::vector<std::vector<float>>& clips,
                                     const FrontendConfig& fe, const AugmentConfig* augment,
-                                    uint64_t seed, int epoch, int threads);
+                                    uint64_t seed, int epoch, int threads,
+                                    const BackgroundNoise* bg = nullptr);
+
+// The same for `n` clips made on the fly: fill(i, out) writes clip i (clip_samples floats).
+// fill is called from several worker threads at once and must be thread-safe.
+std::vector<float> extract_features(int n, const std::function<void(int, float*)>& fill,
+                                    const FrontendConfig& fe, const AugmentConfig* augment,
+                                    uint64_t seed, int epoch, int threads,
+                                    const BackgroundNoise* bg = nullptr);
 
 }  // namespace tkws

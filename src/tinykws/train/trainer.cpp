@@ -22,6 +22,7 @@
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/compress/quantize.h"
+#include "tinykws/eval/kws_metrics.h"
 #include "tinykws/eval/metrics.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
@@ -29,6 +30,7 @@
 #include "tinykws/train/feature_set.h"
 #include "tinykws/train/network.h"
 #include "tinykws/train/progress.h"
+#include "tinykws/train/train_data.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -64,39 +66,27 @@ double lr_at(const TrainConfig& t, int64_t step, int64_t total, int64_t warmup) 
   return a;
 }
 
-struct SplitData {
-  std::vector<std::vector<float>> clips;
-  std::vector<int64_t> labels;
-  std::vector<std::string> names;
-};
-
-SplitData load_split(const Dataset& ds, Split s, const FrontendConfig& fe, int threads) {
-  auto refs = ds.select(s);
-  auto loaded = load_clips(refs, fe.sample_rate, fe.clip_samples, threads);
-  SplitData d;
-  d.clips = std::move(loaded.samples);
-  for (auto* r : refs) {
-    d.labels.push_back(r->label);
-    d.names.push_back(r->rel);
-  }
-  return d;
-}
-
 torch::Tensor to_input(std::vector<float>& feats, int n, int frames, int coeffs) {
   return torch::from_blob(feats.data(), {n, 1, frames, coeffs}, torch::kFloat32);
 }
 
 struct EvalOut {
   double loss = 0, acc = 0;
+  double score = 0;  // what selects the model: kws_selection_score (= acc for keyword-only)
 };
 
-EvalOut evaluate(KwsNet& net, const torch::Tensor& x, const torch::Tensor& y) {
+EvalOut evaluate(KwsNet& net, const torch::Tensor& x, const torch::Tensor& y,
+                 const TrainData& data) {
   torch::NoGradGuard g;
   net->eval();
   auto logits = net->forward(x);
   auto loss = torch::nn::functional::cross_entropy(logits, y).item<double>();
-  auto acc = logits.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
-  return {loss, acc};
+  auto pred_t = logits.argmax(1);
+  auto acc = pred_t.eq(y).to(torch::kFloat64).mean().item<double>();
+  pred_t = pred_t.to(torch::kInt32).contiguous();
+  std::vector<int> pred(pred_t.data_ptr<int>(), pred_t.data_ptr<int>() + pred_t.numel());
+  return {loss, acc,
+          kws_selection_score(pred, data.val_labels, data.val_groups, data.plan.keyword_flags)};
 }
 
 json history_json(const std::vector<EpochRecord>& h) {
@@ -109,6 +99,7 @@ json history_json(const std::vector<EpochRecord>& h) {
                  {"train_acc", e.train_acc},
                  {"val_loss", e.val_loss},
                  {"val_acc", e.val_acc},
+                 {"val_score", e.val_score},
                  {"sparsity", e.sparsity},
                  {"seconds", e.seconds}});
   return a;
@@ -125,6 +116,7 @@ std::vector<EpochRecord> history_from_json(const json& a) {
     r.train_acc = e.at("train_acc");
     r.val_loss = e.at("val_loss");
     r.val_acc = e.at("val_acc");
+    r.val_score = e.value("val_score", r.val_acc);
     r.sparsity = e.at("sparsity");
     r.seconds = e.at("seconds");
     h.push_back(r);
@@ -250,6 +242,12 @@ std::string effective_config_text(const Config& cfg) {
          ", threads = " + std::to_string(cfg.train.threads) + "\n";
 }
 
+std::string join_words(const std::vector<std::string>& w) {
+  std::string s;
+  for (const auto& x : w) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
@@ -277,39 +275,27 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   Progress progress(opt.progress);
 
   // ---- data --------------------------------------------------------------------------------
-  Dataset ds = scan_dataset(opt.data_dir, tc.labels);
-  progress.message(ds.summary());
-  const int n_labels = static_cast<int>(ds.labels.size());
-  if (n_labels < 2) throw InputError(opt.data_dir + ": training needs at least two labels");
-  SplitData tr = load_split(ds, Split::kTrain, fe, io_threads);
-  SplitData va = load_split(ds, Split::kVal, fe, io_threads);
-  if (tr.clips.empty()) throw InputError(opt.data_dir + ": the training split holds no clips");
-  if (va.clips.empty())
-    throw InputError(opt.data_dir +
-                     ": the validation split holds no clips (model selection "
-                     "needs one: add validation_list.txt or use the speaker-hash layout)");
-  const int n_tr = static_cast<int>(tr.clips.size()), n_va = static_cast<int>(va.clips.size());
-  const int frames = fe.num_frames(), coeffs = fe.num_features();
-  const size_t per = static_cast<size_t>(frames) * coeffs;
-
-  // Features without augmentation: computed once; their statistics define the normalisation.
-  std::vector<float> tr_clean = extract_features(tr.clips, fe, nullptr, tc.seed, 0, io_threads);
-  std::vector<float> va_feats = extract_features(va.clips, fe, nullptr, tc.seed, 0, io_threads);
-  FeatureStats stats;
-  if (tc.normalize) {
-    stats = compute_stats(tr_clean, n_tr, frames, coeffs);
-    normalize(tr_clean, stats, n_tr, frames, coeffs);
-    normalize(va_feats, stats, n_va, frames, coeffs);
-  }
-  const bool wave_aug = tc.augment.waveform();
-  auto epoch_features = [&](int epoch) {  // normalised train features for `epoch` (1-based)
-    auto f = extract_features(tr.clips, fe, &tc.augment, tc.seed, epoch, io_threads);
-    if (tc.normalize) normalize(f, stats, n_tr, frames, coeffs);
-    return f;
-  };
-  torch::Tensor y_tr = torch::tensor(tr.labels, torch::kInt64);
-  torch::Tensor y_va = torch::tensor(va.labels, torch::kInt64);
-  torch::Tensor x_va = to_input(va_feats, n_va, frames, coeffs);
+  std::unique_ptr<TrainData> data = prepare_train_data(cfg, opt.data_dirs, io_threads);
+  progress.message(data->ds.summary());
+  const ClassPlan& plan = data->plan;
+  const int n_labels = static_cast<int>(plan.labels.size());
+  const int n_tr = data->n_train(), n_va = data->n_val();
+  const int frames = data->frames, coeffs = data->coeffs;
+  const size_t per = data->per;
+  const FeatureStats& stats = data->stats;
+  const bool per_epoch = data->per_epoch;
+  torch::Tensor y_tr = torch::tensor(data->set->labels(), torch::kInt64);
+  torch::Tensor y_va = torch::tensor(data->val_labels, torch::kInt64);
+  torch::Tensor x_va = to_input(data->va_feats, n_va, frames, coeffs);
+  if (plan.unknown >= 0 || plan.silence >= 0)
+    progress.message("classes: " + join_words(plan.labels) + "; per epoch " +
+                     std::to_string(data->set->num_words()) + " keyword, " +
+                     std::to_string(data->set->num_unknown()) + " _unknown_ (from " +
+                     join_words(plan.unknown_words) + "), " +
+                     std::to_string(data->set->num_silence()) + " _silence_ clips" +
+                     (plan.held_out_words.empty()
+                          ? std::string()
+                          : "; held out: " + join_words(plan.held_out_words)));
 
   // ---- teacher (knowledge distillation) -----------------------------------------------------
   std::unique_ptr<KwsPipeline> teacher;
@@ -338,7 +324,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
     }
     Model tm = read_model(tpath);
     const FrontendConfig& tf = tm.frontend;
-    if (tm.labels != ds.labels || tf.num_frames() != frames || tf.num_features() != coeffs ||
+    if (tm.labels != plan.labels || tf.num_frames() != frames || tf.num_features() != coeffs ||
         tf.frame_length != fe.frame_length || tf.frame_step != fe.frame_step ||
         tf.num_mel_bins != fe.num_mel_bins || tf.kind != fe.kind ||
         tf.sample_rate != fe.sample_rate)
@@ -420,8 +406,9 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   // Augmented features of the next epoch are computed in the background while this one trains.
   std::future<std::vector<float>> next;
   auto prefetch = [&](int epoch) {
-    if (wave_aug && epoch <= all_epochs)
-      next = std::async(std::launch::async, epoch_features, epoch);
+    if (per_epoch && epoch <= all_epochs)
+      next = std::async(std::launch::async,
+                        [&, epoch] { return data->epoch_features(cfg, epoch, io_threads); });
   };
   prefetch(st.epoch_done + 1);
 
@@ -429,7 +416,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   // `after_step` does pruning / EMA. Returns (mean loss, accuracy, last lr).
   auto run_epoch = [&](int epoch, torch::optim::Optimizer& optim, auto lr_of_step,
                        auto before_forward, auto after_step) {
-    std::vector<float> feats = wave_aug ? next.get() : tr_clean;
+    std::vector<float> feats = per_epoch ? next.get() : data->tr_clean;
     prefetch(epoch + 1);
     if (tc.augment.masking())
       for (int i = 0; i < n_tr; ++i)
@@ -517,20 +504,20 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
       load_state(*net, st.ema);
       if (pruner) pruner->apply();
     }
-    EvalOut v = evaluate(net, x_va, y_va);
+    EvalOut v = evaluate(net, x_va, y_va, *data);
     // With pruning, only epochs whose masks have reached the final sparsity can be selected.
     bool eligible = !pruner || pruner->done(st.step);
     bool better =
-        eligible && (v.acc > st.best_acc || (v.acc == st.best_acc && v.loss < st.best_loss));
+        eligible && (v.score > st.best_acc || (v.score == st.best_acc && v.loss < st.best_loss));
     if (better) {
       st.best = snapshot_state(*net);
-      st.best_acc = v.acc, st.best_loss = v.loss, st.best_epoch = epoch, st.since_best = 0;
+      st.best_acc = v.score, st.best_loss = v.loss, st.best_epoch = epoch, st.since_best = 0;
     } else if (eligible) {
       ++st.since_best;
     }
     EpochRecord rec;
     rec.epoch = epoch, rec.lr = lr, rec.train_loss = loss, rec.train_acc = acc;
-    rec.val_loss = v.loss, rec.val_acc = v.acc;
+    rec.val_loss = v.loss, rec.val_acc = v.acc, rec.val_score = v.score;
     if (tc.ema_decay > 0) {
       rec.sparsity = pruner ? pruner->sparsity() : 0.0;  // of the evaluated (EMA) weights
       load_state(*net, live);
@@ -571,19 +558,19 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
         torch::NoGradGuard g;
         clus.before_forward();  // clustered values, no graph
       }
-      EvalOut v = evaluate(net, x_va, y_va);
+      EvalOut v = evaluate(net, x_va, y_va, *data);
       clus.restore_layers();
-      if (v.acc > st.cbest_acc || (v.acc == st.cbest_acc && v.loss < st.cbest_loss)) {
+      if (v.score > st.cbest_acc || (v.score == st.cbest_acc && v.loss < st.cbest_loss)) {
         st.cbest_latent = snapshot_state(*net);
         st.cbest_centroids.clear();
         for (auto& c : clus.state()) st.cbest_centroids.push_back(c.detach().clone());
-        st.cbest_acc = v.acc, st.cbest_loss = v.loss, st.cbest_epoch = epoch;
+        st.cbest_acc = v.score, st.cbest_loss = v.loss, st.cbest_epoch = epoch;
       }
       st.centroids.clear();
       for (auto& c : clus.state()) st.centroids.push_back(c.detach().clone());
       EpochRecord rec;
       rec.epoch = epoch, rec.phase = "cluster", rec.lr = lr, rec.train_loss = loss;
-      rec.train_acc = acc, rec.val_loss = v.loss, rec.val_acc = v.acc;
+      rec.train_acc = acc, rec.val_loss = v.loss, rec.val_acc = v.acc, rec.val_score = v.score;
       finish_epoch(rec, t_epoch, st.cbest_acc, st.cbest_epoch, cadam);
       if (stop_here(epoch)) return interrupted();
     }
@@ -603,7 +590,8 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   net->eval();
   Model model;
   model.frontend = fe;
-  model.labels = ds.labels;
+  model.labels = plan.labels;
+  model.keyword_flags = plan.keyword_flags;
   if (tc.normalize) {
     model.norm_mean = stats.mean;
     model.norm_inv_std = stats.inv_std;
@@ -615,19 +603,32 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   for (unsigned char ch : cfg_text) fnv = (fnv ^ ch) * 0x100000001b3ull;
   char cfg_hash[17];
   std::snprintf(cfg_hash, sizeof cfg_hash, "%016llx", static_cast<unsigned long long>(fnv));
-  model.metadata_json = json{{"producer", "tinykws train"}, {"config_hash", cfg_hash},
-                             {"best_epoch", st.best_epoch}, {"val_accuracy", st.best_acc},
-                             {"val_loss", st.best_loss},    {"parameters", net->num_parameters()}}
-                            .dump();
+  json meta = {{"producer", "tinykws train"}, {"config_hash", cfg_hash},
+               {"best_epoch", st.best_epoch}, {"val_accuracy", st.best_acc},
+               {"val_loss", st.best_loss},    {"parameters", net->num_parameters()}};
+  if (!plan.keyword_flags.empty()) {  // keyword model: what eval needs to group other words
+    meta.erase("val_accuracy");
+    meta["val_score"] = st.best_acc;
+    meta["unknown_words"] = plan.unknown_words;
+    meta["held_out_words"] = plan.held_out_words;
+  }
+  model.metadata_json = meta.dump();
   if (auto err = check_model(model); !err.empty())
     throw std::runtime_error("exported model is inconsistent: " + err);
 
   // Validation accuracy of a model as the tinykws runtime runs it: the number users will see.
+  std::vector<std::vector<float>> val_probs;
   auto val_accuracy = [&](const Model& m) {
     KwsPipeline pipe;
     if (auto s = pipe.create(m); !s.ok())
       throw std::runtime_error("runtime cannot run the exported model: " + std::string(s.message));
-    return runtime_accuracy(pipe, va.clips, va.labels);
+    val_probs = runtime_probs(pipe, data->val_clips);
+    size_t ok = 0;
+    for (size_t i = 0; i < val_probs.size(); ++i) {
+      const auto& p = val_probs[i];
+      ok += std::max_element(p.begin(), p.end()) - p.begin() == data->val_labels[i];
+    }
+    return static_cast<double>(ok) / static_cast<double>(val_probs.size());
   };
   const double float_acc = val_accuracy(model);
   switch (cfg.quantize.mode) {
@@ -638,11 +639,11 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
       break;
     case QuantMode::kInt8: {
       const std::vector<int> pick =
-          calibration_clips(n_tr, cfg.quantize.calibration_clips, tc.seed);
+          calibration_clips(data->set->num_words(), cfg.quantize.calibration_clips, tc.seed);
       const int nc = static_cast<int>(pick.size());
       std::vector<float> calib(per * nc);
       for (int i = 0; i < nc; ++i)
-        std::copy_n(tr_clean.data() + per * pick[i], per, calib.data() + per * i);
+        std::copy_n(data->tr_clean.data() + per * pick[i], per, calib.data() + per * i);
       model = quantize_int8(model, calib.data(), nc);
       break;
     }
@@ -663,7 +664,14 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   res.seconds = now_s() - t_start;
   res.stopped_early = stopped_early;
 
+  std::vector<ScoredClip> scored(val_probs.size());
+  for (size_t i = 0; i < scored.size(); ++i)
+    scored[i] = {data->val_names[i], data->val_words[i], static_cast<int>(data->val_labels[i]),
+                 static_cast<ClipGroup>(data->val_groups[i]), std::move(val_probs[i])};
+  const KwsMetrics kws = kws_metrics(scored, plan.labels, plan.keyword_flags);
   json metrics = {{"val_accuracy", res.runtime_val_acc},
+                  {"val_score", res.best_val_acc},
+                  {"kws", to_json(kws)},
                   {"val_accuracy_torch", res.best_val_acc},
                   {"val_accuracy_float", res.float_val_acc},
                   {"quantize", cfg.quantize.mode == QuantMode::kInt8      ? "int8"
@@ -678,13 +686,14 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
                   {"model_bytes", res.model_bytes},
                   {"n_train", n_tr},
                   {"n_val", n_va},
-                  {"labels", ds.labels},
+                  {"labels", plan.labels},
                   {"seed", tc.seed},
                   {"threads", tc.threads},
                   {"train_seconds", res.seconds},
                   {"history", history_json(st.history)}};
   write_file_atomic((fs::path(opt.out_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
   write_file_atomic((fs::path(opt.out_dir) / "config.toml").string(), cfg_text);
+  if (!plan.keyword_flags.empty()) progress.message(to_text(kws));
   progress.message("best epoch " + std::to_string(res.best_epoch) + ": validation accuracy " +
                    std::to_string(100.0 * res.runtime_val_acc).substr(0, 6) + " % (runtime), " +
                    std::to_string(res.model_bytes) + " bytes, " +
