@@ -17,7 +17,12 @@ packages=(
   chromium                # headless browser test of the HTML report (tests/report)
   clang libfuzzer-14-dev  # scripts/fuzz.sh (libFuzzer targets in fuzz/); not the normal build
   slurm-wlm               # single-node Slurm test (tests/cluster); skipped without it
+  libflatbuffers-dev      # TFLite export (export/tflite_builder.h, header-only use)
+  python3-onnx            # onnx.checker on exported ONNX files (tests/export)
+  python3-pyarmnn libarmnn-cpuref-backend22  # Arm NN TFLite parser runs exported .tflite (tests/export)
+  pybind11-dev python3-dev  # the Python module (python/, built into build/python/)
 )
+command -v npm >/dev/null || packages+=(nodejs npm)  # onnxruntime-node below (tests/export)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,3 +37,13 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 echo "setup: all ${#packages[@]} packages present"
+
+# onnxruntime for the ONNX export tests (tests/export/ort_run.js): npm's onnxruntime-node with
+# its CPU binaries; ONNXRUNTIME_NODE_INSTALL=skip stops its post-install from downloading GPU
+# parts. Installed once into $TINYKWS_NODE_DIR (default ~/.cache/tinykws-node).
+node_dir="${TINYKWS_NODE_DIR:-$HOME/.cache/tinykws-node}"
+if [ ! -d "$node_dir/node_modules/onnxruntime-node" ]; then
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund \
+    onnxruntime-node@1.31.1) || echo "setup: npm onnxruntime-node not installed; ONNX runtime checks will skip"
+fi

@@ -21,6 +21,7 @@ Runner add_quantize(CLI::App& app);     // cmd_quantize.cpp
 Runner add_listen(CLI::App& app);       // cmd_listen.cpp
 Runner add_stream_eval(CLI::App& app);  // cmd_stream_eval.cpp
 Runner add_make_stream(CLI::App& app);  // cmd_make_stream.cpp
+Runner add_export(CLI::App& app);       // cmd_export.cpp
 
 // The default data folders: $TINYKWS_DATA (folders separated by ':'), else every folder of
 // ../shared/data/{speech_commands_updown,speech_commands_others} that exists (looked for from

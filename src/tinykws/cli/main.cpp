@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   add("stream-eval", "Misses, false accepts per hour and delay of the detector on a stream",
       add_stream_eval);
   add("make-stream", "Build a test stream (WAV + label CSV) from a dataset split", add_make_stream);
+  add("export", "Write a model as TFLite, ONNX or a C array", add_export);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,187 @@
+// The C API (tinykws.h) over KwsPipeline. Every entry point catches everything: nothing is
+// thrown across the API (std::bad_alloc becomes TINYKWS_ERROR_OUT_OF_MEMORY).
+#include "tinykws/runtime/tinykws.h"
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "tinykws/format/tkws.h"
+#include "tinykws/frontend/frontend.h"
+#include "tinykws/runtime/pipeline.h"
+
+struct tinykws_model {
+  tkws::KwsPipeline pipe;
+  std::unique_ptr<tkws::Frontend> raw_frontend;  // features before normalisation
+  std::vector<float> clip;                       // clip_samples: input fitted to the clip length
+  int sample_rate = 0;
+  char error[256] = {};
+};
+
+namespace {
+
+thread_local char g_open_error[512];
+
+tinykws_status fail(char* buf, size_t size, tinykws_status code, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+tinykws_status fail(char* buf, size_t size, tinykws_status code, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+tinykws_status open_image(const uint8_t* data, size_t size, const std::string& source,
+                          tinykws_model** out) {
+  g_open_error[0] = '\0';
+  if (!out)
+    return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_ARGUMENT,
+                "tinykws_open: null output handle");
+  *out = nullptr;
+  try {
+    tkws::Model model;
+    std::string err;
+    if (!tkws::try_parse_model(data, size, source, &model, &err))
+      return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_MODEL, "%s",
+                  err.c_str());
+    auto m = std::make_unique<tinykws_model>();
+    if (tkws::Status s = m->pipe.create(model); !s.ok())
+      return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_MODEL,
+                  "%s: the runtime cannot run this model: %s", source.c_str(), s.message);
+    m->raw_frontend = std::make_unique<tkws::Frontend>(model.frontend);
+    m->clip.assign(static_cast<size_t>(m->pipe.clip_samples()), 0.0f);
+    m->sample_rate = model.frontend.sample_rate;
+    *out = m.release();
+    return TINYKWS_OK;
+  } catch (const std::bad_alloc&) {
+    return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_OUT_OF_MEMORY, "%s: out of memory",
+                source.c_str());
+  } catch (const std::exception& e) {
+    return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INTERNAL, "%s: %s", source.c_str(),
+                e.what());
+  } catch (...) {
+    return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INTERNAL, "%s: unknown error",
+                source.c_str());
+  }
+}
+
+// Checks the arguments of classify / features and copies the samples into m->clip (zero-padded
+// or cut to the clip length).
+tinykws_status take_clip(tinykws_model* m, const float* samples, size_t n, const void* dst,
+                         const char* fn) {
+  if (!m) return TINYKWS_ERROR_INVALID_ARGUMENT;
+  m->error[0] = '\0';
+  if (!samples || !dst || n == 0)
+    return fail(m->error, sizeof m->error, TINYKWS_ERROR_INVALID_ARGUMENT,
+                "%s: null samples or output, or no samples", fn);
+  const size_t k = n < m->clip.size() ? n : m->clip.size();
+  std::memcpy(m->clip.data(), samples, k * sizeof(float));
+  std::memset(m->clip.data() + k, 0, (m->clip.size() - k) * sizeof(float));
+  return TINYKWS_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* tinykws_version(void) {
+  return "0.1.0";
+}
+
+tinykws_status tinykws_open_buffer(const void* data, size_t size, tinykws_model** out) {
+  if (!data || size == 0) {
+    if (out) *out = nullptr;
+    return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_ARGUMENT,
+                "tinykws_open_buffer: no data");
+  }
+  return open_image(static_cast<const uint8_t*>(data), size, "<buffer>", out);
+}
+
+tinykws_status tinykws_open_file(const char* path, tinykws_model** out) {
+  if (out) *out = nullptr;
+  if (!path)
+    return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_ARGUMENT,
+                "tinykws_open_file: null path");
+  std::vector<uint8_t> bytes;
+  try {
+    FILE* f = std::fopen(path, "rb");
+    if (!f)
+      return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_IO, "%s: cannot open: %s", path,
+                  std::strerror(errno));
+    uint8_t buf[65536];
+    size_t k;
+    while ((k = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + k);
+    const bool err = std::ferror(f) != 0;
+    std::fclose(f);
+    if (err)
+      return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_IO, "%s: read error", path);
+  } catch (const std::bad_alloc&) {
+    return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_OUT_OF_MEMORY, "%s: out of memory",
+                path);
+  }
+  return open_image(bytes.data(), bytes.size(), path, out);
+}
+
+void tinykws_close(tinykws_model* m) {
+  delete m;
+}
+
+const char* tinykws_last_error(const tinykws_model* m) {
+  return m ? m->error : g_open_error;
+}
+
+int tinykws_num_labels(const tinykws_model* m) {
+  return m ? m->pipe.num_labels() : 0;
+}
+const char* tinykws_label(const tinykws_model* m, int i) {
+  if (!m || i < 0 || i >= m->pipe.num_labels()) return nullptr;
+  return m->pipe.labels()[static_cast<size_t>(i)].c_str();
+}
+int tinykws_sample_rate(const tinykws_model* m) {
+  return m ? m->sample_rate : 0;
+}
+int tinykws_clip_samples(const tinykws_model* m) {
+  return m ? m->pipe.clip_samples() : 0;
+}
+int tinykws_num_frames(const tinykws_model* m) {
+  return m ? m->pipe.num_frames() : 0;
+}
+int tinykws_num_features(const tinykws_model* m) {
+  return m ? m->pipe.num_features() : 0;
+}
+int tinykws_is_int8(const tinykws_model* m) {
+  return m && m->pipe.is_int8() ? 1 : 0;
+}
+
+tinykws_status tinykws_classify(tinykws_model* m, const float* samples, size_t n, float* probs) {
+  if (tinykws_status s = take_clip(m, samples, n, probs, "tinykws_classify"); s != TINYKWS_OK)
+    return s;
+  const tkws::Status s = m->pipe.run(m->clip.data(), probs);
+  if (!s.ok())
+    return fail(m->error, sizeof m->error, TINYKWS_ERROR_INTERNAL, "tinykws_classify: %s",
+                s.message);
+  return TINYKWS_OK;
+}
+
+tinykws_status tinykws_features(tinykws_model* m, const float* samples, size_t n, float* feats) {
+  if (tinykws_status s = take_clip(m, samples, n, feats, "tinykws_features"); s != TINYKWS_OK)
+    return s;
+  m->raw_frontend->compute(m->clip.data(), feats);
+  return TINYKWS_OK;
+}
+
+int tinykws_argmax(const float* p, int n) {
+  if (!p || n <= 0) return -1;
+  int best = 0;
+  for (int i = 1; i < n; ++i)
+    if (p[i] > p[best]) best = i;
+  return best;
+}
+
+}  // extern "C"

@@ -1,0 +1,130 @@
+// The C API (runtime/tinykws.h): the same probabilities as KwsPipeline, raw features as the
+// front end computes them, clips fitted to the clip length, and errors as statuses with
+// messages, never exceptions or aborts.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../format/test_models.h"
+#include "tinykws/format/tkws.h"
+#include "tinykws/frontend/frontend.h"
+#include "tinykws/runtime/pipeline.h"
+#include "tinykws/runtime/tinykws.h"
+
+namespace tkws {
+namespace {
+
+using testing_models::tiny_model;
+using testing_models::uniform_vector;
+
+struct Handle {
+  tinykws_model* m = nullptr;
+  ~Handle() { tinykws_close(m); }
+};
+
+TEST(CApi, OpenBufferClassifiesLikeThePipeline) {
+  const Model model = tiny_model(3);
+  const std::vector<uint8_t> bytes = serialize_model(model);
+  Handle h;
+  ASSERT_EQ(tinykws_open_buffer(bytes.data(), bytes.size(), &h.m), TINYKWS_OK)
+      << tinykws_last_error(nullptr);
+  ASSERT_EQ(tinykws_num_labels(h.m), 3);
+  EXPECT_STREQ(tinykws_label(h.m, 2), "_silence_");
+  EXPECT_EQ(tinykws_label(h.m, 3), nullptr);
+  EXPECT_EQ(tinykws_label(h.m, -1), nullptr);
+  EXPECT_EQ(tinykws_sample_rate(h.m), 16000);
+  EXPECT_EQ(tinykws_clip_samples(h.m), 2560);
+  EXPECT_EQ(tinykws_num_frames(h.m), 7);
+  EXPECT_EQ(tinykws_num_features(h.m), 10);
+  EXPECT_EQ(tinykws_is_int8(h.m), 0);
+
+  KwsPipeline pipe;
+  ASSERT_TRUE(pipe.create(parse_model(bytes.data(), bytes.size(), "m")).ok());
+  const std::vector<float> clip = uniform_vector(2560, 4, -0.5f, 0.5f);
+  std::vector<float> want(3), got(3);
+  ASSERT_TRUE(pipe.run(clip.data(), want.data()).ok());
+  ASSERT_EQ(tinykws_classify(h.m, clip.data(), clip.size(), got.data()), TINYKWS_OK);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(tinykws_argmax(got.data(), 3),
+            static_cast<int>(std::max_element(want.begin(), want.end()) - want.begin()));
+
+  // A short clip is zero-padded at the end, a long one cut.
+  std::vector<float> padded(clip.begin(), clip.begin() + 1000);
+  padded.resize(2560, 0.0f);
+  ASSERT_TRUE(pipe.run(padded.data(), want.data()).ok());
+  ASSERT_EQ(tinykws_classify(h.m, clip.data(), 1000, got.data()), TINYKWS_OK);
+  EXPECT_EQ(got, want);
+  std::vector<float> longer = clip;
+  longer.resize(5000, 0.7f);
+  ASSERT_TRUE(pipe.run(clip.data(), want.data()).ok());
+  ASSERT_EQ(tinykws_classify(h.m, longer.data(), longer.size(), got.data()), TINYKWS_OK);
+  EXPECT_EQ(got, want);
+
+  // Raw features: what the front end writes before normalisation.
+  Frontend fe(model.frontend);
+  std::vector<float> raw(70), feats(70);
+  fe.compute(clip.data(), raw.data());
+  ASSERT_EQ(tinykws_features(h.m, clip.data(), clip.size(), feats.data()), TINYKWS_OK);
+  EXPECT_EQ(feats, raw);
+}
+
+TEST(CApi, OpenFileAndErrors) {
+  namespace fs = std::filesystem;
+  const std::string dir =
+      (fs::temp_directory_path() / ("tkws_capi_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  const std::string path = dir + "/m.tkws";
+  write_model(path, tiny_model(5));
+  Handle h;
+  ASSERT_EQ(tinykws_open_file(path.c_str(), &h.m), TINYKWS_OK) << tinykws_last_error(nullptr);
+  EXPECT_STREQ(tinykws_last_error(h.m), "");
+
+  tinykws_model* bad = reinterpret_cast<tinykws_model*>(0x1);
+  EXPECT_EQ(tinykws_open_file((dir + "/missing.tkws").c_str(), &bad), TINYKWS_ERROR_IO);
+  EXPECT_EQ(bad, nullptr);
+  EXPECT_NE(std::string(tinykws_last_error(nullptr)).find("missing.tkws: cannot open"),
+            std::string::npos);
+
+  const char junk[] = "RIFF....WAVEfmt ";
+  EXPECT_EQ(tinykws_open_buffer(junk, sizeof junk, &bad), TINYKWS_ERROR_INVALID_MODEL);
+  EXPECT_NE(std::string(tinykws_last_error(nullptr)).find("bad magic"), std::string::npos)
+      << tinykws_last_error(nullptr);
+  // A truncated image: a message, no crash.
+  std::vector<uint8_t> bytes = serialize_model(tiny_model(5));
+  bytes.resize(bytes.size() / 2);
+  EXPECT_EQ(tinykws_open_buffer(bytes.data(), bytes.size(), &bad), TINYKWS_ERROR_INVALID_MODEL);
+  EXPECT_EQ(tinykws_open_buffer(nullptr, 10, &bad), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tinykws_open_buffer(junk, sizeof junk, nullptr), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tinykws_open_file(nullptr, &bad), TINYKWS_ERROR_INVALID_ARGUMENT);
+
+  float probs[3];
+  EXPECT_EQ(tinykws_classify(h.m, nullptr, 10, probs), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tinykws_last_error(h.m)).find("tinykws_classify"), std::string::npos);
+  const float one = 0.1f;
+  EXPECT_EQ(tinykws_classify(h.m, &one, 0, probs), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tinykws_classify(nullptr, &one, 1, probs), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tinykws_classify(h.m, &one, 1, probs), TINYKWS_OK);  // recovers
+  EXPECT_EQ(tinykws_num_labels(nullptr), 0);
+  EXPECT_EQ(tinykws_argmax(probs, 0), -1);
+  tinykws_close(nullptr);
+  fs::remove_all(dir);
+}
+
+TEST(CApi, Int8Model) {
+  const std::vector<uint8_t> bytes = serialize_model(testing_models::int8_dense_model());
+  Handle h;
+  ASSERT_EQ(tinykws_open_buffer(bytes.data(), bytes.size(), &h.m), TINYKWS_OK)
+      << tinykws_last_error(nullptr);
+  EXPECT_EQ(tinykws_is_int8(h.m), 1);
+  const std::vector<float> clip = uniform_vector(2560, 8, -0.5f, 0.5f);
+  float probs[3];
+  ASSERT_EQ(tinykws_classify(h.m, clip.data(), clip.size(), probs), TINYKWS_OK);
+  EXPECT_NEAR(probs[0] + probs[1] + probs[2], 1.0f, 0.02f);
+}
+
+}  // namespace
+}  // namespace tkws
