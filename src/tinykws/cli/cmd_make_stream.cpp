@@ -49,9 +49,7 @@ std::vector<std::string> wav_files(const fs::path& dir) {
 
 Runner add_make_stream(CLI::App& app) {
   auto o = std::make_shared<MakeStreamOptions>();
-  app.add_option("--data", o->data,
-                 "Dataset folder (repeatable; labels of every folder are pooled; default "
-                 "$TINYKWS_DATA)");
+  add_data_option(app, o->data);
   app.add_option("--split", o->split, "Split the clips come from: train, val or test");
   app.add_option("--out", o->out, "Stream WAV to write")->required();
   app.add_option("--labels-out", o->labels_out, "Label CSV to write (default: --out with .csv)");
@@ -72,7 +70,7 @@ Runner add_make_stream(CLI::App& app) {
       ->check(CLI::Range(1000, 192000));
   app.add_option("--seed", o->gen.seed, "Random seed (the same seed gives the same stream)");
   return [o] {
-    if (o->data.empty()) o->data.push_back(require_data_dir(""));
+    o->data = require_data_dirs(o->data);
     const Split split = parse_split(o->split);
     o->gen.clip_samples = o->gen.sample_rate;  // 1 s clips
     o->gen.noise = !o->no_noise;
@@ -87,8 +85,7 @@ Runner add_make_stream(CLI::App& app) {
         const bool is_kw = std::find(keywords.begin(), keywords.end(), label) != keywords.end();
         (is_kw ? kw : others).push_back({c->path, label});
       }
-      const fs::path bg = fs::path(o->data[i]) / "_background_noise_";
-      if (o->noise_dir.empty() && noise.empty() && fs::is_directory(bg)) noise = wav_files(bg);
+      if (o->noise_dir.empty() && noise.empty()) noise = ds.background;
     }
     if (!o->noise_dir.empty()) {
       if (!fs::is_directory(o->noise_dir))
