@@ -32,15 +32,12 @@ std::vector<std::string> lines(const std::string& text) {
   return v;
 }
 
-// Two conv layers, 15 epochs: tells the chirps apart in a few seconds of training.
-const char* kConfig = R"(
-[frontend]
-frame_length = 640
-frame_step = 320
-fft_length = 640
-num_mel_bins = 20
-num_mfcc = 8
-[model]
+// The tiny test front end (cli_util.h) with two conv layers and 15 epochs: tells the chirps
+// apart in a few seconds of training.
+const std::string kConfig =
+    std::string(tkws::testing::kTinyBaseConfig)
+        .substr(0, std::string(tkws::testing::kTinyBaseConfig).find("[model]")) +
+    R"([model]
 layers = [ { type = "conv", filters = 8, kernel = 3, stride = 2 }, { type = "bn" },
            { type = "relu" }, { type = "conv", filters = 8, kernel = 3, stride = 1 },
            { type = "bn" }, { type = "relu" }, { type = "gap" }, { type = "dense" },
