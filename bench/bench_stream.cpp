@@ -6,6 +6,7 @@
 // synthetic, 30 % of every 2 s loud noise bursts, the rest near-silent noise, so the energy
 // gate has speech-like on/off periods). The counters say what each run measured.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -64,8 +65,12 @@ void BM_DetectorHop(benchmark::State& state) {
   DetectorSettings s = m.detector;
   s.gate = false;
   s.hop_ms = static_cast<int>(state.range(0));
+  // Heap held by the detector: glibc's allocated bytes before and after create() (weights,
+  // front-end tables, arena and the streaming state).
+  const size_t heap_before = mallinfo2().uordblks;
   StreamDetector d;
   if (Status st = d.create(m, s); !st.ok()) return state.SkipWithError(st.message);
+  const double heap_bytes = static_cast<double>(mallinfo2().uordblks - heap_before);
   const std::vector<float> x = test_stream(m.frontend.sample_rate, 4);
   d.push(x.data(), static_cast<size_t>(m.frontend.clip_samples));  // fill the first window
   const size_t hop = static_cast<size_t>(d.hop_samples());
@@ -77,6 +82,7 @@ void BM_DetectorHop(benchmark::State& state) {
   }
   state.counters["hop_ms"] = d.hop_ms();
   state.counters["state_bytes"] = static_cast<double>(d.state_bytes());
+  state.counters["heap_bytes"] = heap_bytes;
 }
 BENCHMARK(BM_DetectorHop)->Arg(20)->Arg(100)->Unit(benchmark::kMicrosecond);
 

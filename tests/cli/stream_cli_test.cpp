@@ -32,15 +32,12 @@ std::vector<std::string> lines(const std::string& text) {
   return v;
 }
 
-// Two conv layers, 15 epochs: tells the chirps apart in a few seconds of training.
-const char* kConfig = R"(
-[frontend]
-frame_length = 640
-frame_step = 320
-fft_length = 640
-num_mel_bins = 20
-num_mfcc = 8
-[model]
+// The tiny test front end (cli_util.h) with two conv layers and 15 epochs: tells the chirps
+// apart in a few seconds of training.
+const std::string kConfig =
+    std::string(tkws::testing::kTinyBaseConfig)
+        .substr(0, std::string(tkws::testing::kTinyBaseConfig).find("[model]")) +
+    R"([model]
 layers = [ { type = "conv", filters = 8, kernel = 3, stride = 2 }, { type = "bn" },
            { type = "relu" }, { type = "conv", filters = 8, kernel = 3, stride = 1 },
            { type = "bn" }, { type = "relu" }, { type = "gap" }, { type = "dense" },
@@ -159,8 +156,13 @@ TEST_F(StreamCli, ExecAndSaveDetections) {
       listen("--input " + root_ + "/stream.wav --exec 'echo \"$TINYKWS_LABEL $TINYKWS_SCORE " +
              "$TINYKWS_TIME\" >> " + log + "' --save-detections " + dir + " --pre-roll 0.5"));
   ASSERT_FALSE(events.empty());
-  const std::vector<std::string> ran = lines(tkws::read_text_file(log));
+  // The commands run in parallel with the audio loop and append in the order they finish:
+  // sort their lines by time.
+  std::vector<std::string> ran = lines(tkws::read_text_file(log));
   ASSERT_EQ(ran.size(), events.size());  // every command finished before listen exited
+  auto time_of = [](const std::string& l) { return std::stod(l.substr(l.rfind(' ') + 1)); };
+  std::sort(ran.begin(), ran.end(),
+            [&](const std::string& a, const std::string& b) { return time_of(a) < time_of(b); });
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path().string());
   ASSERT_EQ(files.size(), events.size());

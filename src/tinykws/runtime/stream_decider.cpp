@@ -39,21 +39,21 @@ Status StreamDecider::init(const DeciderConfig& cfg) {
   return Status::Ok();
 }
 
-void StreamDecider::reset() noexcept {
+void StreamDecider::clear_history() noexcept {
   std::fill(history_.begin(), history_.end(), 0.0f);
   std::fill(sum_.begin(), sum_.end(), 0.0);
   std::fill(smoothed_.begin(), smoothed_.end(), 0.0f);
   std::fill(above_.begin(), above_.end(), 0);
   filled_ = next_ = 0;
+}
+
+void StreamDecider::reset() noexcept {
+  clear_history();
   since_fire_ = INT64_MAX / 2;
 }
 
 void StreamDecider::push_gated() noexcept {
-  std::fill(history_.begin(), history_.end(), 0.0f);
-  std::fill(sum_.begin(), sum_.end(), 0.0);
-  std::fill(smoothed_.begin(), smoothed_.end(), 0.0f);
-  std::fill(above_.begin(), above_.end(), 0);
-  filled_ = next_ = 0;
+  clear_history();
   ++since_fire_;
 }
 

@@ -47,6 +47,7 @@ class StreamDecider {
   size_t memory_bytes() const;  // heap bytes held
 
  private:
+  void clear_history() noexcept;  // ring, sums, smoothed scores, counts
   DeciderConfig cfg_;
   std::vector<float> history_;   // [smoothing_hops][num_labels] ring of raw scores
   std::vector<double> sum_;      // [num_labels] sum of the ring's rows
