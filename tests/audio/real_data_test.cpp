@@ -1,4 +1,4 @@
-// The shared Speech Commands up/down excerpt (REFERENCE.md §5), when present: split counts,
+// The shared Speech Commands up/down excerpt (docs/results.md), when present: split counts,
 // the speaker-hash rule against validation_list.txt, and every clip readable.
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// Int8Network::invoke() allocates nothing (STYLE #6): this test binary counts this thread's
-// calls of the global operator new.
+// Int8Network::invoke() allocates nothing (docs/architecture.md, conventions): this test binary
+// counts this thread's calls of the global operator new.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

@@ -121,9 +121,9 @@ TEST(QuantizeInt8, ProbabilitiesCloseToFloat) {
   }
 }
 
-// Layer by layer (STYLE #9), on the calibration inputs (every activation inside its calibrated
-// range, so the errors are rounding only; inputs beyond it are clipped, as in TFLite). Errors
-// are in output quantisation steps.
+// Layer by layer (docs/architecture.md, conventions), on the calibration inputs (every activation
+// inside its calibrated range, so the errors are rounding only; inputs beyond it are clipped, as in
+// TFLite). Errors are in output quantisation steps.
 //  - isolated: each int8 op against its float ops (conv + BatchNorm + ReLU, unfolded) run on
 //    the dequantised int8 input the op received. Sources: the op's own output rounding (0.5
 //    step), its weights' rounding (|dw| <= s_w / 2, 1/254 of each channel's largest weight)

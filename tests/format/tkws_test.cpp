@@ -1,5 +1,6 @@
 // .tkws reader/writer: exact round trips, and every kind of damage gives an InputError that
-// names the problem (STYLE #4: a loader that distrusts its input, with a fuzz loop).
+// names the problem (docs/architecture.md, conventions: a loader that distrusts its input, with a
+// fuzz loop).
 #include "tinykws/format/tkws.h"
 
 #include <gtest/gtest.h>

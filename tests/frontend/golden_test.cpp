@@ -1,5 +1,5 @@
 // Golden vectors: the C++ front end against an independent float64 NumPy implementation of
-// REFERENCE.md §2 (tests/golden/make_golden.py), on one shared 16000-sample int16 clip.
+// docs/frontend.md (tests/golden/make_golden.py), on one shared 16000-sample int16 clip.
 //
 // Tolerance 1e-3 (absolute, on log-mel and MFCC values of magnitude up to ~60): the C++ path
 // runs in float32 (FFT, mel weights, sums, DCT), the reference in float64. An error e relative
@@ -7,7 +7,7 @@
 //  - the FFT: its error is ~1e-7 of the frame's energy, so a band 60 dB below the frame's peak
 //    sees ~1e-4; the clip's white-noise floor keeps every band above that (or exactly silent,
 //    where both sides give ln(1e-6)).
-//  - the mel matrix, which tf (and REFERENCE.md §2) computes in float32: a weight at the very
+//  - the mel matrix, which tf (and docs/frontend.md) computes in float32: a weight at the very
 //    foot of a triangle is a difference of two nearly equal mel values. In report1 (100 bands
 //    over 20-1000 Hz) one band's only bin has weight 0.0038, and float32 gives it a relative
 //    error of 7.9e-4 (reproduced by a float32 NumPy emulation of the matrix): that band sets

@@ -1,4 +1,4 @@
-// Periodic Hann window and mel weight matrix (REFERENCE.md §2), including its check values.
+// Periodic Hann window and mel weight matrix (docs/frontend.md), including its check values.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -86,7 +86,7 @@ void fit_slope(int bin_a, int bin_b, const std::vector<float>& w, int band, doub
 }
 
 TEST(MelMatrix, ReferenceCheckValues) {
-  // REFERENCE.md §2: first band edges 20.0, 53.7, 89.0 Hz; last 3589, 3790, 4000 Hz.
+  // docs/frontend.md: first band edges 20.0, 53.7, 89.0 Hz; last 3589, 3790, 4000 Hz.
   // 1) The formula: linspace(mel(20), mel(4000), 42) mapped back to Hz.
   const double lo = hz_to_mel(20.0), hi = hz_to_mel(4000.0);
   const auto edge_hz = [&](int j) { return mel_to_hz(lo + (hi - lo) * j / 41.0); };

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Golden vectors for the tinykws feature front end (tests/frontend/golden_test.cpp).
 
-An independent float64 NumPy implementation of the formulas in docs/REFERENCE.md §2
+An independent float64 NumPy implementation of the formulas in docs/frontend.md
 (TensorFlow tf.signal semantics), written from the formulas, not from the C++ code.
 Deterministic: the same files come out on every run (seeded generator, fixed configs).
 
@@ -19,7 +19,7 @@ import numpy as np
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
 SAMPLE_RATE = 16000  # Hz
 CLIP_SAMPLES = 16000  # 1 s
-LOG_OFFSET = 1e-6  # ln(mel + 1e-6), REFERENCE.md §2
+LOG_OFFSET = 1e-6  # ln(mel + 1e-6), docs/frontend.md
 
 # Order of the values in frontend_<name>_params.npy; golden_test.cpp reads the same order.
 PARAM_FIELDS = ("sample_rate", "clip_samples", "frame_length", "frame_step", "fft_length",

@@ -1,8 +1,8 @@
-// THE harness for fast kernels (STYLE #5): one function builds a one-op model (optionally
-// followed by BatchNorm and ReLU, which prepare() folds and fuses), runs it with the reference
-// kernels and with every fast kernel set this CPU runs, and compares. Cases are drawn from a
-// grid of shapes, channel counts, kernels, strides and paddings by a seeded generator, so tails
-// (channels not a multiple of 8, pixel counts not a multiple of the GEMM tile) are all hit.
+// THE harness for fast kernels (docs/architecture.md, conventions): one function builds a one-op
+// model (optionally followed by BatchNorm and ReLU, which prepare() folds and fuses), runs it with
+// the reference kernels and with every fast kernel set this CPU runs, and compares. Cases are drawn
+// from a grid of shapes, channel counts, kernels, strides and paddings by a seeded generator, so
+// tails (channels not a multiple of 8, pixel counts not a multiple of the GEMM tile) are all hit.
 #include <gtest/gtest.h>
 
 #include <cfloat>

@@ -1,4 +1,4 @@
-// Pruning and clustering (tfmot semantics, REFERENCE.md §3), and that prune -> cluster -> fp16
+// Pruning and clustering (tfmot semantics, docs/training.md), and that prune -> cluster -> fp16
 // keeps both properties in the written .tkws file.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Labelled clip datasets in the two layouts of DESIGN.md "Datasets", with their splits.
+// Labelled clip datasets in the two layouts of docs/architecture.md, with their splits.
 #pragma once
 #include <array>
 #include <string>

@@ -129,7 +129,7 @@ std::vector<float> read_audio(const std::string& path, int target_rate, AudioInf
   }
 
   // Interleaved [frames, channels]; libsndfile's default float normalisation maps int16 s to
-  // s / 32768 (REFERENCE.md §2, as tf decode_wav); float files are passed through unscaled.
+  // s / 32768 (docs/frontend.md, as tf decode_wav); float files are passed through unscaled.
   const long long frames = sfi.frames;
   const int channels = sfi.channels;
   std::vector<float> interleaved(static_cast<size_t>(frames) * size_t(channels));

@@ -24,7 +24,7 @@ inline constexpr int kMaxSampleRate = 768000;
 // holds M"). Float files are passed through unscaled; NaN/Inf samples are an InputError.
 std::vector<float> read_audio(const std::string& path, int target_rate, AudioInfo* info = nullptr);
 
-// Zero-pads at the end or cuts to exactly `length` samples (REFERENCE.md §2).
+// Zero-pads at the end or cuts to exactly `length` samples (docs/frontend.md).
 void fit_length(std::vector<float>& samples, int length);
 
 // Resamples mono float audio with libsoxr (SOXR_HQ, one shot; used by read_audio, exposed for

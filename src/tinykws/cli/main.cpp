@@ -1,4 +1,4 @@
-// tinykws: train, evaluate and run keyword-spotting models (DESIGN.md "Command line").
+// tinykws: train, evaluate and run keyword-spotting models (docs/architecture.md).
 // Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input.
 #include <cstdio>
 #include <filesystem>

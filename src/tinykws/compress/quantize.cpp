@@ -1,4 +1,4 @@
-// Post-training int8 quantisation (quantize.h; TFLite scheme, REFERENCE.md 3):
+// Post-training int8 quantisation (quantize.h; TFLite scheme, docs/training.md):
 //  1. group the ops: Conv2D / DepthwiseConv2D / Dense [+ BatchNorm] [+ Relu] become one op;
 //  2. calibrate: run the float model op by op with the reference kernels (runtime/ops.h) over
 //     the calibration inputs, recording min / max of the input and of every op output;

@@ -1,5 +1,5 @@
 // Post-training quantisation of an exported float Model (host side, torch-free): the TFLite
-// int8 scheme of REFERENCE.md §3. Calibration runs the float model with the tinykws runtime.
+// int8 scheme of docs/training.md. Calibration runs the float model with the tinykws runtime.
 #pragma once
 #include "tinykws/format/model.h"
 

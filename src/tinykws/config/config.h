@@ -116,7 +116,7 @@ struct TrainConfig {
 };
 
 // [prune]: magnitude pruning during training, tfmot prune_low_magnitude semantics
-// (REFERENCE.md §3). Begin/end are given in epochs (begin_epoch, end_epoch, may be
+// (docs/training.md). Begin/end are given in epochs (begin_epoch, end_epoch, may be
 // fractional), in steps (begin_step, end_step) or as fractions of all training steps
 // (begin_fraction, end_fraction); one form per run.
 enum class PruneSchedule { kPolynomial, kConstant };

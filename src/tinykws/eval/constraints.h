@@ -1,5 +1,5 @@
 // Deployment constraints ("accuracy>0.994,size<50kB,latency<40ms", the reports' three course
-// constraints, REFERENCE.md §1): parsing, checking against measured numbers, and the table /
+// constraints, docs/training.md): parsing, checking against measured numbers, and the table /
 // JSON that `tinykws eval --constraints` prints. Reused by the search (feasibility filter).
 //
 // Grammar: a comma-separated list of  METRIC OP NUMBER [UNIT]  (spaces allowed anywhere

@@ -42,7 +42,7 @@ struct LatencyReport {
   std::vector<double> total_samples_ms;  // the kept runs, for plots
 };
 
-// The course protocol (REFERENCE.md §1): 16000 (clip_samples) samples of N(0, 1) noise as
+// The course protocol (docs/training.md): 16000 (clip_samples) samples of N(0, 1) noise as
 // int16-range input (NoiseClips, not timed), timed region = int16 -> float scaling + front end
 // + network, `runs` runs of which the first `discard` are dropped, `pause_ms` sleep after every
 // run but the last (the course: 100 ms); median and standard deviation of each part over the

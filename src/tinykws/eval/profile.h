@@ -3,7 +3,7 @@
 // BatchNorm and fused ReLU being one step; Int8Network's ops), each with its median time per
 // run and its multiply-accumulates (MACs) computed from the op shapes.
 //
-// Timing: the same noise input as the latency protocol (metrics.h, REFERENCE.md §1), `runs`
+// Timing: the same noise input as the latency protocol (metrics.h, docs/training.md), `runs`
 // runs of which the first `discard` are dropped, no pause (a breakdown of where the time goes,
 // not the protocol's number), one thread. Float steps are timed between the interpreter's
 // before/after hook events; int8 ops between consecutive after-events, the first op from the

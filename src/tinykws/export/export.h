@@ -1,4 +1,4 @@
-// Writers of a tinykws Model in other formats (host side, torch-free; DESIGN.md "export/"):
+// Writers of a tinykws Model in other formats (host side, torch-free; docs/architecture.md):
 //  - TFLite flatbuffer (float32, or int8 for an int8 model) for TFLite / TFLite Micro / Arm NN,
 //  - ONNX (opset 13) for onnxruntime,
 //  - a C array (header + source) holding any file's bytes, named as TFLite Micro names its

@@ -110,7 +110,7 @@ struct Op {
 
 // ---- int8 models -------------------------------------------------------------------------------
 // A model is int8 when Model::input_quant is set (compress/quantize.h makes them; the runtime
-// runs them with Int8Network, runtime/int8_network.h). TFLite's scheme (REFERENCE.md 3):
+// runs them with Int8Network, runtime/int8_network.h). TFLite's scheme (docs/training.md):
 //  - the network input [frames][features][1] (normalised features) is quantised with
 //    input_quant: q = clamp(round(x / scale) + zero_point, -128, 127);
 //  - every op has out_quant (per tensor); an op's input params are the previous op's

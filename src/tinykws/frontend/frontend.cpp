@@ -1,4 +1,4 @@
-// Feature front end with TensorFlow tf.signal semantics (REFERENCE.md §2):
+// Feature front end with TensorFlow tf.signal semantics (docs/frontend.md):
 //   samples (int16 / 32768) -> x 32768 / pcm_divisor -> frames of L samples every S samples
 //   (no end padding) -> periodic Hann -> zero-pad to fft_length -> unscaled real DFT
 //   -> |X| or |X|^2 -> mel (sparse triangular weights) -> ln(mel + log_offset) -> DCT-II.
@@ -198,7 +198,7 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
   log_offset = c.log_offset;
 
   // Window with the PCM rescale folded in: samples arrive as s / 32768, the features want
-  // s / pcm_divisor (REFERENCE.md §2; exactly 1.0 for the default divisor).
+  // s / pcm_divisor (docs/frontend.md; exactly 1.0 for the default divisor).
   window = hann_window(frame_length);
   const float scale = 32768.0f / cfg.pcm_divisor;
   for (float& v : window) v *= scale;

@@ -1,5 +1,5 @@
 // The feature front end: STFT -> |X| -> mel -> log -> (MFCC), with TensorFlow tf.signal
-// semantics (REFERENCE.md §2). Used by training (features for every clip) and by the runtime:
+// semantics (docs/frontend.md). Used by training (features for every clip) and by the runtime:
 // one implementation, so a model never meets features it was not trained on.
 // Construction allocates every buffer; compute() allocates nothing and never throws.
 #pragma once
@@ -14,7 +14,7 @@ namespace tkws {
 std::vector<float> mel_weight_matrix(int num_mel_bins, int num_bins, int sample_rate,
                                      float lower_hz, float upper_hz);
 
-// Periodic Hann window of length L (REFERENCE.md §2: D = L for even L, L - 1 for odd L).
+// Periodic Hann window of length L (docs/frontend.md: D = L for even L, L - 1 for odd L).
 std::vector<float> hann_window(int length);
 
 class Frontend {

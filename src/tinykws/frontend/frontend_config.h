@@ -1,6 +1,6 @@
 // Front-end settings: everything needed to turn a clip of PCM samples into the feature
 // matrix a model was trained on. Stored verbatim in every .tkws file so the runtime rebuilds
-// the exact front end (DESIGN.md "The model file"). Plain data, no I/O, no exceptions.
+// the exact front end (docs/architecture.md). Plain data, no I/O, no exceptions.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -30,7 +30,7 @@ struct FrontendConfig {
   FeatureKind kind = FeatureKind::kMfcc;
   int num_mfcc = 10;  // kept coefficients (kind == kMfcc), 1..num_mel_bins
   SpectrumKind spectrum = SpectrumKind::kMagnitude;
-  float log_offset = 1e-6f;  // ln(mel + log_offset), REFERENCE.md §2
+  float log_offset = 1e-6f;  // ln(mel + log_offset), docs/frontend.md
   // int16 PCM s becomes s / pcm_divisor. TF decode_wav uses 32768 (default); the course
   // code divided by 32767. Audio is read as s / 32768 and rescaled by 32768 / pcm_divisor.
   float pcm_divisor = 32768.0f;

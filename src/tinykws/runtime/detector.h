@@ -1,4 +1,4 @@
-// StreamDetector: keyword detection on an unbounded stream of samples (DESIGN.md "runtime/").
+// StreamDetector: keyword detection on an unbounded stream of samples (docs/architecture.md).
 //
 //   push(samples) -> sample buffer -> the front end on new frames only (Frontend::
 //   compute_frames), normalised rows into a feature ring -> every hop_frames frames, once a

@@ -1,7 +1,7 @@
 // Int8Network: runs an int8 model (model.h, "int8 models"; made by compress/quantize.h) with
 // integer-only kernels (ops_int8.h). prepare() once (checks, requantisation multipliers,
 // weight packing; may allocate), then invoke() any number of times on a caller-given arena
-// (allocates nothing, never throws; STYLE #6).
+// (allocates nothing, never throws; docs/architecture.md, conventions).
 //
 // invoke(): normalised features -> int8 (input_quant) -> one kernel per op -> the last op's
 // int8 output dequantised to float (for a Softmax: probabilities in steps of 1/256).

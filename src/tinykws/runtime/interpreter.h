@@ -1,6 +1,7 @@
 // The interpreter: prepare() once (plans shapes and buffers, repacks weights, folds BatchNorm,
 // fuses ReLU; may allocate), then invoke() any number of times on a caller-given arena
-// (allocates nothing, never throws; STYLE #6). Sequential graph, NHWC float activations.
+// (allocates nothing, never throws; docs/architecture.md, conventions). Sequential graph, NHWC
+// float activations.
 //
 // Arena plan: two ping-pong buffers, A at offset 0 and B at the next 64-byte boundary, each
 // as large as the largest activation written to it, then (fast kernels only) scratch S for the

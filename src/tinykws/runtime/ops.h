@@ -59,7 +59,8 @@ void ref_dense(const KernelArgs& a, const float* in, float* out, float* scratch 
 // Softmax over c at each (h, w): exp(x - max) / sum, in float.
 void ref_softmax(const KernelArgs& a, const float* in, float* out, float* scratch = nullptr);
 
-// The op table (STYLE #7): indexed by OpType value, its size checked against OpType::kCount.
+// The op table (docs/architecture.md, conventions): indexed by OpType value, its size checked
+// against OpType::kCount.
 struct OpInfo {
   const char* name;
   KernelFn reference;

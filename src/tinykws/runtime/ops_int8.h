@@ -1,4 +1,4 @@
-// Integer-only kernels for int8 models (TFLite's int8 scheme: REFERENCE.md 3, model.h
+// Integer-only kernels for int8 models (TFLite's int8 scheme: docs/training.md, model.h
 // "int8 models"), in two sets like ops.h:
 //  - reference kernels: weights as stored in the model (model.h layouts), the formula written
 //    out once, one kernel per op. The ground truth.

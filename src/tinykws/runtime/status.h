@@ -1,5 +1,5 @@
-// Runtime status (STYLE #11: the runtime returns a status and never throws or exits).
-// A small value type: a code and a fixed message buffer, so reporting an error allocates
+// Runtime status (docs/architecture.md, conventions: the runtime returns a status and never throws
+// or exits). A small value type: a code and a fixed message buffer, so reporting an error allocates
 // nothing.
 #pragma once
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Magnitude pruning and weight clustering for KwsNet (libtorch), with tfmot semantics
-// (REFERENCE.md §3). Internal to train/.
+// (docs/training.md). Internal to train/.
 #pragma once
 #include <torch/torch.h>
 
