@@ -45,36 +45,43 @@ inline int8_t clamp_out(int32_t v, const Int8Args& a) {
   return static_cast<int8_t>(v);
 }
 
-inline int8_t requantize(int32_t acc, int32_t o, const Int8Args& a) {
-  return clamp_out(a.out_zp + multiply_by_quantized_multiplier(acc, a.mult[o], a.shift[o]), a);
+// acc: the uint32 accumulator below, read back as int32 (two's complement).
+inline int8_t requantize(uint32_t acc, int32_t o, const Int8Args& a) {
+  return clamp_out(add_wrap(a.out_zp, multiply_by_quantized_multiplier(static_cast<int32_t>(acc),
+                                                                       a.mult[o], a.shift[o])),
+                   a);
 }
 
-// Terms of the weighted kernels: w * (x - in_zp) in int32.
-inline int32_t zp_term(int8_t w, int8_t x, const Int8Args& a) {
-  return int32_t{w} * (int32_t{x} - a.in_zp);
+// Accumulation of the weighted kernels: bias + sum of w * (x - in_zp), in uint32 so that the
+// sum wraps modulo 2^32 as the vector kernels' int32 lanes do (add_wrap), never overflows.
+inline uint32_t bias_init(const Int8Args& a, int32_t o) {
+  return static_cast<uint32_t>(a.bias ? a.bias[o] : 0);
+}
+inline uint32_t zp_term(int8_t w, int8_t x, const Int8Args& a) {
+  return static_cast<uint32_t>(int32_t{w} * (int32_t{x} - a.in_zp));
 }
 
 }  // namespace
 
 void int8_ref_conv2d(const Int8Args& a, const int8_t* in, int8_t* out) {
   ref_loops::conv2d(
-      a.win, a.in, a.out, a.w, in, out, [&](int32_t o) { return a.bias ? a.bias[o] : 0; },
+      a.win, a.in, a.out, a.w, in, out, [&](int32_t o) { return bias_init(a, o); },
       [&](int8_t w, int8_t x) { return zp_term(w, x, a); },
-      [&](int32_t acc, int32_t o) { return requantize(acc, o, a); });
+      [&](uint32_t acc, int32_t o) { return requantize(acc, o, a); });
 }
 
 void int8_ref_depthwise_conv2d(const Int8Args& a, const int8_t* in, int8_t* out) {
   ref_loops::depthwise_conv2d(
-      a.win, a.in, a.out, a.w, in, out, [&](int32_t c) { return a.bias ? a.bias[c] : 0; },
+      a.win, a.in, a.out, a.w, in, out, [&](int32_t c) { return bias_init(a, c); },
       [&](int8_t w, int8_t x) { return zp_term(w, x, a); },
-      [&](int32_t acc, int32_t c) { return requantize(acc, c, a); });
+      [&](uint32_t acc, int32_t c) { return requantize(acc, c, a); });
 }
 
 void int8_ref_dense(const Int8Args& a, const int8_t* in, int8_t* out) {
   ref_loops::dense(
-      a.in, a.out, a.w, in, out, [&](int32_t o) { return a.bias ? a.bias[o] : 0; },
+      a.in, a.out, a.w, in, out, [&](int32_t o) { return bias_init(a, o); },
       [&](int8_t w, int8_t x) { return zp_term(w, x, a); },
-      [&](int32_t acc, int32_t o) { return requantize(acc, o, a); });
+      [&](uint32_t acc, int32_t o) { return requantize(acc, o, a); });
 }
 
 void int8_ref_max_pool2d(const Int8Args& a, const int8_t* in, int8_t* out) {
@@ -102,7 +109,8 @@ void int8_ref_global_avg_pool(const Int8Args& a, const int8_t* in, int8_t* out) 
   for (int32_t c = 0; c < a.in.c; ++c) {
     int32_t sum = 0;
     for (size_t p = 0; p < pixels; ++p) sum += int32_t{in[p * a.in.c + c]} - a.in_zp;
-    out[c] = clamp_out(a.out_zp + multiply_by_quantized_multiplier(sum, a.m0, a.m_shift), a);
+    out[c] =
+        clamp_out(add_wrap(a.out_zp, multiply_by_quantized_multiplier(sum, a.m0, a.m_shift)), a);
   }
 }
 

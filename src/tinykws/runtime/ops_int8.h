@@ -67,6 +67,13 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t m0, int32_t s
                                 shift < 0 ? -shift : 0);
 }
 
+// a + b wrapping modulo 2^32, as the vector kernels' 32-bit lanes add: defined for every input.
+// Int8Network::prepare refuses parameters under which a kernel's accumulator or out_zp + mbqm
+// could leave int32, so only kernels called directly with such parameters (tests) ever wrap.
+inline int32_t add_wrap(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+
 // The fixed-point functions behind int8_ref_softmax (gemmlowp semantics), exposed for tests.
 // exp(a) for a <= 0: a in Q5.26 (raw / 2^26), result in Q0.31 (raw / 2^31; exp(0) = 2^31 - 1).
 int32_t fixed_exp_on_negative_values(int32_t a_q5_26);
