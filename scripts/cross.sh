@@ -88,7 +88,8 @@ for n in names[:: max(1, len(names) // 20)][:20]:
     print(os.path.join(root, n))
 PY
 )
-  ./build/tinykws predict --model "$model" --json "${clips[@]}" >"$build/predict-native.json"
+  native=${TINYKWS_NATIVE_BIN:-./build/tinykws}  # a native build of the same source
+  "$native" predict --model "$model" --json "${clips[@]}" >"$build/predict-native.json"
   for cpu in $cpus; do
     TINYKWS_QEMU_CPU=$cpu "$build/qemu-run.sh" "$build/tinykws" predict --model "$model" --json \
       "${clips[@]}" >"$build/predict-$cpu.json"
