@@ -8,12 +8,15 @@ packages=(
   libtorch-dev            # training (train/ only)
   libkissfft-dev          # FFT (frontend/)
   libsndfile1-dev libsoxr-dev libssl-dev  # audio/ (libssl: SHA-1 of the speaker-hash split rule)
+  libasound2-dev          # ALSA capture for `tinykws listen --device` (audio/alsa_capture.cpp)
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   zlib1g-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libxnnpack-dev libpthreadpool-dev  # peer benchmark only (bench/bench_peers.cpp)
   python3-numpy           # golden vectors (tests/golden/make_golden.py), optional at test time
   chromium                # headless browser test of the HTML report (tests/report)
+  clang libfuzzer-14-dev  # scripts/fuzz.sh (libFuzzer targets in fuzz/); not the normal build
+  slurm-wlm               # single-node Slurm test (tests/cluster); skipped without it
   libflatbuffers-dev      # TFLite export (export/tflite_builder.h, header-only use)
   python3-onnx            # onnx.checker on exported ONNX files (tests/export)
   python3-pyarmnn libarmnn-cpuref-backend22  # Arm NN TFLite parser runs exported .tflite (tests/export)

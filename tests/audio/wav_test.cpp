@@ -270,6 +270,28 @@ TEST(ReadAudioErrors, SampleRateZero) {
   }
 }
 
+// A header claiming 1 Hz (fuzz/regressions/wav/rate-1hz.wav): resampling its 2000 frames to
+// 16 kHz took minutes; now an InputError before any decoding. 1000 Hz is still read.
+TEST(ReadAudioErrors, SampleRateOutsideTheSupportedRange) {
+  TempDir dir;
+  for (int rate : {1, 999, 768001}) {
+    const std::string path = dir.file("rate" + std::to_string(rate) + ".wav");
+    write_wav_pcm16(path, std::vector<float>(2000, 0.1f), rate);
+    try {
+      read_audio(path, 16000);
+      ADD_FAILURE() << rate << " Hz: no error";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": sample rate " + std::to_string(rate) +
+                                           " Hz is outside 1000-768000 Hz"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  const std::string ok = dir.file("rate1000.wav");
+  write_wav_pcm16(ok, std::vector<float>(100, 0.1f), 1000);
+  EXPECT_EQ(read_audio(ok, 16000).size(), 1600u);
+}
+
 TEST(ReadAudioErrors, NonFiniteFloatSamples) {
   TempDir dir;
   const std::string path = dir.file("nan.wav");

@@ -151,15 +151,14 @@ TEST_F(Cli, EvalBadConstraintsExit2BeforeAnyWork) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.arg);
-    // Default latency settings (20 s): a bad constraint must be rejected before evaluating.
-    const auto t0 = std::chrono::steady_clock::now();
+    // A bad constraint is rejected before evaluating: nothing of the report is printed.
     Result r = tinykws("eval --split val --model " + model_ + " --data " + data_ +
                        " --constraints " + c.arg);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_CONTAINS(r.out, "--constraints");
     EXPECT_CONTAINS(r.out, c.words);
-    EXPECT_LT(s, 10.0);
+    EXPECT_EQ(r.out.find("accuracy "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("latency"), std::string::npos) << r.out;
   }
 }
 

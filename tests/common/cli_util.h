@@ -13,9 +13,9 @@ struct CliResult {
   std::string out;  // stdout and stderr, interleaved
 };
 
-// Runs `TINYKWS_BINARY_DIR/tinykws ARGS` through the shell.
-inline CliResult run_tinykws(const std::string& args) {
-  std::string cmd = std::string(TINYKWS_BINARY_DIR) + "/tinykws " + args + " 2>&1";
+// Runs a shell command line; stderr is captured with stdout.
+inline CliResult run_shell(const std::string& command) {
+  std::string cmd = command + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -23,6 +23,11 @@ inline CliResult run_tinykws(const std::string& args) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// Runs `TINYKWS_BINARY_DIR/tinykws ARGS` through the shell.
+inline CliResult run_tinykws(const std::string& args) {
+  return run_shell(std::string(TINYKWS_BINARY_DIR) + "/tinykws " + args);
 }
 
 // A 2-epoch, 6-filter CNN on a 20-band / 8-MFCC front end: trains in about a second.

@@ -364,6 +364,17 @@ TEST(QuantizeInt8, SurvivesTheFileFormat) {
   EXPECT_LT(bytes.size(), float_bytes);
 }
 
+TEST(QuantizeInt8, KeepsKeywordFlagsAndDetectorSettings) {
+  Model f = ptq_model(12);
+  f.keyword_flags.assign(f.labels.size(), 1);
+  f.keyword_flags[0] = 0;
+  f.detector.threshold = 0.9f, f.detector.min_hops = 4, f.detector.gate = false;
+  const std::vector<float> calib = random_features(f, 8, 120);
+  const Model q = quantize_int8(f, calib.data(), 8);
+  EXPECT_EQ(q.keyword_flags, f.keyword_flags);
+  EXPECT_TRUE(q.detector == f.detector);
+}
+
 TEST(QuantizeInt8, RejectsWhatItCannotQuantise) {
   const Model f = ptq_model(9);
   const std::vector<float> calib = random_features(f, 4, 90);

@@ -115,6 +115,10 @@ layers = [ { type = "conv", filters = 4 }, { type = "dense" } ])",
 layers = [ { type = "conv", filters = 4 }, { type = "gap" } ])",
                {"no dense"});
   expect_error("[model]\nlayers = [ { type = \"lstm\" } ]\n", {"layers[0].type", "lstm"});
+  // 2^32 + 3 is not 3 (was read modulo 2^32).
+  expect_error(R"([model]
+layers = [ { type = "conv", filters = 4, kernel = 4294967299 }, { type = "gap" }, { type = "dense" } ])",
+               {"kernel", "4294967299", "out of range"});
 }
 
 TEST(Config, UnknownKeysAndSectionsAreErrors) {

@@ -16,19 +16,13 @@
 namespace fs = std::filesystem;
 using namespace tkws;
 using namespace tkws::search;
+using tkws::testing::rows_of;
 
 namespace {
 
 using Result = tkws::testing::CliResult;
 Result tinykws(const std::string& args) {
   return tkws::testing::run_tinykws(args);
-}
-
-std::map<std::string, TrialRecord> rows_of(const std::string& db_path) {
-  std::map<std::string, TrialRecord> out;
-  ResultStore db(db_path, true);
-  for (auto& r : db.all()) out[r.id] = r;
-  return out;
 }
 
 class SearchE2E : public ::testing::Test {

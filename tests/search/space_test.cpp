@@ -156,6 +156,10 @@ TEST_F(Space, UnknownFieldIsAnInputErrorNamingIt) {
   EXPECT_NE(e.find("frontnd"), std::string::npos) << e;
   e = error_of("[axes]\n\"model.layers[9].filters\" = [16]\n");
   EXPECT_NE(e.find("[9] does not exist"), std::string::npos) << e;
+  // An index too large for size_t (fuzz/regressions/space/index-out-of-range.toml): an
+  // InputError, not std::out_of_range.
+  e = error_of("[axes]\n\"model.layers[99999999999999999999999].filters\" = [4]\n");
+  EXPECT_NE(e.find("bad index"), std::string::npos) << e;
   e = error_of("[axes]\n\"frontend.num_mfcc\" = [\"many\"]\n");  // wrong type
   EXPECT_NE(e.find("frontend.num_mfcc"), std::string::npos) << e;
 }

@@ -11,13 +11,17 @@ struct AudioInfo {
   long long frames = 0;  // samples per channel in the file
 };
 
+// Sample rates read_audio accepts (Hz); other values in a header are an InputError.
+inline constexpr int kMinSampleRate = 1000;
+inline constexpr int kMaxSampleRate = 768000;
+
 // Reads `path` with libsndfile as float (int16 s -> s / 32768), mixes channels down to mono
 // (mean), resamples to `target_rate` with libsoxr (high quality) when the rates differ.
 // Throws InputError("<path>: <reason>") when the file is missing, not audio, truncated,
-// empty, or has a sample rate of 0. `info` (optional) receives what the file held.
-// Truncation: libsndfile clamps a WAV's too-large data size to the bytes present, so the RIFF
-// header's data size is also checked ("truncated: header says N frames, file holds M").
-// Float files are passed through unscaled; NaN/Inf samples are an InputError.
+// empty, or has a sample rate outside [kMinSampleRate, kMaxSampleRate]. `info` (optional) receives
+// what the file held. Truncation: libsndfile clamps a WAV's too-large data size to the bytes
+// present, so the RIFF header's data size is also checked ("truncated: header says N frames, file
+// holds M"). Float files are passed through unscaled; NaN/Inf samples are an InputError.
 std::vector<float> read_audio(const std::string& path, int target_rate, AudioInfo* info = nullptr);
 
 // Zero-pads at the end or cuts to exactly `length` samples (REFERENCE.md §2).

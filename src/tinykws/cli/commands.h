@@ -15,10 +15,13 @@ Runner add_eval(CLI::App& app);
 Runner add_predict(CLI::App& app);
 Runner add_features(CLI::App& app);
 Runner add_info(CLI::App& app);
-Runner add_report(CLI::App& app);    // cmd_report.cpp
-Runner add_search(CLI::App& app);    // cmd_search.cpp (with `search merge`)
-Runner add_quantize(CLI::App& app);  // cmd_quantize.cpp
-Runner add_export(CLI::App& app);    // cmd_export.cpp
+Runner add_report(CLI::App& app);       // cmd_report.cpp
+Runner add_search(CLI::App& app);       // cmd_search.cpp (with `search merge`)
+Runner add_quantize(CLI::App& app);     // cmd_quantize.cpp
+Runner add_listen(CLI::App& app);       // cmd_listen.cpp
+Runner add_stream_eval(CLI::App& app);  // cmd_stream_eval.cpp
+Runner add_make_stream(CLI::App& app);  // cmd_make_stream.cpp
+Runner add_export(CLI::App& app);       // cmd_export.cpp
 
 // The default data folders: $TINYKWS_DATA (folders separated by ':'), else every folder of
 // ../shared/data/{speech_commands_updown,speech_commands_others} that exists (looked for from

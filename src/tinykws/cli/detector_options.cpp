@@ -10,35 +10,28 @@ namespace tkws::cli {
 
 std::shared_ptr<DetectorFlags> add_detector_flags(CLI::App& app) {
   auto f = std::make_shared<DetectorFlags>();
-  const char* g = "Detector (defaults: the model file's; `tinykws info` shows them)";
-  f->o_hop = app.add_option("--hop-ms", f->hop_ms, "Run the network every this many ms [1, 5000]")
-                 ->group(g);
-  f->o_smooth = app.add_option("--smoothing-ms", f->smoothing_ms,
-                               "Average scores over this many ms of hops [0, 10000]")
-                    ->group(g);
-  f->o_thr = app.add_option("--threshold", f->threshold,
-                            "Smoothed score a keyword must reach [0, 1] (every keyword)")
-                 ->group(g);
-  f->o_lthr = app.add_option("--threshold-for", f->label_thresholds,
-                             "LABEL=X: the threshold of one keyword (repeatable)")
-                  ->group(g);
-  f->o_min = app.add_option("--min-hops", f->min_hops,
-                            "Hops in a row above the threshold before a detection [1, 1000]")
-                 ->group(g);
-  f->o_refr = app.add_option("--refractory-ms", f->refractory_ms,
-                             "No detection for this long after one [0, 60000]")
-                  ->group(g);
-  f->o_gate = app.add_option("--gate", f->gate, "Energy gate: skip the network in silence")
-                  ->check(CLI::IsMember({"on", "off"}))
-                  ->group(g);
-  f->o_dbfs = app.add_option("--gate-dbfs", f->gate_dbfs, "Frame level of speech, dBFS [-120, 0]")
-                  ->group(g);
-  f->o_speech = app.add_option("--gate-min-speech-ms", f->gate_min_speech_ms,
-                               "Loud frames in a row that start speech, ms [0, 10000]")
-                    ->group(g);
-  f->o_hang = app.add_option("--gate-hangover-ms", f->gate_hangover_ms,
-                             "Speech lasts this long after the last loud frame, ms [0, 60000]")
-                  ->group(g);
+  auto add = [&app](const char* name, auto& value, const char* help) {
+    return app.add_option(name, value, help)
+        ->group("Detector (defaults: the model file's; `tinykws info` shows them)");
+  };
+  f->o_hop = add("--hop-ms", f->hop_ms, "Run the network every this many ms [1, 5000]");
+  f->o_smooth =
+      add("--smoothing-ms", f->smoothing_ms, "Average scores over this many ms of hops [0, 10000]");
+  f->o_thr = add("--threshold", f->threshold,
+                 "Smoothed score a keyword must reach [0, 1] (every keyword)");
+  f->o_lthr = add("--threshold-for", f->label_thresholds,
+                  "LABEL=X: the threshold of one keyword (repeatable)");
+  f->o_min = add("--min-hops", f->min_hops,
+                 "Hops in a row above the threshold before a detection [1, 1000]");
+  f->o_refr =
+      add("--refractory-ms", f->refractory_ms, "No detection for this long after one [0, 60000]");
+  f->o_gate = add("--gate", f->gate, "Energy gate: skip the network in silence")
+                  ->check(CLI::IsMember({"on", "off"}));
+  f->o_dbfs = add("--gate-dbfs", f->gate_dbfs, "Frame level of speech, dBFS [-120, 0]");
+  f->o_speech = add("--gate-min-speech-ms", f->gate_min_speech_ms,
+                    "Loud frames in a row that start speech, ms [0, 10000]");
+  f->o_hang = add("--gate-hangover-ms", f->gate_hangover_ms,
+                  "Speech lasts this long after the last loud frame, ms [0, 60000]");
   return f;
 }
 

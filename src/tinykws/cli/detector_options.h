@@ -16,7 +16,6 @@ struct DetectorFlags {
   float threshold = 0.0f, gate_dbfs = 0.0f;
   std::string gate;                           // "on" or "off"
   std::vector<std::string> label_thresholds;  // "LABEL=X"
-  std::vector<CLI::Option*> options;          // the flags, to see which were given
   CLI::Option *o_hop = nullptr, *o_smooth = nullptr, *o_min = nullptr, *o_refr = nullptr;
   CLI::Option *o_speech = nullptr, *o_hang = nullptr, *o_thr = nullptr, *o_dbfs = nullptr;
   CLI::Option *o_gate = nullptr, *o_lthr = nullptr;

@@ -69,6 +69,11 @@ int main(int argc, char** argv) {
       add_quantize);
   add("search", "Grid or random hyperparameter search with constraints and a Pareto front",
       add_search);
+  add("listen", "Detect keywords in a stream: a file, raw PCM on stdin or an ALSA device",
+      add_listen);
+  add("stream-eval", "Misses, false accepts per hour and delay of the detector on a stream",
+      add_stream_eval);
+  add("make-stream", "Build a test stream (WAV + label CSV) from a dataset split", add_make_stream);
   add("export", "Write a model as TFLite, ONNX or a C array", add_export);
   try {
     app.parse(argc, argv);

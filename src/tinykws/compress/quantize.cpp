@@ -173,6 +173,8 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
   q.norm_mean = m.norm_mean;
   q.norm_inv_std = m.norm_inv_std;
   q.metadata_json = m.metadata_json;
+  q.keyword_flags = m.keyword_flags;  // format v3: streaming detection is unchanged by int8
+  q.detector = m.detector;
   q.input_quant = activation_quant(ranges[0]);
   std::unordered_set<std::string> used;
 

@@ -130,13 +130,17 @@ class TableReader {
   }
   // `kernel = 3` or `kernel = [10, 4]` (height, width).
   void read_pair(const std::string& key, int& h, int& w) {
+    auto to_int = [&](int64_t v) {  // not modulo 2^32: 4294967299 is not 3
+      if (v < INT32_MIN || v > INT32_MAX) fail(key, "= " + std::to_string(v) + " is out of range");
+      return static_cast<int>(v);
+    };
     if (auto* n = get(key)) {
       if (n->is_integer()) {
-        h = w = static_cast<int>(*n->value<int64_t>());
+        h = w = to_int(*n->value<int64_t>());
       } else if (auto* arr = n->as_array();
                  arr && arr->size() == 2 && (*arr)[0].is_integer() && (*arr)[1].is_integer()) {
-        h = static_cast<int>(*(*arr)[0].value<int64_t>());
-        w = static_cast<int>(*(*arr)[1].value<int64_t>());
+        h = to_int(*(*arr)[0].value<int64_t>());
+        w = to_int(*(*arr)[1].value<int64_t>());
       } else {
         fail(key, "must be an integer or an array [height, width] of two integers");
       }
@@ -320,6 +324,7 @@ void read_train(TableReader& r, TrainConfig& t) {
   r.read("unknown_reversed", t.unknown_reversed);
   r.read("unknown_fragments", t.unknown_fragments);
   r.read("unknown_babble", t.unknown_babble);
+  r.read("unknown_keyword_fragments", t.unknown_keyword_fragments);
   r.read("silence_percentage", t.silence_percentage);
   r.finish();
 }
@@ -720,6 +725,8 @@ std::string config_defaults_toml() {
     << "unknown_fragments = " << n(t.unknown_fragments)
     << "    # share made onset / ending fragments\n"
     << "unknown_babble = " << n(t.unknown_babble) << "       # share made of two overlaid words\n"
+    << "unknown_keyword_fragments = " << b(t.unknown_keyword_fragments)
+    << "   # half the fragments from keyword clips\n"
     << "silence_percentage = " << n(t.silence_percentage)
     << "   # _silence_ clips per epoch, % of the keyword clips; 0 = no _silence_ class\n\n"
     << "[train.augment]\n"

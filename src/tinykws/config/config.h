@@ -99,11 +99,13 @@ struct TrainConfig {
   // false-accept rate on words the model never heard, and count in model selection.
   std::vector<std::string> held_out_words;
   // Variety for `_unknown_`: shares of the unknown draws turned into, in turn, a time-reversed
-  // clip, an onset or ending fragment of a keyword or unknown clip (the first or last 20-50 %
-  // of its energy, the rest silenced), and babble (two unknown clips overlaid).
+  // clip, an onset or ending fragment of an unknown clip (the first or last 20-50 % of its
+  // energy, the rest silenced; with unknown_keyword_fragments half of them of keyword clips),
+  // and babble (two unknown clips overlaid).
   float unknown_reversed = 0.0f;
   float unknown_fragments = 0.0f;
   float unknown_babble = 0.0f;
+  bool unknown_keyword_fragments = false;  // half of the fragments come from keyword clips
   // `_silence_` class: present when silence_percentage > 0. Each epoch adds silence_percentage %
   // of the number of keyword training clips: 1-s windows of the background recordings at a
   // volume drawn uniformly in [0, 1] (one in ten all zeros).

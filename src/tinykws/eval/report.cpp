@@ -15,6 +15,7 @@
 #include "tinykws/audio/wav.h"
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
+#include "tinykws/eval/stream_report.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/frontend/frontend.h"
 #include "tinykws/runtime/pipeline.h"
@@ -844,6 +845,8 @@ std::string render_report(const ReportOptions& opt, std::vector<std::string>* mi
     body += kws_report_section(metrics["kws"], "metrics.json (validation split, at training)");
   body += model_section(dir / "model.tkws", has_model ? &model : nullptr, &missing);
   body += spectro_section(opt, has_model ? &model : nullptr, &missing);
+  if (fs::is_regular_file(dir / "stream_eval.json"))  // `stream-eval --json RUN_DIR/...`
+    body += stream_eval_section(read_json(dir / "stream_eval.json"), "stream_eval.json");
 
   std::string page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   page += "<title>tinykws report: " + html_escape(dir.filename().string()) + "</title>\n";

@@ -144,7 +144,7 @@ struct DetectorSettings {
   float threshold = 0.8f;         // [0, 1], every keyword label
   std::vector<float> thresholds;  // empty, or one per label in [0, 1] (overrides `threshold`;
                                   // entries of non-keyword labels are ignored)
-  int32_t min_hops = 2;           // [1, 1000]
+  int32_t min_hops = 3;           // [1, 1000]
   // After a detection, no keyword fires for this long (audio time from the firing hop).
   int32_t refractory_ms = 1000;  // [0, 60000]
   // Energy gate: the network is skipped (scores count as 0, smoothing history cleared) while

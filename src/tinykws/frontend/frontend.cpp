@@ -180,8 +180,8 @@ struct Frontend::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  void compute(const float* samples, float* out);
-  void compute_batched(const float* samples, float* out);
+  void compute(const float* samples, int n_frames, float* out);
+  void compute_batched(const float* samples, int n_frames, float* out);
 };
 
 Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
@@ -268,7 +268,7 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
 }
 
 // kLanes frames per step, every array [..][kLanes] (lane l = frame t0 + l).
-void Frontend::Impl::compute_batched(const float* samples, float* out) {
+void Frontend::Impl::compute_batched(const float* samples, int n_frames, float* out) {
   const int nf = num_mfcc > 0 ? num_mfcc : num_mel;  // features per frame
   LaneFeatureParams params;
   params.bin_lo = bin_lo, params.bin_hi = bin_hi, params.power = power;
@@ -280,8 +280,8 @@ void Frontend::Impl::compute_batched(const float* samples, float* out) {
   float* re = bre.data();
   float* im = bim.data();
   float* mel = bmel.data();
-  for (int t0 = 0; t0 < frames; t0 += kLanes) {
-    const int nb = std::min(kLanes, frames - t0);  // frames in this step
+  for (int t0 = 0; t0 < n_frames; t0 += kLanes) {
+    const int nb = std::min(kLanes, n_frames - t0);  // frames in this step
     const float* src[kLanes];
     for (int l = 0; l < kLanes; ++l)
       src[l] = l < nb ? samples + static_cast<size_t>(t0 + l) * frame_step : zeros.data();
@@ -305,9 +305,9 @@ void Frontend::Impl::compute_batched(const float* samples, float* out) {
   }
 }
 
-void Frontend::Impl::compute(const float* samples, float* out) {
+void Frontend::Impl::compute(const float* samples, int n_frames, float* out) {
   if (batch) {
-    compute_batched(samples, out);
+    compute_batched(samples, n_frames, out);
     return;
   }
   const int nf = num_mfcc > 0 ? num_mfcc : num_mel;  // features per frame
@@ -315,7 +315,7 @@ void Frontend::Impl::compute(const float* samples, float* out) {
   float* fr = frame.data();
   float* mg = mag.data();
   const kiss_fft_cpx* spec = spectrum.data();
-  for (int t = 0; t < frames; ++t) {
+  for (int t = 0; t < n_frames; ++t) {
     const float* x = samples + static_cast<size_t>(t) * frame_step;
     // Windowed frame, zero-padded to N (the tail [L, N) was zeroed in the constructor).
     if (fftr) {
@@ -378,7 +378,11 @@ int Frontend::num_features() const {
 
 void Frontend::compute(const float* samples, float* out) {
   // An unusable Frontend (ok() == false) writes nothing: num_frames() * num_features() == 0.
-  if (ok()) impl_->compute(samples, out);
+  if (ok()) impl_->compute(samples, impl_->frames, out);
+}
+
+void Frontend::compute_frames(const float* samples, int n, float* out) {
+  if (ok() && n > 0) impl_->compute(samples, n, out);
 }
 
 }  // namespace tkws

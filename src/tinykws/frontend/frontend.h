@@ -35,6 +35,11 @@ class Frontend {
   // samples: cfg.clip_samples floats, int16 / 32768 scale (as read from a WAV).
   // out: [num_frames][num_features] row-major. Thread-compatible (one Frontend per thread).
   void compute(const float* samples, float* out);
+  // The streaming form: n consecutive frames of a longer signal (runtime/detector.h computes
+  // only the frames that are new). samples: (n - 1) * frame_step + frame_length floats, scaled
+  // as above; out: [n][num_features] row-major. Row k equals row t + k of compute() on a clip
+  // whose frame t starts at samples[0]. Allocates nothing; n <= 0 writes nothing.
+  void compute_frames(const float* samples, int n, float* out);
 
  private:
   struct Impl;

@@ -22,12 +22,22 @@ size_t append(std::vector<T>* pool, const T* data, size_t n) {
   return off;
 }
 
-// int32 accumulators hold bias + k products of |w| <= 127 and |x - zp| <= 255 exactly when
-// this stays below 2^31 (k ~ 66,000 for a zero bias: far beyond keyword-spotting layers).
-bool accumulator_fits(size_t k, const std::vector<int32_t>& bias) {
+// Largest |accumulator| of an output: |bias| + k products of |w| <= 127 and |x - zp| <= 255.
+// int32 holds it exactly when it stays below 2^31 (k ~ 66,000 for a zero bias: far beyond
+// keyword-spotting layers).
+double accumulator_max(size_t k, const std::vector<int32_t>& bias) {
   int64_t max_bias = 0;
   for (int32_t b : bias) max_bias = std::max<int64_t>(max_bias, std::llabs(int64_t{b}));
-  return static_cast<double>(k) * 127.0 * 255.0 + static_cast<double>(max_bias) < 2147483647.0;
+  return static_cast<double>(k) * 127.0 * 255.0 + static_cast<double>(max_bias);
+}
+constexpr double kInt32Max = 2147483647.0;
+
+// out_zp + mbqm(acc, q) is an int32 sum in every kernel: |mbqm| <= |acc| * M + 1 with
+// M = m0 * 2^(shift - 31), so it cannot overflow while this holds (a calibrated model has
+// M * acc_max of a few hundred; a hostile file can make it ~2^31).
+bool requant_fits(double acc_max, QuantizedMultiplier q, int32_t out_zp) {
+  const double m = std::ldexp(static_cast<double>(q.m0), q.shift - 31);
+  return acc_max * m + 1.0 + std::abs(static_cast<double>(out_zp)) < kInt32Max;
 }
 
 }  // namespace
@@ -76,7 +86,8 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
         const Tensor& b = m.tensors[op.tensors[1]];
         const size_t oc = static_cast<size_t>(a.out.c);
         const size_t k = w.numel() / (op.type == OpType::kDepthwiseConv2D ? a.in.c : oc);
-        if (!accumulator_fits(k, b.i32))
+        const double acc_max = accumulator_max(k, b.i32);
+        if (acc_max >= kInt32Max)
           return Status::Error(StatusCode::kUnsupported,
                                "op %zu (%s): %zu products per output may overflow int32", i,
                                name.c_str(), k);
@@ -84,6 +95,12 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
         for (size_t c = 0; c < oc; ++c) {
           const double s_w = w.quant.scale[w.quant.scale.size() == 1 ? 0 : c];
           const QuantizedMultiplier q = quantize_multiplier(double{s_in} * s_w / s_out);
+          if (!requant_fits(acc_max, q, s.out_zp))
+            return Status::Error(StatusCode::kUnsupported,
+                                 "op %zu (%s): channel %zu's requantised outputs may overflow "
+                                 "int32 (scales give a multiplier of %g)",
+                                 i, name.c_str(), c,
+                                 std::ldexp(static_cast<double>(q.m0), q.shift - 31));
           mult[c] = q.m0;
           shift[c] = q.shift;
         }
@@ -115,11 +132,15 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
       }
       case OpType::kGlobalAvgPool: {
         const size_t pixels = static_cast<size_t>(a.in.h) * a.in.w;
-        if (static_cast<double>(pixels) * 255.0 >= 2147483647.0)
+        if (static_cast<double>(pixels) * 255.0 >= kInt32Max)
           return Status::Error(StatusCode::kUnsupported, "op %zu (%s): %zu pixels overflow int32",
                                i, name.c_str(), pixels);
         const QuantizedMultiplier q =
             quantize_multiplier(double{s_in} / (s_out * static_cast<double>(pixels)));
+        if (!requant_fits(static_cast<double>(pixels) * 255.0, q, s.out_zp))
+          return Status::Error(StatusCode::kUnsupported,
+                               "op %zu (%s): requantised outputs may overflow int32", i,
+                               name.c_str());
         a.m0 = q.m0;
         a.m_shift = q.shift;
         s.fn = fk ? fk->global_avg_pool : int8_ref_global_avg_pool;

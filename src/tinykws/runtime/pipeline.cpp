@@ -59,15 +59,19 @@ Status KwsPipeline::features(const float* clip, float* feats) noexcept {
   if (!frontend_) return Status::Error(StatusCode::kNotPrepared, "pipeline not created");
   if (!clip || !feats) return Status::Error(StatusCode::kInvalidArgument, "null clip or features");
   frontend_->compute(clip, feats);
+  normalise(feats, num_frames_);
+  return Status::Ok();
+}
+
+void KwsPipeline::normalise(float* rows, int n) const noexcept {
   const int nf = num_features_;
-  for (int t = 0; t < num_frames_; ++t) {
-    float* row = feats + static_cast<size_t>(t) * nf;
+  for (int t = 0; t < n; ++t) {
+    float* row = rows + static_cast<size_t>(t) * nf;
     if (!mean_.empty())
       for (int k = 0; k < nf; ++k) row[k] -= mean_[k];
     if (!inv_std_.empty())
       for (int k = 0; k < nf; ++k) row[k] *= inv_std_[k];
   }
-  return Status::Ok();
 }
 
 Status KwsPipeline::network(const float* feats, float* probs) noexcept {

@@ -40,6 +40,10 @@ class KwsPipeline {
   Status network(const float* feats, float* probs) noexcept;
   // Both: clip -> probs, through an internal feature buffer.
   Status run(const float* clip, float* probs) noexcept;
+  // The normalisation of features() on n rows of num_features() floats, in place.
+  void normalise(float* rows, int n) const noexcept;
+  // The front end in use (ready() only), e.g. for Frontend::compute_frames.
+  Frontend& frontend() { return *frontend_; }
 
   int num_labels() const { return static_cast<int>(labels_.size()); }
   int num_frames() const { return num_frames_; }

@@ -1,6 +1,7 @@
 #include "tinykws/search/space.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -65,8 +66,10 @@ TomlValue to_toml(const json& v) {
     }
     case json::value_t::object: {
       toml::table t;
-      for (auto& [k, e] : v.items())
-        std::visit([&](auto&& x) { t.insert_or_assign(k, std::move(x)); }, to_toml(e));
+      for (auto& item : v.items()) {
+        const std::string k = item.key();  // not a structured binding: clang 14 cannot capture one
+        std::visit([&](auto&& x) { t.insert_or_assign(k, std::move(x)); }, to_toml(item.value()));
+      }
       return t;
     }
     default:
@@ -96,8 +99,12 @@ std::vector<Segment> split_path(const std::string& path, const std::string& sour
       size_t close = path.find(']', j);
       if (close == std::string::npos || close == j + 1) throw bad("bad index");
       std::string num = path.substr(j + 1, close - j - 1);
-      if (num.find_first_not_of("0123456789") != std::string::npos) throw bad("bad index");
-      s.index.push_back(std::stoul(num));
+      size_t idx = 0;  // digits only, and it must fit (std::stoul threw out_of_range here)
+      const auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), idx);
+      if (num.find_first_not_of("0123456789") != std::string::npos || ec != std::errc() ||
+          end != num.data() + num.size())
+        throw bad("bad index");
+      s.index.push_back(idx);
       j = close + 1;
     }
     out.push_back(std::move(s));

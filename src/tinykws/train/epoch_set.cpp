@@ -61,9 +61,9 @@ void EpochSet::unknown_clip(uint64_t rng_seed, float* out) const {
   const double r = t_.unknown_reversed, f = r + t_.unknown_fragments, b = f + t_.unknown_babble;
   if (u < r) {  // time-reversed word
     std::reverse_copy(first.begin(), first.end(), out);
-  } else if (u < f) {  // onset or ending of a keyword or unknown clip
-    const size_t k = rng() % (pool + words_.size());
-    const auto& src = k < pool ? unknown_[k] : words_[k - pool];
+  } else if (u < f) {  // onset or ending of an unknown clip (or of a keyword clip)
+    const bool keyword = t_.unknown_keyword_fragments && (rng() & 1) != 0;
+    const auto& src = keyword ? words_[rng() % words_.size()] : unknown_[rng() % pool];
     std::copy(src.begin(), src.end(), out);
     const double share = 0.2 + 0.3 * u01(rng);
     keep_fragment(out, n, share, (rng() & 1) != 0);

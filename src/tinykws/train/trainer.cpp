@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "tinykws/audio/clips.h"
@@ -176,10 +178,11 @@ void save_checkpoint(const std::string& path, KwsNet& net, torch::optim::Optimiz
                {"since_best", st.since_best},        {"early_stopped", st.early_stopped},
                {"history", history_json(st.history)}};
   ar.write("meta", c10::IValue(meta.dump()));
-  std::string tmp = path + ".tmp";
-  ar.save_to(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error(path + ": cannot write checkpoint");
+  // In memory, then atomically to disk with a clear error: libtorch's file writer ends the
+  // process (std::terminate) when a write fails, e.g. on a full disk.
+  std::ostringstream bytes;
+  ar.save_to(bytes);
+  write_file_atomic(path, bytes.str());
 }
 
 // Loads a checkpoint archive; a damaged file is an InputError naming it.
@@ -270,6 +273,10 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
   at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
 
   fs::create_directories(opt.out_dir);
+  if (::access(opt.out_dir.c_str(), W_OK) != 0)  // e.g. read-only: refuse before any work
+    throw InputError(opt.out_dir + ": cannot write there (" + std::strerror(errno) + ")");
+  for (auto& e : fs::directory_iterator(opt.out_dir))  // torn checkpoints of a killed run
+    if (e.path().filename().string().rfind("checkpoint.pt.tmp", 0) == 0) fs::remove(e.path());
   const std::string ckpt_path = (fs::path(opt.out_dir) / "checkpoint.pt").string();
   const std::string cfg_text = effective_config_text(cfg);
   Progress progress(opt.progress);

@@ -1,0 +1,125 @@
+#include "tinykws/eval/stream_gen.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "tinykws/audio/wav.h"
+#include "tinykws/common/error.h"
+
+namespace tkws {
+namespace {
+
+double mean_square(const float* x, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  return n ? s / static_cast<double>(n) : 0.0;
+}
+
+}  // namespace
+
+void audible_extent(const std::vector<float>& clip, int sample_rate, size_t* begin, size_t* end) {
+  const size_t frame = static_cast<size_t>(std::max(1, sample_rate / 100));  // 10 ms
+  const size_t frames = clip.size() / frame;
+  std::vector<double> e(frames);
+  double peak = 0.0;
+  for (size_t f = 0; f < frames; ++f) {
+    e[f] = mean_square(clip.data() + f * frame, frame);
+    peak = std::max(peak, e[f]);
+  }
+  const double floor = std::max(peak * 1e-3, 1e-7);  // 30 dB below the peak, >= -70 dBFS
+  size_t first = frames, last = 0;
+  for (size_t f = 0; f < frames; ++f)
+    if (e[f] >= floor && peak > 1e-7) first = std::min(first, f), last = f;
+  if (first == frames) {
+    *begin = 0, *end = clip.size();
+    return;
+  }
+  *begin = first * frame;
+  *end = std::min(clip.size(), (last + 1) * frame);
+}
+
+GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
+                                const std::vector<StreamWordClip>& others,
+                                const std::vector<std::string>& noise_paths,
+                                const StreamGenOptions& opt) {
+  if (!(opt.others_share >= 0.0 && opt.others_share <= 1.0))
+    throw InputError(fmt::format("--others-share {:g} must be in [0, 1]", opt.others_share));
+  if (!(opt.gap_s >= 0.0 && opt.gap_s <= 60.0))
+    throw InputError(fmt::format("--gap {:g} must be in [0, 60] s", opt.gap_s));
+  if (!(opt.snr_min_db <= opt.snr_max_db) || !std::isfinite(opt.snr_min_db) ||
+      !std::isfinite(opt.snr_max_db))
+    throw InputError(fmt::format("--snr-min {:g} / --snr-max {:g}: expected finite, min <= max",
+                                 opt.snr_min_db, opt.snr_max_db));
+  if (opt.others_share < 1.0 && keywords.empty())
+    throw InputError("make-stream: no keyword clips in the split (check --keywords and --data)");
+  if (opt.others_share > 0.0 && others.empty())
+    throw InputError(
+        "make-stream: no clips of other words in the split (add a --data folder with other "
+        "words, or --others-share 0)");
+  if (opt.noise && noise_paths.empty())
+    throw InputError("make-stream: no background recordings (give --noise DIR, or --no-noise)");
+
+  const size_t clip = static_cast<size_t>(opt.clip_samples);
+  const size_t gap = static_cast<size_t>(std::lround(opt.gap_s * opt.sample_rate));
+  const size_t slot = clip + gap;
+  const size_t slots = static_cast<size_t>(opt.duration_s * opt.sample_rate) / slot;
+  if (slots == 0)
+    throw InputError(fmt::format("--duration {:g} s is shorter than one slot ({:g} s)",
+                                 opt.duration_s, static_cast<double>(slot) / opt.sample_rate));
+  std::vector<std::vector<float>> noise;
+  if (opt.noise) {
+    for (const std::string& p : noise_paths) {
+      std::vector<float> x = read_audio(p, opt.sample_rate);
+      if (x.size() >= slot && mean_square(x.data(), x.size()) > 0) noise.push_back(std::move(x));
+    }
+    if (noise.empty())
+      throw InputError(
+          fmt::format("make-stream: no background recording is at least one slot "
+                      "({:g} s) long and not silent",
+                      static_cast<double>(slot) / opt.sample_rate));
+  }
+
+  std::mt19937_64 rng(opt.seed);
+  auto uniform = [&](double lo, double hi) {
+    return lo + (hi - lo) * std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  };
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  GeneratedStream g;
+  g.audio.assign(slots * slot, 0.0f);
+  for (size_t s = 0; s < slots; ++s) {
+    const bool other = uniform(0.0, 1.0) < opt.others_share;
+    const StreamWordClip& w = other ? others[pick(others.size())] : keywords[pick(keywords.size())];
+    std::vector<float> x = read_audio(w.path, opt.sample_rate);
+    fit_length(x, opt.clip_samples);
+    const size_t offset = gap ? pick(gap + 1) : 0;
+    const size_t at = s * slot + offset;
+    for (size_t i = 0; i < clip; ++i) g.audio[at + i] += x[i];
+    size_t b = 0, e = clip;
+    audible_extent(x, opt.sample_rate, &b, &e);
+    g.labels.push_back({static_cast<double>(at + b) / opt.sample_rate,
+                        static_cast<double>(at + e) / opt.sample_rate, w.label});
+    (other ? g.others : g.keywords) += 1;
+    if (noise.empty()) continue;
+    const std::vector<float>& n = noise[pick(noise.size())];
+    const size_t from = pick(n.size() - slot + 1);
+    const double pn = mean_square(n.data() + from, slot), ps = mean_square(x.data() + b, e - b);
+    const double snr = uniform(opt.snr_min_db, opt.snr_max_db);
+    const double gain = pn > 0 && ps > 0 ? std::sqrt(ps / (pn * std::pow(10.0, snr / 10.0))) : 0;
+    for (size_t i = 0; i < slot; ++i)
+      g.audio[s * slot + i] += static_cast<float>(gain * n[from + i]);
+  }
+  for (float& v : g.audio) v = std::clamp(v, -1.0f, 32767.0f / 32768.0f);
+  return g;
+}
+
+std::string stream_labels_csv(const std::vector<StreamLabel>& labels) {
+  std::string s = "start_s,end_s,label\n";
+  for (const StreamLabel& l : labels)
+    s += fmt::format("{:.3f},{:.3f},{}\n", l.start_s, l.end_s, l.label);
+  return s;
+}
+
+}  // namespace tkws
