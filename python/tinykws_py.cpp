@@ -12,6 +12,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <tuple>
@@ -97,8 +98,9 @@ class PyDetector {
       if (!py::isinstance<py::int_>(v) && !py::isinstance<py::float_>(v) &&
           !py::isinstance<py::bool_>(v))
         throw py::value_error("Detector option " + std::string(py::str(k)) + " must be a number");
-      opts += (opts.empty() ? "" : ",") + std::string(py::str(k)) + "=" +
-              std::string(py::str(py::float_(v)));
+      char value[40];
+      std::snprintf(value, sizeof value, "%.17g", v.cast<double>());
+      opts += (opts.empty() ? "" : ",") + std::string(py::str(k)) + "=" + value;
     }
     if (tinykws_detector_create(model.handle(), opts.c_str(), &d_) != TINYKWS_OK)
       throw py::value_error(tinykws_detector_last_error(nullptr));
