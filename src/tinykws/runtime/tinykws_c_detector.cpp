@@ -26,8 +26,12 @@ bool apply_options(const char* options, tkws::DetectorSettings* s, std::string* 
     pos = end + 1;
     if (item.find_first_not_of(' ') == std::string::npos) continue;
     const size_t eq = item.find('=');
-    const std::string name = item.substr(0, eq);
-    const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    auto trim = [](std::string t) {
+      const size_t a = t.find_first_not_of(" \t"), b = t.find_last_not_of(" \t");
+      return a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
+    };
+    const std::string name = trim(item.substr(0, eq));
+    const std::string value = eq == std::string::npos ? "" : trim(item.substr(eq + 1));
     char* stop = nullptr;
     const double v = std::strtod(value.c_str(), &stop);
     if (eq == std::string::npos || value.empty() || *stop != '\0') {
