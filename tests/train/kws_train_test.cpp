@@ -49,6 +49,7 @@ std::vector<float> other_word(int kind, std::mt19937_64& rng) {
 // root/_background_noise_/{hum,hiss}.wav (3 s each).
 std::string make_other_words(const std::string& root) {
   fs::remove_all(root);
+  fs::create_directories(root);
   std::mt19937_64 rng(5);
   std::ofstream list(fs::path(root) / "validation_list.txt");
   const char* words[] = {"go", "stop", "left"};
