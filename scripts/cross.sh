@@ -7,7 +7,8 @@
 # Installs the Debian cross toolchain, qemu-user-static and the target's libraries (multiarch),
 # builds into build-<arch>/ (TINYKWS_WITH_TRAINING=OFF: runtime, audio, eval, predict, info,
 # export, ...), then runs CTest with qemu as CMAKE_CROSSCOMPILING_EMULATOR, once per CPU model:
-# -cpu cortex-a72 (Pi 4) and -cpu cortex-a53 (Pi 3) reject instructions those cores lack.
+# -cpu cortex-a72 (Pi 4) and -cpu cortex-a53 (Pi 3) reject instructions those cores lack
+# (armhf: cortex-a7 and cortex-a15).
 # --compare-model M.tkws: also classify 20 validation clips of $TINYKWS_DATA with M natively
 # (build/tinykws) and under qemu, and fail unless every probability agrees within 1e-5.
 set -euo pipefail
@@ -15,21 +16,24 @@ cd "$(dirname "$0")/.."
 
 arch=${1:-}
 shift || true
-install=1 test=1 cpus="cortex-a72 cortex-a53" model=""
+install=1 test=1 cpus="" model=""
 while (($#)); do
   case $1 in
     --no-install) install=0 ;;
     --no-test) test=0 ;;
-    --cpu) cpus=$2; [ "$cpus" = all ] && cpus="cortex-a72 cortex-a53"; shift ;;
+    --cpu) cpus=$2; [ "$cpus" = all ] && cpus=""; shift ;;
     --compare-model) model=$2; shift ;;
     *) echo "cross.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 case $arch in
-  aarch64) deb=arm64 triple=aarch64-linux-gnu qemu=qemu-aarch64-static proc=aarch64 flags="" ;;
+  aarch64) deb=arm64 triple=aarch64-linux-gnu qemu=qemu-aarch64-static proc=aarch64 flags=""
+    all_cpus="cortex-a72 cortex-a53" ;;
+  # qemu-arm (32-bit) has no Cortex-A72 / A53 model: its ARMv7 NEON-VFPv4 cores are the
+  # Cortex-A7 (Raspberry Pi 2) and the Cortex-A15.
   armhf) deb=armhf triple=arm-linux-gnueabihf qemu=qemu-arm-static proc=armv7l
-    flags="-mfpu=neon-vfpv4" ;;
+    flags="-mfpu=neon-vfpv4" all_cpus="cortex-a7 cortex-a15" ;;
   *) echo "usage: scripts/cross.sh aarch64|armhf [--no-install] [--no-test] [--cpu CPU]" >&2; exit 2 ;;
 esac
 
@@ -50,6 +54,7 @@ if ((install)); then
     "libflatbuffers-dev:$deb" "libgtest-dev:$deb" "libgmock-dev:$deb"
 fi
 
+cpus=${cpus:-$all_cpus}
 build="build-$arch"
 mkdir -p "$build"
 # The emulator CTest runs target programs with: qemu without -L (the target's libraries are
@@ -57,7 +62,7 @@ mkdir -p "$build"
 # pthread_create), always under timeout, at low priority; the CPU model from TINYKWS_QEMU_CPU.
 cat >"$build/qemu-run.sh" <<RUN
 #!/usr/bin/env bash
-exec timeout "\${TINYKWS_QEMU_TIMEOUT:-1500}" nice -n 10 $qemu -cpu "\${TINYKWS_QEMU_CPU:-cortex-a72}" "\$@"
+exec timeout "\${TINYKWS_QEMU_TIMEOUT:-1500}" nice -n 10 $qemu -cpu "\${TINYKWS_QEMU_CPU:-${all_cpus%% *}}" "\$@"
 RUN
 chmod +x "$build/qemu-run.sh"
 
@@ -88,7 +93,8 @@ for n in names[:: max(1, len(names) // 20)][:20]:
     print(os.path.join(root, n))
 PY
 )
-  ./build/tinykws predict --model "$model" --json "${clips[@]}" >"$build/predict-native.json"
+  native=${TINYKWS_NATIVE_BIN:-./build/tinykws}  # a native build of the same source
+  "$native" predict --model "$model" --json "${clips[@]}" >"$build/predict-native.json"
   for cpu in $cpus; do
     TINYKWS_QEMU_CPU=$cpu "$build/qemu-run.sh" "$build/tinykws" predict --model "$model" --json \
       "${clips[@]}" >"$build/predict-$cpu.json"

@@ -12,6 +12,7 @@
 #include "../format/test_models.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/frontend/frontend.h"
+#include "tinykws/runtime/detector.h"
 #include "tinykws/runtime/pipeline.h"
 #include "tinykws/runtime/tinykws.h"
 
@@ -124,6 +125,70 @@ TEST(CApi, Int8Model) {
   float probs[3];
   ASSERT_EQ(tinykws_classify(h.m, clip.data(), clip.size(), probs), TINYKWS_OK);
   EXPECT_NEAR(probs[0] + probs[1] + probs[2], 1.0f, 0.02f);
+}
+
+// The C API detector reports what StreamDetector reports, with the options string applied on top
+// of the model's defaults; bad options fail with a message naming them.
+TEST(CApi, DetectorMatchesStreamDetector) {
+  const Model model = tiny_model(3);
+  const std::vector<uint8_t> bytes = serialize_model(model);
+  Handle h;
+  ASSERT_EQ(tinykws_open_buffer(bytes.data(), bytes.size(), &h.m), TINYKWS_OK);
+  tinykws_detector* d = nullptr;
+  const char* opts = "threshold=0, min_hops=1, refractory_ms=300, hop_ms=100, gate=0";
+  ASSERT_EQ(tinykws_detector_create(h.m, opts, &d), TINYKWS_OK)
+      << tinykws_detector_last_error(nullptr);
+  tinykws_close(h.m);  // the detector keeps what it needs
+  h.m = nullptr;
+
+  DetectorSettings s = model.detector;
+  s.threshold = 0.0f, s.min_hops = 1, s.refractory_ms = 300, s.hop_ms = 100, s.gate = false;
+  StreamDetector ref;
+  ASSERT_TRUE(ref.create(model, s).ok());
+  std::vector<DetectionEvent> want;
+  const std::vector<float> x = uniform_vector(40000, 5, -0.4f, 0.4f);
+  ASSERT_TRUE(ref.push(
+                     x.data(), x.size(),
+                     [](void* u, const DetectionEvent& e) {
+                       static_cast<std::vector<DetectionEvent>*>(u)->push_back(e);
+                     },
+                     &want)
+                  .ok());
+  ASSERT_GT(want.size(), 3u);
+
+  std::vector<tinykws_event> got;
+  for (size_t pos = 0; pos < x.size(); pos += 777) {  // pushes of any length
+    ASSERT_EQ(tinykws_detector_push(d, x.data() + pos, std::min<size_t>(777, x.size() - pos)),
+              TINYKWS_OK);
+    tinykws_event ev[2];
+    for (int k; (k = tinykws_detector_read(d, ev, 2)) > 0;) got.insert(got.end(), ev, ev + k);
+  }
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].label, want[i].label);
+    EXPECT_EQ(got[i].score, want[i].score);
+    EXPECT_EQ(got[i].end_sample, want[i].end_sample);
+    EXPECT_EQ(got[i].time_s, want[i].time_s);
+  }
+  tinykws_detector_reset(d);
+  tinykws_event ev;
+  EXPECT_EQ(tinykws_detector_read(d, &ev, 1), 0);
+  EXPECT_EQ(tinykws_detector_push(d, nullptr, 0), TINYKWS_OK);
+  EXPECT_EQ(tinykws_detector_push(d, nullptr, 5), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tinykws_detector_last_error(d)).find("null samples"), std::string::npos);
+  tinykws_detector_close(d);
+
+  ASSERT_EQ(tinykws_open_buffer(bytes.data(), bytes.size(), &h.m), TINYKWS_OK);
+  EXPECT_EQ(tinykws_detector_create(h.m, "treshold=0.5", &d), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(d, nullptr);
+  EXPECT_NE(std::string(tinykws_detector_last_error(nullptr)).find("unknown option 'treshold'"),
+            std::string::npos);
+  EXPECT_EQ(tinykws_detector_create(h.m, "hop_ms=0", &d), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tinykws_detector_last_error(nullptr)).find("hop_ms"), std::string::npos)
+      << tinykws_detector_last_error(nullptr);
+  EXPECT_EQ(tinykws_detector_create(h.m, "threshold=abc", &d), TINYKWS_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tinykws_detector_create(nullptr, "", &d), TINYKWS_ERROR_INVALID_ARGUMENT);
+  tinykws_detector_close(nullptr);
 }
 
 }  // namespace

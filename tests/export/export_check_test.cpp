@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "export_test_util.h"
 #include "tinykws/common/fs.h"
@@ -38,17 +39,8 @@ Model dscnn_with_norm() {
   return m;
 }
 
-class ExportCheck : public ::testing::Test {
+class ExportCheck : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tkws_export_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& f) const { return (dir_ / f).string(); }
-
   // Runs `tool` (armnn / ort) on the exported bytes and the clips' raw features; returns the
   // tool's probabilities [n][labels].
   std::vector<float> run_tool(const std::string& tool, const ExportResult& r, const Model& m,
@@ -128,8 +120,6 @@ class ExportCheck : public ::testing::Test {
     const std::vector<float> feats = normalised_features(m, calib);
     return quantize_int8(m, feats.data(), static_cast<int>(calib.samples.size()));
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ExportCheck, TfliteFloatMatchesRuntimeOnArmNN) {
@@ -191,7 +181,12 @@ TEST_F(ExportCheck, TrainedModelsFromEnvironment) {
     if (!m.is_int8()) {
       check_tflite(m, file);
       check_onnx(m, file);
-      m = int8_of(m);
+      try {
+        m = int8_of(m);
+      } catch (const std::invalid_argument& e) {  // e.g. seed-b: BatchNorm after a MaxPool
+        std::printf("%s: no int8 check, tinykws cannot quantise it: %s\n", file.c_str(), e.what());
+        continue;
+      }
     }
     check_tflite(m, file + " int8");
     check_onnx(m, file + " int8");

@@ -24,19 +24,13 @@ ProcResult tinykws(const std::string& args) {
   return run_command(std::string(emu ? emu : "") + " " TINYKWS_BINARY_DIR "/tinykws " + args);
 }
 
-class ExportCli : public ::testing::Test {
+class ExportCli : public TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tkws_export_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     model_ = path("tiny.tkws");
     write_model(model_, testing_models::tiny_model(3));
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& f) const { return (dir_ / f).string(); }
-  fs::path dir_;
   std::string model_;
 };
 
@@ -97,6 +91,9 @@ TEST_F(ExportCli, BadInputsExit2) {
   EXPECT_CONTAINS(r.out, "does not exist");
   r = tinykws("export --model " + path("missing.tkws") + " --format onnx --out " + path("x.onnx"));
   EXPECT_EQ(r.code, 2) << r.out;
+  r = tinykws("export --model " + model_ + " --format c --out " + path("x.h"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_CONTAINS(r.out, "names the C source");
   r = tinykws("export --model " + model_ + " --format pb --out " + path("x.pb"));
   EXPECT_EQ(r.code, 2) << r.out;
 }

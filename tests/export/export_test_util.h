@@ -2,7 +2,9 @@
 // data is there, else deterministic noise), raw features, the runtime's probabilities, float32
 // files for the checker scripts, and running child processes.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -103,6 +105,20 @@ inline ProcResult run_command(const std::string& cmd) {
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+
+// A fresh folder per test under the system temp folder, removed afterwards.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tkws_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& f) const { return (dir_ / f).string(); }
+  std::filesystem::path dir_;
+};
 
 inline int argmax(const float* p, size_t n) {
   return static_cast<int>(std::max_element(p, p + n) - p);

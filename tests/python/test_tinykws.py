@@ -86,6 +86,33 @@ class TinykwsModule(unittest.TestCase):
         with self.assertRaisesRegex(OSError, "missing.tkws"):
             tinykws.Model(os.path.join(self.tmp.name, "missing.tkws"))
 
+    def test_detector_events_do_not_depend_on_push_sizes(self):
+        opts = dict(threshold=0.0, min_hops=1, refractory_ms=300, hop_ms=100, gate=False)
+        x = np.random.default_rng(5).uniform(-0.4, 0.4, 40000).astype(np.float32)
+        whole = tinykws.Detector(self.m, **opts).push(x)
+        self.assertGreater(len(whole), 3)
+        for t, label, score in whole:
+            self.assertIn(label, self.m.labels)
+            self.assertTrue(0.0 <= score <= 1.0)
+        self.assertEqual([e[0] for e in whole], sorted(e[0] for e in whole))
+        d = tinykws.Detector(self.m, **opts)
+        parts = []
+        for i in range(0, len(x), 3001):
+            parts += d.push(x[i:i + 3001])
+        self.assertEqual(parts, whole)
+        d.reset()
+        self.assertEqual(d.push(x), whole)  # a new stream from time 0
+
+    def test_detector_bad_options_and_input(self):
+        with self.assertRaisesRegex(ValueError, "unknown option 'treshold'"):
+            tinykws.Detector(self.m, treshold=0.5)
+        with self.assertRaisesRegex(ValueError, "hop_ms"):
+            tinykws.Detector(self.m, hop_ms=0)
+        with self.assertRaisesRegex(ValueError, "must be a number"):
+            tinykws.Detector(self.m, threshold="high")
+        with self.assertRaisesRegex(ValueError, "float32"):
+            tinykws.Detector(self.m).push(np.zeros(100))
+
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)

@@ -36,6 +36,10 @@ Runner add_export(CLI::App& app) {
     const std::string dir = fs::path(a->out).parent_path().string();
     if (!dir.empty() && !fs::is_directory(dir))
       throw InputError(a->out + ": folder '" + dir + "' does not exist");
+    if (a->format == "c" && fs::path(a->out).extension() == ".h")
+      throw InputError(a->out +
+                       ": --out names the C source (.c / .cc); the header is written "
+                       "beside it");
     const Model m = read_model(a->model);
     ExportResult r;
     if (a->format == "tflite" || (a->format == "c" && a->inner == "tflite"))

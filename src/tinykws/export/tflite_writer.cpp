@@ -172,18 +172,15 @@ class TfliteExporter {
     if (flat_ && windowed)
       fail(n, "it follows a FULLY_CONNECTED layer, whose output has no spatial axes here");
     switch (n.type) {
-      case OpType::kConv2D: {
-        auto [w, b] = weights(n);
-        const int32_t y = activation(n, nhwc(n.out));
-        b_.add_operator(tfl::kConv2D, {x, w, b}, {y}, tfl::kConv2DOptions,
-                        b_.conv_options(pad, n.win.sw, n.win.sh, act));
-        return y;
-      }
+      case OpType::kConv2D:
       case OpType::kDepthwiseConv2D: {
+        const bool dw = n.type == OpType::kDepthwiseConv2D;
         auto [w, b] = weights(n);
         const int32_t y = activation(n, nhwc(n.out));
-        b_.add_operator(tfl::kDepthwiseConv2D, {x, w, b}, {y}, tfl::kDepthwiseConv2DOptions,
-                        b_.depthwise_options(pad, n.win.sw, n.win.sh, act));
+        b_.add_operator(dw ? tfl::kDepthwiseConv2D : tfl::kConv2D, {x, w, b}, {y},
+                        dw ? tfl::kDepthwiseConv2DOptions : tfl::kConv2DOptions,
+                        dw ? b_.depthwise_options(pad, n.win.sw, n.win.sh, act)
+                           : b_.conv_options(pad, n.win.sw, n.win.sh, act));
         return y;
       }
       case OpType::kDense: {

@@ -17,6 +17,14 @@
 #pragma GCC target("tune=generic")
 #endif
 
+// 32-bit ARM with NEON (armhf built with -mfpu=neon-vfpv4): GCC maps float vector operations to
+// NEON only when allowed to flush denormals to zero (NEON's float unit does), which
+// -funsafe-math-optimizations permits; otherwise these kernels run on scalar VFP instructions.
+// AArch64 NEON is IEEE-complete and needs nothing.
+#if !defined(__clang__) && defined(__ARM_NEON) && !defined(__aarch64__)
+#pragma GCC optimize("unsafe-math-optimizations")
+#endif
+
 namespace tkws {
 
 namespace fast_generic {

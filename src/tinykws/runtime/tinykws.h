@@ -77,6 +77,38 @@ TINYKWS_API tinykws_status tinykws_classify(tinykws_model* m, const float* sampl
 TINYKWS_API tinykws_status tinykws_features(tinykws_model* m, const float* samples, size_t n,
                                             float* feats);
 
+/* ---- Streaming detection (runtime/detector.h) --------------------------------------------------
+ * A detector runs the model over an unbounded stream: push samples of any length as they arrive
+ * (same scale and rate as tinykws_classify), then read the detections. Settings start from the
+ * model file's detector defaults; `options` overrides some of them, "" or NULL for none:
+ *   "threshold=0.7,hop_ms=50,min_hops=2,smoothing_ms=300,refractory_ms=1000,gate=1,
+ *    gate_dbfs=-50,gate_min_speech_ms=40,gate_hangover_ms=1000"
+ * An unknown name or a value out of range fails with a message naming it. The detector keeps
+ * its own copy of what it needs: the model handle may be closed afterwards. */
+typedef struct tinykws_detector tinykws_detector;
+
+typedef struct tinykws_event {
+  int label;     /* index of a keyword label (tinykws_label) */
+  float score;   /* its smoothed score when it fired */
+  double time_s; /* end of the window that fired, seconds of audio from the stream start */
+  long long end_sample;
+} tinykws_event;
+
+TINYKWS_API tinykws_status tinykws_detector_create(const tinykws_model* m, const char* options,
+                                                   tinykws_detector** out);
+TINYKWS_API void tinykws_detector_close(tinykws_detector* d); /* NULL is fine */
+/* Appends n samples (n may be 0). Detections are queued (up to 256 unread; older ones are
+ * dropped first) until read. */
+TINYKWS_API tinykws_status tinykws_detector_push(tinykws_detector* d, const float* samples,
+                                                 size_t n);
+/* Moves up to `max` queued detections, oldest first, into events; returns how many. */
+TINYKWS_API int tinykws_detector_read(tinykws_detector* d, tinykws_event* events, int max);
+/* Back to the start of a new stream (time 0, nothing queued). */
+TINYKWS_API void tinykws_detector_reset(tinykws_detector* d);
+/* Message of the last failed call on d, or with d == NULL of the last failed
+ * tinykws_detector_create() on this thread. */
+TINYKWS_API const char* tinykws_detector_last_error(const tinykws_detector* d);
+
 /* Index of the largest of the n values (the predicted label), -1 if n == 0 or p is NULL. */
 TINYKWS_API int tinykws_argmax(const float* p, int n);
 

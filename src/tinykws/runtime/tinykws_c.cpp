@@ -1,9 +1,9 @@
-// The C API (tinykws.h) over KwsPipeline. Every entry point catches everything: nothing is
-// thrown across the API (std::bad_alloc becomes TINYKWS_ERROR_OUT_OF_MEMORY).
+// The C API (tinykws.h) over KwsPipeline (models; detectors: tinykws_c_detector.cpp). Every entry
+// point catches everything: nothing is thrown across the API (std::bad_alloc becomes
+// TINYKWS_ERROR_OUT_OF_MEMORY).
 #include "tinykws/runtime/tinykws.h"
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -12,30 +12,13 @@
 #include <vector>
 
 #include "tinykws/format/tkws.h"
-#include "tinykws/frontend/frontend.h"
-#include "tinykws/runtime/pipeline.h"
+#include "tinykws/runtime/tinykws_c_internal.h"
 
-struct tinykws_model {
-  tkws::KwsPipeline pipe;
-  std::unique_ptr<tkws::Frontend> raw_frontend;  // features before normalisation
-  std::vector<float> clip;                       // clip_samples: input fitted to the clip length
-  int sample_rate = 0;
-  char error[256] = {};
-};
+using tkws::capi::fail;
 
 namespace {
 
 thread_local char g_open_error[512];
-
-tinykws_status fail(char* buf, size_t size, tinykws_status code, const char* fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-tinykws_status fail(char* buf, size_t size, tinykws_status code, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, size, fmt, ap);
-  va_end(ap);
-  return code;
-}
 
 tinykws_status open_image(const uint8_t* data, size_t size, const std::string& source,
                           tinykws_model** out) {
@@ -51,6 +34,7 @@ tinykws_status open_image(const uint8_t* data, size_t size, const std::string& s
       return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_MODEL, "%s",
                   err.c_str());
     auto m = std::make_unique<tinykws_model>();
+    m->model = model;
     if (tkws::Status s = m->pipe.create(model); !s.ok())
       return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_MODEL,
                   "%s: the runtime cannot run this model: %s", source.c_str(), s.message);
