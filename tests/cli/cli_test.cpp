@@ -157,7 +157,7 @@ TEST_F(Cli, EvalBadConstraintsExit2BeforeAnyWork) {
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_CONTAINS(r.out, "--constraints");
     EXPECT_CONTAINS(r.out, c.words);
-    EXPECT_EQ(r.out.find("true\\pred"), std::string::npos) << r.out;   // confusion table
+    EXPECT_EQ(r.out.find("true\\pred"), std::string::npos) << r.out;  // confusion table
     EXPECT_EQ(r.out.find("preprocess"), std::string::npos) << r.out;  // latency lines
   }
 }
