@@ -100,12 +100,17 @@ std::vector<std::vector<float>> runtime_probs(KwsPipeline& pipe,
   return out;
 }
 
+double argmax_accuracy(const std::vector<std::vector<float>>& probs,
+                       const std::vector<int64_t>& labels) {
+  size_t ok = 0;
+  for (size_t i = 0; i < probs.size(); ++i)
+    ok += std::max_element(probs[i].begin(), probs[i].end()) - probs[i].begin() == labels[i];
+  return probs.empty() ? 0.0 : static_cast<double>(ok) / static_cast<double>(probs.size());
+}
+
 double runtime_accuracy(KwsPipeline& pipe, const std::vector<std::vector<float>>& clips,
                         const std::vector<int64_t>& labels) {
-  size_t ok = 0, i = 0;
-  for (const auto& p : runtime_probs(pipe, clips))
-    ok += std::max_element(p.begin(), p.end()) - p.begin() == labels[i++];
-  return clips.empty() ? 0.0 : static_cast<double>(ok) / static_cast<double>(clips.size());
+  return argmax_accuracy(runtime_probs(pipe, clips), labels);
 }
 
 int64_t count_parameters(const Model& m) {

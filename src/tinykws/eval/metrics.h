@@ -86,6 +86,10 @@ int64_t count_parameters(const Model& m);
 std::vector<std::vector<float>> runtime_probs(KwsPipeline& pipe,
                                               const std::vector<std::vector<float>>& clips);
 
+// Fraction of rows of `probs` whose most probable class is labels[i] (0 when empty).
+double argmax_accuracy(const std::vector<std::vector<float>>& probs,
+                       const std::vector<int64_t>& labels);
+
 // Fraction of `clips` whose most probable label under `pipe` is labels[i].
 double runtime_accuracy(KwsPipeline& pipe, const std::vector<std::vector<float>>& clips,
                         const std::vector<int64_t>& labels);

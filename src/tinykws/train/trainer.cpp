@@ -630,12 +630,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
     if (auto s = pipe.create(m); !s.ok())
       throw std::runtime_error("runtime cannot run the exported model: " + std::string(s.message));
     val_probs = runtime_probs(pipe, data->val_clips);
-    size_t ok = 0;
-    for (size_t i = 0; i < val_probs.size(); ++i) {
-      const auto& p = val_probs[i];
-      ok += std::max_element(p.begin(), p.end()) - p.begin() == data->val_labels[i];
-    }
-    return static_cast<double>(ok) / static_cast<double>(val_probs.size());
+    return argmax_accuracy(val_probs, data->val_labels);
   };
   const double float_acc = val_accuracy(model);
   switch (cfg.quantize.mode) {
