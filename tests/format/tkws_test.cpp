@@ -5,13 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -22,72 +19,8 @@
 namespace tkws {
 namespace {
 
-using testing_models::Rng;
 using testing_models::tiny_model;
-using namespace tkws_testing;  // Bytes, put/get, reseal, parse_error, locate_tensor, ...
-
-// A model with tensors of every dtype (unused by ops: check_model allows that).
-Model all_dtypes_model() {
-  Model m = tiny_model(3);
-  Rng rng(5);
-  Tensor h;
-  h.name = "extra.f16";
-  h.dtype = DType::kF16;
-  h.shape = {3, 5};
-  for (int i = 0; i < 15; ++i) h.f32.push_back(f16_to_f32(f32_to_f16(rng.uniform(-4, 4))));
-  m.tensors.push_back(h);
-  Tensor q;
-  q.name = "extra.i8";
-  q.dtype = DType::kI8;
-  q.shape = {2, 3};
-  q.i8 = {-127, -1, 0, 1, 50, 127};
-  q.quant.axis = 0;
-  q.quant.scale = {0.5f, 0.25f};
-  q.quant.zero_point = {0, 0};
-  m.tensors.push_back(q);
-  Tensor b;
-  b.name = "extra.i32";
-  b.dtype = DType::kI32;
-  b.shape = {4};
-  b.i32 = {std::numeric_limits<int32_t>::min(), -1, 0, std::numeric_limits<int32_t>::max()};
-  b.quant.scale = {1e-3f};
-  b.quant.zero_point = {0};
-  m.tensors.push_back(b);
-  return m;
-}
-
-TEST(Crc32, MatchesZlibCheckValues) {
-  const char* s = "123456789";
-  EXPECT_EQ(crc32(reinterpret_cast<const uint8_t*>(s), 9), 0xCBF43926u);  // the CRC-32 check
-  EXPECT_EQ(crc32(nullptr, 0), 0u);
-  const uint8_t a[] = {'a'};
-  EXPECT_EQ(crc32(a, 1), 0xE8B7BE43u);
-  // Chaining equals one pass.
-  const uint32_t part = crc32(reinterpret_cast<const uint8_t*>(s), 4);
-  EXPECT_EQ(crc32(reinterpret_cast<const uint8_t*>(s) + 4, 5, part), 0xCBF43926u);
-}
-
-TEST(F16, ConversionsAreExactAndRoundToNearestEven) {
-  EXPECT_EQ(f32_to_f16(0.0f), 0x0000);
-  EXPECT_EQ(f32_to_f16(-0.0f), 0x8000);
-  EXPECT_EQ(f32_to_f16(1.0f), 0x3C00);
-  EXPECT_EQ(f32_to_f16(-2.0f), 0xC000);
-  EXPECT_EQ(f32_to_f16(65504.0f), 0x7BFF);                      // largest finite half
-  EXPECT_EQ(f32_to_f16(65520.0f), 0x7C00);                      // rounds up to inf
-  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -24)), 0x0001);         // smallest subnormal
-  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);         // tie -> even (0)
-  EXPECT_EQ(f32_to_f16(std::ldexp(3.0f, -25)), 0x0002);         // 1.5 ulp tie -> even (2)
-  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3C00);  // tie -> even
-  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(3.0f, -11)), 0x3C02);  // tie -> even (up)
-  EXPECT_EQ(f32_to_f16(std::numeric_limits<float>::infinity()), 0x7C00);
-  EXPECT_TRUE(std::isnan(f16_to_f32(f32_to_f16(std::nanf("")))));
-  // Every non-NaN half survives half -> float -> half.
-  for (uint32_t h = 0; h < 65536; ++h) {
-    const float f = f16_to_f32(static_cast<uint16_t>(h));
-    if (std::isnan(f)) continue;
-    ASSERT_EQ(f32_to_f16(f), h) << "half 0x" << std::hex << h;
-  }
-}
+using namespace tkws_testing;  // Bytes, put/get, reseal, parse_error, all_dtypes_model, ...
 
 constexpr uint32_t kVersions[] = {1, 2, 3};
 
@@ -567,38 +500,6 @@ TEST(Tkws, TryParseReportsWithoutThrowing) {
   EXPECT_EQ(err.rfind("bad.tkws: checksum mismatch", 0), 0u) << err;
   EXPECT_FALSE(try_parse_model(nullptr, 0, "empty.tkws", &m, &err));
   EXPECT_NE(err.find("truncated"), std::string::npos);
-}
-
-TEST(Tkws, WriteAndReadFile) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::path(::testing::TempDir()) / "tkws_write_test";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string path = (dir / "model.tkws").string();
-  const Model m = all_dtypes_model();
-  write_model(path, m);
-  write_model(path, m);  // overwrite in place
-  expect_models_equal(m, read_model(path));
-  EXPECT_EQ(fs::file_size(path), serialize_model(m).size());
-  int files = 0;
-  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
-  EXPECT_EQ(files, 1) << "temporary file left behind";
-
-  try {
-    read_model((dir / "missing.tkws").string());
-    FAIL() << "no error for a missing file";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("missing.tkws: cannot open"), std::string::npos);
-  }
-  std::ofstream(dir / "wav.tkws", std::ios::binary) << "RIFF....WAVEfmt ";
-  try {
-    read_model((dir / "wav.tkws").string());
-    FAIL() << "no error for a WAV file";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("wav.tkws: bad magic"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(write_model((dir / "no_such_dir" / "m.tkws").string(), m), std::runtime_error);
-  fs::remove_all(dir);
 }
 
 TEST(Tkws, WriterRejectsInvalidModelsAndChoosesEncodingsItself) {

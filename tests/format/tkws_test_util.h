@@ -1,12 +1,13 @@
-// Helpers shared by the .tkws tests (header-only): byte edits, resealing, error capture, the
-// fields of a v1 tensor record, a walk over a v2 file written from tkws.h's text (varints,
-// records, payload offsets), and a bit-exact model comparison.
+// Helpers shared by the .tkws tests (header-only): a model with every dtype, byte edits, resealing,
+// error capture, the fields of a v1 tensor record, a walk over a v2 file written from tkws.h's text
+// (varints, records, payload offsets), and a bit-exact model comparison.
 #pragma once
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,36 @@ inline void reseal(Bytes& b) {
   else
     put_u32(b, 8, static_cast<uint32_t>(b.size()));
   put_u32(b, b.size() - 4, crc32(b.data(), b.size() - 4));
+}
+
+// A model with tensors of every dtype (unused by ops: check_model allows that).
+inline Model all_dtypes_model() {
+  Model m = testing_models::tiny_model(3);
+  testing_models::Rng rng(5);
+  Tensor h;
+  h.name = "extra.f16";
+  h.dtype = DType::kF16;
+  h.shape = {3, 5};
+  for (int i = 0; i < 15; ++i) h.f32.push_back(f16_to_f32(f32_to_f16(rng.uniform(-4, 4))));
+  m.tensors.push_back(h);
+  Tensor q;
+  q.name = "extra.i8";
+  q.dtype = DType::kI8;
+  q.shape = {2, 3};
+  q.i8 = {-127, -1, 0, 1, 50, 127};
+  q.quant.axis = 0;
+  q.quant.scale = {0.5f, 0.25f};
+  q.quant.zero_point = {0, 0};
+  m.tensors.push_back(q);
+  Tensor b;
+  b.name = "extra.i32";
+  b.dtype = DType::kI32;
+  b.shape = {4};
+  b.i32 = {std::numeric_limits<int32_t>::min(), -1, 0, std::numeric_limits<int32_t>::max()};
+  b.quant.scale = {1e-3f};
+  b.quant.zero_point = {0};
+  m.tensors.push_back(b);
+  return m;
 }
 
 // Message of the InputError parse_model throws ("" if it does not throw).

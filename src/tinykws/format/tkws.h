@@ -1,4 +1,5 @@
-// The .tkws model file: the one place its layout is defined. Reader and writer: tkws.cpp.
+// The .tkws model file: the one place its layout is defined. Reader and writer: tkws.cpp, which
+// lists the files it is split into (one per part of the layout below).
 //
 // Layout, format version 3 (what serialize_model writes; v1, still read, is described after
 // section 11). Format version 2, also read and written, is v3 without section 8a; "v2" in the
@@ -138,6 +139,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykws/format/crc_f16.h"  // crc32, f32_to_f16, f16_to_f32
 #include "tinykws/format/model.h"
 
 namespace tkws {
@@ -151,10 +153,6 @@ inline constexpr uint32_t kTkwsV1Align = 32;          // v1 dense payload alignm
 inline constexpr uint32_t kTkwsV1EncodedAlign = 4;    // v1 alignment of the other encodings
 inline constexpr uint32_t kTkwsV1FrontendBytes = 48;  // v1 section 2 fields
 inline constexpr uint32_t kTkwsMaxRank = 8;
-
-// CRC-32 (IEEE, zlib-compatible): crc32(p, n) == zlib crc32(0, p, n). Chain by passing the
-// previous result as `crc`.
-uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
 
 // Bytes of a .tkws file holding `m`, in format `version` (kTkwsVersion, or 1 / 2 for readers
 // built before v2 / v3; those cannot hold keyword flags or detector settings other than the
@@ -209,9 +207,5 @@ TensorStorage describe_storage(const Tensor& t);
 // One entry per tensor of `m`, in tensor order. For a model read from a file written by this
 // writer, entry i's encoding equals m.tensors[i].encoding and its payload_bytes the file's.
 std::vector<TensorStorage> describe_storage(const Model& m);
-
-// IEEE binary16 <-> binary32 (round to nearest even; NaN stays NaN). Used for f16 payloads.
-uint16_t f32_to_f16(float f);
-float f16_to_f32(uint16_t h);
 
 }  // namespace tkws
