@@ -32,8 +32,8 @@ std::string kws_report_section(const nlohmann::json& kws, const std::string& sou
   vs_t.markers = true;
   vs_t.y_min = 0;
   vs_t.y_max = 100;
-  vs_t.series = {{"keyword miss rate", t, miss, "#d62728", false},
-                 {"false accepts, all", t, fa, "#1f77b4", false}};
+  vs_t.series = {{"keyword miss rate", t, miss, kSvgRed, false},
+                 {"false accepts, all", t, fa, kSvgBlue, false}};
   if (groups.contains("held_out"))
     vs_t.series.push_back({"false accepts, unseen words", t, held, "#ff7f0e", true});
   if (groups.contains("background"))
@@ -44,7 +44,7 @@ std::string kws_report_section(const nlohmann::json& kws, const std::string& sou
   det.x_label = "false accepts, % of non-keyword clips";
   det.y_label = "keyword miss rate, %";
   det.markers = true;
-  det.series = {{"all non-keyword clips", fa, miss, "#1f77b4", false}};
+  det.series = {{"all non-keyword clips", fa, miss, kSvgBlue, false}};
   if (groups.contains("held_out"))
     det.series.push_back({"unseen words", held, miss, "#ff7f0e", true});
 

@@ -7,11 +7,14 @@
 //   - log-mel spectrograms and the network's input features of the first clips of each label of
 //     a dataset's validation split, computed with the model's own front end.
 // Optional inputs that are absent leave their section out with a note saying how to produce
-// them. The SVG helpers are public so other reports (e.g. the search's Pareto front) reuse them.
+// them. The page is assembled in report.cpp; its charts are drawn in report_charts.cpp with the
+// SVG building blocks of svg.h (included here for the other reports that use them).
 #pragma once
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tinykws/eval/svg.h"
 
 namespace tkws {
 
@@ -37,43 +40,5 @@ std::string render_report(const ReportOptions& opt, std::vector<std::string>* mi
 
 // render_report, then writes the page atomically to out_path (or run_dir/report.html).
 ReportResult write_report(const ReportOptions& opt);
-
-// ---- SVG building blocks (all output is inline SVG text with escaped labels) ----
-
-std::string html_escape(const std::string& s);
-
-struct ChartSeries {
-  std::string name;
-  std::vector<double> x, y;  // same length; non-finite y values are skipped
-  std::string color;         // CSS colour, e.g. "#1f77b4"
-  bool dashed = false;
-};
-
-struct LineChart {
-  std::string id;  // the <svg> id attribute, e.g. "chart-loss"
-  std::string title, x_label, y_label;
-  std::vector<ChartSeries> series;
-  double y_min = 0, y_max = 0;  // y_min == y_max: fit to the data
-  bool log_y = false;           // log10 axis (values <= 0 skipped)
-  bool markers = false;         // a dot at every point
-  bool lines = true;            // join points (false + markers = scatter plot)
-  // Shaded x ranges [from, to] with a caption each, e.g. the clustering phase.
-  std::vector<std::pair<double, double>> bands;
-  std::vector<std::string> band_labels;
-  std::vector<std::pair<double, std::string>> vlines;  // dashed vertical markers with captions
-  int width = 440, height = 250;
-};
-
-// A line (or scatter) chart with axes, nice ticks, a legend and the bands/markers above.
-std::string svg_line_chart(const LineChart& c);
-
-// A [nx][ny] row-major matrix (e.g. features: [frames][coefficients]) as a heat map of <rect>
-// cells: x across, y upwards (coefficient 0 at the bottom), viridis colours scaled to the
-// data's range. cell_w/cell_h in pixels.
-std::string svg_heatmap(const std::string& id, const std::vector<float>& values, int nx, int ny,
-                        double cell_w, double cell_h, const std::string& caption);
-
-// Viridis colour for t in [0, 1] as "#rrggbb".
-std::string viridis(double t);
 
 }  // namespace tkws

@@ -27,7 +27,7 @@ std::string stream_eval_section(const nlohmann::json& j, const std::string& sour
   c.x_label = "false accepts per hour";
   c.y_label = "miss rate (%)";
   c.markers = true;
-  ChartSeries pts{"detector", {}, {}, "#1f77b4"};
+  ChartSeries pts{"detector", {}, {}, kSvgBlue};
   std::string rows;
   for (const nlohmann::json& p : j["curve"]) {
     const double fa = p.value("fa_per_hour", 0.0), miss = 100.0 * p.value("miss_rate", 0.0);
