@@ -1,6 +1,5 @@
 #include "tinykws/config/config.h"
 
-#include <toml++/toml.h>
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "tinykws/common/error.h"
+#include "tinykws/config/toml_reader.h"
 
 namespace tkws {
 
@@ -56,123 +56,6 @@ std::string fmt_num(double v) {
   o << v;
   return o.str();
 }
-
-// Reads one TOML table, remembering which keys were used so that leftovers (typos) are
-// reported. `where` is the dotted path used in messages ("train", "model.layers[2]").
-class TableReader {
- public:
-  TableReader(const toml::table& t, std::string source, std::string where)
-      : t_(t), source_(std::move(source)), where_(std::move(where)) {}
-
-  [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
-    throw InputError(source_ + ": " + where_ + (key.empty() ? "" : "." + key) + " " + msg);
-  }
-
-  const toml::node* get(const std::string& key) {
-    used_.insert(key);
-    return t_.get(key);
-  }
-
-  void read(const std::string& key, double& out) {
-    if (auto* n = get(key)) {
-      if (auto v = n->value<double>())
-        out = *v;
-      else
-        fail(key, "must be a number");
-    }
-  }
-  void read(const std::string& key, float& out) {
-    double d = out;
-    read(key, d);
-    out = static_cast<float>(d);
-  }
-  void read(const std::string& key, int& out) {
-    if (auto* n = get(key)) {
-      if (!n->is_integer()) fail(key, "must be an integer");
-      int64_t v = *n->value<int64_t>();
-      if (v < INT32_MIN || v > INT32_MAX) fail(key, "= " + std::to_string(v) + " is out of range");
-      out = static_cast<int>(v);
-    }
-  }
-  void read(const std::string& key, uint64_t& out) {
-    int v = static_cast<int>(out);
-    read(key, v);
-    if (v < 0) fail(key, "= " + std::to_string(v) + " must be >= 0");
-    out = static_cast<uint64_t>(v);
-  }
-  void read(const std::string& key, bool& out) {
-    if (auto* n = get(key)) {
-      if (auto v = n->value<bool>())
-        out = *v;
-      else
-        fail(key, "must be true or false");
-    }
-  }
-  void read(const std::string& key, std::string& out) {
-    if (auto* n = get(key)) {
-      if (auto v = n->value<std::string>())
-        out = *v;
-      else
-        fail(key, "must be a string");
-    }
-  }
-  void read(const std::string& key, std::vector<std::string>& out) {
-    if (auto* n = get(key)) {
-      auto* arr = n->as_array();
-      if (!arr) fail(key, "must be an array of strings");
-      out.clear();
-      for (auto& e : *arr) {
-        auto v = e.value<std::string>();
-        if (!v) fail(key, "must be an array of strings");
-        out.push_back(*v);
-      }
-    }
-  }
-  // `kernel = 3` or `kernel = [10, 4]` (height, width).
-  void read_pair(const std::string& key, int& h, int& w) {
-    auto to_int = [&](int64_t v) {  // not modulo 2^32: 4294967299 is not 3
-      if (v < INT32_MIN || v > INT32_MAX) fail(key, "= " + std::to_string(v) + " is out of range");
-      return static_cast<int>(v);
-    };
-    if (auto* n = get(key)) {
-      if (n->is_integer()) {
-        h = w = to_int(*n->value<int64_t>());
-      } else if (auto* arr = n->as_array();
-                 arr && arr->size() == 2 && (*arr)[0].is_integer() && (*arr)[1].is_integer()) {
-        h = to_int(*(*arr)[0].value<int64_t>());
-        w = to_int(*(*arr)[1].value<int64_t>());
-      } else {
-        fail(key, "must be an integer or an array [height, width] of two integers");
-      }
-    }
-  }
-  template <class E>
-  void read_enum(const std::string& key, E& out, const std::map<std::string, E>& names) {
-    std::string s;
-    if (!get(key)) return;
-    read(key, s);
-    auto it = names.find(s);
-    if (it == names.end()) {
-      std::string allowed;
-      for (auto& [k, v] : names) allowed += (allowed.empty() ? "" : ", ") + k;
-      fail(key, "= \"" + s + "\" is not one of: " + allowed);
-    }
-    out = it->second;
-  }
-  bool has(const std::string& key) const { return t_.contains(key); }
-
-  void finish() const {
-    for (auto& [k, v] : t_) {
-      std::string key(k.str());
-      if (!used_.count(key)) fail(key, "is not a known setting");
-    }
-  }
-
- private:
-  const toml::table& t_;
-  std::string source_, where_;
-  std::set<std::string> used_;
-};
 
 void read_frontend(TableReader& r, FrontendConfig& f) {
   r.read("sample_rate", f.sample_rate);
@@ -597,15 +480,7 @@ void Config::validate() const {
 }
 
 Config parse_config(const std::string& text, const std::string& source_name) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream o;
-    o << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column
-      << ": TOML syntax error: " << e.description();
-    throw InputError(o.str());
-  }
+  const toml::table root = parse_toml(text, source_name);
   Config c;
   c.source = source_name;
   c.text = text;

@@ -10,11 +10,10 @@
 #include <unordered_map>
 #include <variant>
 
-#include <toml++/toml.h>
-
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/config/config.h"
+#include "tinykws/config/toml_reader.h"
 #include "tinykws/eval/constraints.h"
 
 namespace tkws::search {
@@ -217,14 +216,7 @@ std::string trial_id(const json& params) {
 
 std::string apply_params(const std::string& base_text, const json& params,
                          const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(base_text, source);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream o;
-    o << source << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
-    throw InputError(o.str());
-  }
+  toml::table root = parse_toml(base_text, source);
   for (auto& [path, v] : params.items()) set_path(root, path, v, source);
   std::ostringstream o;
   o << root << "\n";
@@ -233,28 +225,21 @@ std::string apply_params(const std::string& base_text, const json& params,
 
 SearchSpace parse_space(const std::string& text, const std::string& source,
                         const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream o;
-    o << source << ":" << e.source().begin.line << ":" << e.source().begin.column
-      << ": TOML syntax error: " << e.description();
-    throw InputError(o.str());
-  }
+  const toml::table root = parse_toml(text, source);
+  TableReader r(root, source, "");  // top-level keys: messages "<source>: <key> <problem>"
   SearchSpace sp;
   sp.source = source;
   static const char* kKeys[] = {"base",        "mode",         "samples", "seed",
                                 "constraints", "skip_invalid", "axes"};
   for (auto& [k, v] : root) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys))
-      throw InputError(source + ": unknown key \"" + std::string(k.str()) +
-                       "\" (known: base, mode, samples, seed, constraints, skip_invalid, [axes])");
+      r.fail("", "unknown key \"" + std::string(k.str()) +
+                     "\" (known: base, mode, samples, seed, constraints, skip_invalid, [axes])");
   }
-  auto base = root["base"].value<std::string>();
-  if (!base || base->empty())
-    throw InputError(source + ": base = \"CONFIG.toml\" (the config the axes edit) is required");
-  fs::path bp = fs::path(*base).is_absolute() ? fs::path(*base) : fs::path(base_dir) / *base;
+  std::string base;
+  if (const toml::node* n = r.get("base")) base = n->value_or(std::string());
+  if (base.empty()) r.fail("", "base = \"CONFIG.toml\" (the config the axes edit) is required");
+  fs::path bp = fs::path(base).is_absolute() ? fs::path(base) : fs::path(base_dir) / base;
   sp.base_path = bp.lexically_normal().string();
   try {
     sp.base_text = read_text_file(sp.base_path);
@@ -262,47 +247,44 @@ SearchSpace parse_space(const std::string& text, const std::string& source,
     throw InputError(source + ": base config " + sp.base_path + " cannot be read");
   }
 
-  std::string mode = root["mode"].value_or(std::string("grid"));
-  if (root.contains("mode") && !root["mode"].is_string())
-    throw InputError(source + ": mode must be \"grid\" or \"random\"");
-  if (mode == "grid")
-    sp.mode = SpaceMode::kGrid;
-  else if (mode == "random")
-    sp.mode = SpaceMode::kRandom;
-  else
-    throw InputError(source + ": mode = \"" + mode + "\" must be \"grid\" or \"random\"");
-  if (auto* n = root.get("samples")) {
-    auto v = n->value<int64_t>();
-    if (!n->is_integer() || *v < 1)
-      throw InputError(source + ": samples must be a positive integer");
-    if (sp.mode != SpaceMode::kRandom)
-      throw InputError(source + ": samples applies to mode = \"random\" only");
-    sp.samples = *v;
-  } else if (sp.mode == SpaceMode::kRandom) {
-    throw InputError(source + ": mode = \"random\" needs samples = N");
+  if (const toml::node* n = r.get("mode")) {
+    const std::optional<std::string> mode = n->value<std::string>();
+    if (!mode) r.fail("mode", "must be \"grid\" or \"random\"");
+    if (*mode == "random")
+      sp.mode = SpaceMode::kRandom;
+    else if (*mode != "grid")
+      r.fail("mode", "= \"" + *mode + "\" must be \"grid\" or \"random\"");
   }
-  if (auto* n = root.get("seed")) {
+  if (const toml::node* n = r.get("samples")) {
+    if (!n->is_integer() || *n->value<int64_t>() < 1)
+      r.fail("samples", "must be a positive integer");
+    if (sp.mode != SpaceMode::kRandom) r.fail("samples", "applies to mode = \"random\" only");
+    sp.samples = *n->value<int64_t>();
+  } else if (sp.mode == SpaceMode::kRandom) {
+    r.fail("mode", "= \"random\" needs samples = N");
+  }
+  if (const toml::node* n = r.get("seed")) {
     if (!n->is_integer() || *n->value<int64_t>() < 0)
-      throw InputError(source + ": seed must be a non-negative integer");
+      r.fail("seed", "must be a non-negative integer");
     sp.seed = static_cast<uint64_t>(*n->value<int64_t>());
   }
-  if (auto* n = root.get("constraints")) {
+  if (const toml::node* n = r.get("constraints")) {
     if (!n->is_string())
-      throw InputError(source + ": constraints must be a string, e.g. \"accuracy>0.99,size<50kB\"");
+      r.fail("constraints", "must be a string, e.g. \"accuracy>0.99,size<50kB\"");
     sp.constraints = *n->value<std::string>();
     try {
       parse_constraints(sp.constraints);
     } catch (const InputError& e) {
-      throw InputError(source + ": constraints: " + e.what());
+      r.fail("", std::string("constraints: ") + e.what());
     }
   }
-  if (auto* n = root.get("skip_invalid")) {
-    if (!n->is_boolean()) throw InputError(source + ": skip_invalid must be true or false");
+  if (const toml::node* n = r.get("skip_invalid")) {
+    if (!n->is_boolean()) r.fail("skip_invalid", "must be true or false");  // not 0 / 1 either
     sp.skip_invalid = *n->value<bool>();
   }
-  if (auto* n = root.get("axes")) {
+  if (const toml::node* n = r.get("axes")) {
     auto* t = n->as_table();
-    if (!t) throw InputError(source + ": axes must be a table: [axes]");
+    if (!t) r.fail("axes", "must be a table: [axes]");
     std::vector<std::pair<toml::source_position, Axis>> found;
     collect_axes(*t, "", source, found);
     std::stable_sort(found.begin(), found.end(), [](auto& a, auto& b) {
