@@ -1,30 +1,14 @@
-// Int8Network::invoke() allocates nothing (docs/architecture.md, conventions): this test binary
-// counts this thread's calls of the global operator new.
+// Int8Network::invoke() allocates nothing (docs/architecture.md, conventions), counted by
+// tests/common/alloc_counter.h (this file holds test_compress's operator new replacements).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
 #include <vector>
 
+#define TINYKWS_ALLOC_COUNTER_DEFINITIONS
+#include "../common/alloc_counter.h"
 #include "int8_test_util.h"
 #include "tinykws/compress/quantize.h"
 #include "tinykws/runtime/int8_network.h"
-
-namespace {
-thread_local long g_news = 0;
-}  // namespace
-
-void* operator new(std::size_t n) {
-  ++g_news;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace tkws {
 namespace {
@@ -40,11 +24,11 @@ TEST(Int8Network, InvokeAllocatesNothing) {
     ASSERT_TRUE(net.prepare(q, opt).ok());
     std::vector<uint8_t> arena(net.arena_bytes());
     std::vector<float> p(net.output_size());
-    const long before = g_news;
+    AllocCounter allocs;
     for (int i = 0; i < 8; ++i)
       ASSERT_TRUE(
           net.invoke(&calib[i * net.input_size()], p.data(), arena.data(), arena.size()).ok());
-    EXPECT_EQ(g_news - before, 0) << (reference ? "reference" : "fast");
+    EXPECT_EQ(allocs.count(), 0) << (reference ? "reference" : "fast");
   }
 }
 

@@ -67,6 +67,33 @@ TEST(Model, WindowFollowsTensorFlowPadding) {
   EXPECT_EQ(window(2, 2, 3, 1, Padding::kValid).out_h, 0);
 }
 
+TEST(Model, TfPaddingPerAxis) {
+  int out, before, after;
+  tf_padding(49, 3, 2, Padding::kSame, &out, &before, &after);
+  EXPECT_EQ(out, 25);
+  EXPECT_EQ(before, 1);
+  EXPECT_EQ(after, 1);
+  tf_padding(10, 3, 2, Padding::kSame, &out, &before, &after);  // total 1: all at the end
+  EXPECT_EQ(out, 5);
+  EXPECT_EQ(before, 0);
+  EXPECT_EQ(after, 1);
+  tf_padding(10, 3, 2, Padding::kValid, &out, &before, &after);
+  EXPECT_EQ(out, 4);
+}
+
+TEST(Model, NormaliseFeaturesSubtractsThenScales) {
+  float x[6] = {1, 2, 3, 4, 5, 6};  // 3 rows of 2 features
+  const float mean[2] = {1, 2}, inv_std[2] = {0.5f, 2};
+  normalise_features(x, 3, 2, mean, inv_std);
+  const float want[6] = {0, 0, 1, 4, 2, 8};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(x[i], want[i]) << i;
+  normalise_features(x, 3, 2, nullptr, nullptr);  // identity
+  EXPECT_EQ(x[5], 8.0f);
+  normalise_features(x, 1, 2, nullptr, inv_std);  // scale only
+  EXPECT_EQ(x[0], 0.0f);
+  EXPECT_EQ(x[1], 0.0f);
+}
+
 TEST(Model, TinyModelIsValidAndShapesFollowTheOps) {
   const Model m = tiny_model();
   EXPECT_EQ(check_model(m), "");

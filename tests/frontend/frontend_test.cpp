@@ -1,32 +1,19 @@
 // Frontend behaviour: sizes, config validation, silence, allocation-free compute().
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "tinykws/frontend/frontend.h"
 
-// Counts global operator new calls so a test can check that compute() allocates nothing.
-// (kissfft's own allocations use malloc, and only happen in kiss_*_alloc, i.e. the
-// constructor: the frontend calls kiss_fft out of place, so it needs no scratch buffer.)
-// noinline: inlined into callers, GCC 12 flags free() on memory from `new` as mismatched.
-static std::atomic<long> g_news{0};
-__attribute__((noinline)) void* operator new(size_t n) {
-  ++g_news;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
+// Counts operator new calls so a test can check that compute() allocates nothing; this file
+// holds test_frontend's replacements. (kissfft's own allocations use malloc, and only happen in
+// kiss_*_alloc, i.e. the constructor: the frontend calls kiss_fft out of place, so it needs no
+// scratch buffer.)
+#define TINYKWS_ALLOC_COUNTER_DEFINITIONS
+#include "../common/alloc_counter.h"
 
 namespace tkws {
 namespace {
@@ -129,6 +116,32 @@ TEST(FrontendConfig, CheckRejectsBadValuesNamingTheField) {
   EXPECT_EQ(c.check(), "frontend.num_mfcc = 50 must be in [1, num_mel_bins = 40]");
 }
 
+TEST(FrontendConfig, EqualityComparesEveryField) {
+  const FrontendConfig base;
+  EXPECT_TRUE(base == FrontendConfig{});
+  // One edit per field (13): each makes the configs differ.
+  const std::vector<void (*)(FrontendConfig&)> edits = {
+      [](FrontendConfig& c) { c.sample_rate = 8000; },
+      [](FrontendConfig& c) { c.clip_samples = 8000; },
+      [](FrontendConfig& c) { c.frame_length = 480; },
+      [](FrontendConfig& c) { c.frame_step = 160; },
+      [](FrontendConfig& c) { c.fft_length = 1024; },
+      [](FrontendConfig& c) { c.num_mel_bins = 32; },
+      [](FrontendConfig& c) { c.lower_hz = 60.0f; },
+      [](FrontendConfig& c) { c.upper_hz = 3800.0f; },
+      [](FrontendConfig& c) { c.kind = FeatureKind::kLogMel; },
+      [](FrontendConfig& c) { c.num_mfcc = 13; },
+      [](FrontendConfig& c) { c.spectrum = SpectrumKind::kPower; },
+      [](FrontendConfig& c) { c.log_offset = 1e-3f; },
+      [](FrontendConfig& c) { c.pcm_divisor = 32767.0f; },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    FrontendConfig c;
+    edits[i](c);
+    EXPECT_FALSE(c == base) << "edit " << i;
+  }
+}
+
 TEST(Frontend, SilenceGivesLogOfOffset) {
   FrontendConfig c;
   c.fft_length = 640;
@@ -202,10 +215,10 @@ TEST(Frontend, ComputeAllocatesNothingAndIsDeterministic) {
     ASSERT_TRUE(fe.ok()) << c.check();
     const std::vector<float> x = noise(c.clip_samples, 3);
     std::vector<float> o1(fe.num_frames() * fe.num_features()), o2(o1.size());
-    const long before = g_news.load();
+    AllocCounter allocs;
     fe.compute(x.data(), o1.data());
     fe.compute(x.data(), o2.data());
-    EXPECT_EQ(g_news.load(), before) << "fft_length " << fft;
+    EXPECT_EQ(allocs.count(), 0) << "fft_length " << fft;
     EXPECT_EQ(o1, o2);
   }
 }

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/alloc_counter.h"
 #include "../format/test_models.h"
-#include "alloc_counter.h"
 
 namespace tkws {
 namespace {

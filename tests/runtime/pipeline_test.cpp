@@ -6,8 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "../common/alloc_counter.h"
 #include "../format/test_models.h"
-#include "alloc_counter.h"
 #include "tinykws/format/tkws.h"
 
 namespace tkws {

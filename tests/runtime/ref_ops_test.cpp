@@ -44,7 +44,7 @@ TEST(RefOps, OpTableCoversEveryOp) {
   for (int t = 1; t < static_cast<int>(OpType::kCount); ++t) {
     const OpInfo* info = op_info(static_cast<OpType>(t));
     ASSERT_NE(info, nullptr) << t;
-    EXPECT_STREQ(info->name, op_name(static_cast<OpType>(t)));
+    EXPECT_STRNE(op_name(static_cast<OpType>(t)), "?");
     EXPECT_NE(info->reference, nullptr);
   }
   EXPECT_EQ(op_info(static_cast<OpType>(0)), nullptr);

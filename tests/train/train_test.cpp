@@ -175,24 +175,15 @@ layers = [ { type = "conv", filters = 4, kernel = 60, padding = "valid" }, { typ
   EXPECT_THROW(KwsNet(c.model, 49, 10, 2), InputError);
 }
 
-TEST(Network, TfSamePadding) {
-  int out, before, after;
-  tf_padding(49, 3, 2, Padding::kSame, &out, &before, &after);
-  EXPECT_EQ(out, 25);
-  EXPECT_EQ(before, 1);
-  EXPECT_EQ(after, 1);
-  tf_padding(10, 3, 2, Padding::kSame, &out, &before, &after);  // total 1: all at the end
-  EXPECT_EQ(out, 5);
-  EXPECT_EQ(before, 0);
-  EXPECT_EQ(after, 1);
-  tf_padding(10, 3, 2, Padding::kValid, &out, &before, &after);
-  EXPECT_EQ(out, 4);
-}
-
 // ---- libtorch vs the tinykws runtime on the presets' networks -----------------------------
 
+// $TINYKWS_DATA's first folder (it may list several, separated by ':'), else
+// <repo>/../shared/data/speech_commands_updown; empty when neither exists.
 std::string real_data_dir() {
-  if (const char* e = std::getenv("TINYKWS_DATA"); e && *e) return e;
+  if (const char* e = std::getenv("TINYKWS_DATA"); e && *e) {
+    const std::string list = e;
+    return list.substr(0, list.find(':'));
+  }
   fs::path p = fs::path(TINYKWS_SOURCE_DIR) / ".." / "shared" / "data" / "speech_commands_updown";
   return fs::is_directory(p) ? p.string() : "";
 }

@@ -112,6 +112,19 @@ ActShape model_input_shape(const Model& m) {
   return ActShape{m.frontend.num_frames(), m.frontend.num_features(), 1};
 }
 
+void tf_padding(int in, int kernel, int stride, Padding p, int* out, int* before, int* after) {
+  if (p == Padding::kSame) {
+    const int64_t o = ceil_div(in, stride);  // int64: no overflow for any int input
+    const int64_t total = std::max<int64_t>((o - 1) * stride + kernel - in, 0);
+    *out = static_cast<int>(o);
+    *before = static_cast<int>(total / 2);
+    *after = static_cast<int>(total - total / 2);
+  } else {
+    *out = in >= kernel ? (in - kernel) / stride + 1 : 0;
+    *before = *after = 0;
+  }
+}
+
 Window op_window(const Op& op, ActShape in) {
   Window w;
   w.kh = op.kernel_h;
@@ -119,20 +132,22 @@ Window op_window(const Op& op, ActShape in) {
   w.sh = op.stride_h;
   w.sw = op.stride_w;
   if (w.kh < 1 || w.kw < 1 || w.sh < 1 || w.sw < 1) return w;  // out_h = out_w = 0
-  auto axis = [&](int32_t n, int32_t k, int32_t s, int32_t* out, int32_t* pad_before) {
-    if (op.padding == Padding::kSame) {
-      const int64_t o = ceil_div(n, s);
-      const int64_t pad_total = std::max<int64_t>((o - 1) * s + k - n, 0);
-      *out = static_cast<int32_t>(o);
-      *pad_before = static_cast<int32_t>(pad_total / 2);
-    } else {
-      *out = n >= k ? (n - k) / s + 1 : 0;
-      *pad_before = 0;
-    }
-  };
-  axis(in.h, w.kh, w.sh, &w.out_h, &w.pad_top);
-  axis(in.w, w.kw, w.sw, &w.out_w, &w.pad_left);
+  int after = 0;
+  tf_padding(in.h, w.kh, w.sh, op.padding, &w.out_h, &w.pad_top, &after);
+  tf_padding(in.w, w.kw, w.sw, op.padding, &w.out_w, &w.pad_left, &after);
   return w;
+}
+
+void normalise_features(float* x, size_t rows, int num_features, const float* mean,
+                        const float* inv_std) noexcept {
+  const size_t nf = num_features > 0 ? static_cast<size_t>(num_features) : 0;
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = x + r * nf;
+    if (mean)
+      for (size_t k = 0; k < nf; ++k) row[k] -= mean[k];
+    if (inv_std)
+      for (size_t k = 0; k < nf; ++k) row[k] *= inv_std[k];
+  }
 }
 
 std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActShape* out) {

@@ -168,6 +168,7 @@ struct Model {
   std::vector<std::string> labels;  // class names, output index order
   // Per-feature-coefficient normalisation applied before the network:
   // x' = (x - norm_mean[k]) * norm_inv_std[k], k = 0..num_features-1. Empty = identity.
+  // Applied by normalise_features() below.
   std::vector<float> norm_mean;
   std::vector<float> norm_inv_std;
   std::vector<Op> ops;
@@ -199,10 +200,15 @@ struct ActShape {
   bool operator==(const ActShape&) const = default;
 };
 
+// TensorFlow padding along one axis of `in` cells, kernel >= 1, stride >= 1: the output size
+// and the padding before and after. valid -> out = (in - kernel) / stride + 1 (0 if in <
+// kernel), no padding; same -> out = ceil(in / stride), pad_total = max((out - 1) * stride +
+// kernel - in, 0), before = pad_total / 2, after = the rest. The one place this formula lives:
+// op_window() below and the training network (train/network.cpp) use it.
+void tf_padding(int in, int kernel, int stride, Padding p, int* out, int* before, int* after);
+
 // Sliding-window geometry of a Conv2D / DepthwiseConv2D / MaxPool2D / AvgPool2D on one input
-// size. TF padding: valid -> out = (in - k) / s + 1, no padding; same -> out = ceil(in / s),
-// pad_total = max((out - 1) * s + k - in, 0), pad_top/left = pad_total / 2, the rest at the
-// bottom/right.
+// size: tf_padding() along h and w (pad_top/left = before; the rest at the bottom/right).
 struct Window {
   int32_t kh = 1, kw = 1, sh = 1, sw = 1;
   int32_t pad_top = 0, pad_left = 0;
@@ -214,6 +220,13 @@ Window op_window(const Op& op, ActShape in);
 // check_model and the runtime planner). Empty string when the op applies, else a message
 // "op 3 (Conv2D): expected weight [8][4][3][3], found [8][1][3][3]".
 std::string op_output_shape(const Model& m, size_t op_index, ActShape in, ActShape* out);
+
+// Feature normalisation (Model::norm_mean, norm_inv_std), in place on `rows` rows of
+// `num_features` floats: x' = (x - mean[k]) * inv_std[k]. A null mean or inv_std skips that
+// step. The one implementation for training (train/feature_set.cpp) and the runtime
+// (runtime/pipeline.cpp); allocates nothing.
+void normalise_features(float* x, size_t rows, int num_features, const float* mean,
+                        const float* inv_std) noexcept;
 
 // Input of the network: [num_frames][num_features][1] from the front-end settings.
 ActShape model_input_shape(const Model& m);

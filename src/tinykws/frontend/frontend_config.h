@@ -47,6 +47,9 @@ struct FrontendConfig {
 
   // Convenience for configs given in seconds (tf.signal semantics: round to samples).
   static int seconds_to_samples(double seconds, int sample_rate);
+
+  // Every field equal (fft_length as given: 0 and its effective value differ).
+  bool operator==(const FrontendConfig&) const = default;
 };
 
 }  // namespace tkws

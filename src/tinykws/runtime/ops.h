@@ -60,9 +60,8 @@ void ref_dense(const KernelArgs& a, const float* in, float* out, float* scratch 
 void ref_softmax(const KernelArgs& a, const float* in, float* out, float* scratch = nullptr);
 
 // The op table (docs/architecture.md, conventions): indexed by OpType value, its size checked
-// against OpType::kCount.
+// against OpType::kCount. Op names: op_name() (format/model.h).
 struct OpInfo {
-  const char* name;
   KernelFn reference;
 };
 // nullptr for values that are not an op (0, >= kCount).

@@ -78,16 +78,8 @@ void ref_softmax(const KernelArgs& a, const float* in, float* out, float*) {
 namespace {
 // Indexed by OpType value; entry 0 is not an op (the enum starts at 1).
 constexpr OpInfo kOpTable[] = {
-    {nullptr, nullptr},
-    {"Conv2D", ref_conv2d},
-    {"DepthwiseConv2D", ref_depthwise_conv2d},
-    {"BatchNorm", ref_batch_norm},
-    {"Relu", ref_relu},
-    {"MaxPool2D", ref_max_pool2d},
-    {"AvgPool2D", ref_avg_pool2d},
-    {"GlobalAvgPool", ref_global_avg_pool},
-    {"Dense", ref_dense},
-    {"Softmax", ref_softmax},
+    {nullptr},        {ref_conv2d},     {ref_depthwise_conv2d}, {ref_batch_norm}, {ref_relu},
+    {ref_max_pool2d}, {ref_avg_pool2d}, {ref_global_avg_pool},  {ref_dense},      {ref_softmax},
 };
 static_assert(std::size(kOpTable) == static_cast<size_t>(OpType::kCount),
               "kOpTable needs one entry per OpType (values are part of the file format)");

@@ -64,14 +64,9 @@ Status KwsPipeline::features(const float* clip, float* feats) noexcept {
 }
 
 void KwsPipeline::normalise(float* rows, int n) const noexcept {
-  const int nf = num_features_;
-  for (int t = 0; t < n; ++t) {
-    float* row = rows + static_cast<size_t>(t) * nf;
-    if (!mean_.empty())
-      for (int k = 0; k < nf; ++k) row[k] -= mean_[k];
-    if (!inv_std_.empty())
-      for (int k = 0; k < nf; ++k) row[k] *= inv_std_[k];
-  }
+  normalise_features(rows, n > 0 ? static_cast<size_t>(n) : 0, num_features_,
+                     mean_.empty() ? nullptr : mean_.data(),
+                     inv_std_.empty() ? nullptr : inv_std_.data());
 }
 
 Status KwsPipeline::network(const float* feats, float* probs) noexcept {

@@ -7,6 +7,7 @@
 
 #include "tinykws/audio/background.h"
 #include "tinykws/audio/clips.h"
+#include "tinykws/format/model.h"
 #include "tinykws/frontend/frontend.h"
 
 namespace tkws {
@@ -49,12 +50,8 @@ FeatureStats compute_stats(const std::vector<float>& feats, int n, int frames, i
 }
 
 void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int frames, int coeffs) {
-  size_t rows = static_cast<size_t>(n) * frames;
-  for (size_t r = 0; r < rows; ++r)
-    for (int k = 0; k < coeffs; ++k) {
-      float& v = feats[r * coeffs + k];
-      v = (v - s.mean[k]) * s.inv_std[k];
-    }
+  normalise_features(feats.data(), static_cast<size_t>(n) * frames, coeffs, s.mean.data(),
+                     s.inv_std.data());
 }
 
 void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,

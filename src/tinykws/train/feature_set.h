@@ -30,7 +30,7 @@ struct FeatureStats {
 // accumulated in double. std is floored at 1e-4 to keep silent coefficients finite.
 FeatureStats compute_stats(const std::vector<float>& feats, int n, int frames, int coeffs);
 
-// x = (x - mean) * inv_std for every frame, in place.
+// x = (x - mean) * inv_std for every frame, in place (normalise_features, format/model.h).
 void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int frames, int coeffs);
 
 // In-place waveform augmentation of one clip: random time shift (zero fill), gain, white noise

@@ -9,18 +9,6 @@ namespace tkws {
 
 namespace F = torch::nn::functional;
 
-void tf_padding(int in, int kernel, int stride, Padding p, int* out, int* before, int* after) {
-  if (p == Padding::kSame) {
-    *out = (in + stride - 1) / stride;
-    int total = std::max((*out - 1) * stride + kernel - in, 0);
-    *before = total / 2;
-    *after = total - *before;
-  } else {
-    *out = in >= kernel ? (in - kernel) / stride + 1 : 0;
-    *before = *after = 0;
-  }
-}
-
 namespace {
 
 void glorot_uniform(torch::Tensor& w, int64_t fan_in, int64_t fan_out) {

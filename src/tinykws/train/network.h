@@ -24,9 +24,6 @@ struct BuiltLayer {
   torch::nn::Linear dense{nullptr};
 };
 
-// TF padding arithmetic for one dimension: output size and (before, after) padding.
-void tf_padding(int in, int kernel, int stride, Padding p, int* out, int* before, int* after);
-
 class KwsNetImpl : public torch::nn::Module {
  public:
   // Parameters are initialised from torch's global generator (seed it first): Glorot-uniform

@@ -8,6 +8,7 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "tinykws/frontend/frontend.h"
 #include "tinykws/train/network.h"
 
 namespace tkws {
@@ -37,19 +38,9 @@ struct TorchFrontend::Impl {
     power = c.spectrum == SpectrumKind::kPower, mfcc = c.kind == FeatureKind::kMfcc;
     window = torch::hann_window(length, torch::TensorOptions().dtype(torch::kFloat32));
     const int bins = c.num_bins(), M = c.num_mel_bins;
-    auto hz_to_mel = [](double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); };
-    const double lo = hz_to_mel(c.lower_hz), hi = hz_to_mel(c.upper_hz);
-    mel = torch::zeros({bins, M});
-    auto mw = mel.accessor<float, 2>();
-    for (int i = 1; i < bins; ++i) {
-      const double f = hz_to_mel(0.5 * c.sample_rate * i / (bins - 1));
-      for (int b = 0; b < M; ++b) {
-        const double e0 = lo + (hi - lo) * b / (M + 1), e1 = lo + (hi - lo) * (b + 1) / (M + 1),
-                     e2 = lo + (hi - lo) * (b + 2) / (M + 1);
-        mw[i][b] =
-            static_cast<float>(std::max(0.0, std::min((f - e0) / (e1 - e0), (e2 - f) / (e2 - e1))));
-      }
-    }
+    // The runtime front end's own matrix (frontend/frontend.h), [bins][M].
+    std::vector<float> w = mel_weight_matrix(M, bins, c.sample_rate, c.lower_hz, c.upper_hz);
+    mel = torch::from_blob(w.data(), {bins, M}, torch::kFloat32).clone();
     const int K = mfcc ? c.num_mfcc : M;
     dct_t = torch::zeros({M, K});
     auto dw = dct_t.accessor<float, 2>();

@@ -331,10 +331,7 @@ TrainResult train_model(const Config& cfg, const TrainOptions& opt) {
     }
     Model tm = read_model(tpath);
     const FrontendConfig& tf = tm.frontend;
-    if (tm.labels != plan.labels || tf.num_frames() != frames || tf.num_features() != coeffs ||
-        tf.frame_length != fe.frame_length || tf.frame_step != fe.frame_step ||
-        tf.num_mel_bins != fe.num_mel_bins || tf.kind != fe.kind ||
-        tf.sample_rate != fe.sample_rate)
+    if (tm.labels != plan.labels || !(tf == fe))
       throw InputError(tpath + ": the teacher's front end or labels differ from this config's");
     teacher = std::make_unique<KwsPipeline>();
     if (auto s = teacher->create(tm); !s.ok())
