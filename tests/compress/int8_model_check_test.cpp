@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "int8_test_util.h"
+#include "../runtime/int8_test_util.h"
 #include "tinykws/compress/quantize.h"
 
 namespace tkws {

@@ -10,11 +10,15 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
-#include "int8_test_util.h"
+#include "../runtime/int8_test_util.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/int8_network.h"
 
@@ -31,6 +35,22 @@ constexpr int kCalib = 64;
 
 size_t argmax(const float* p, size_t n) {
   return static_cast<size_t>(std::max_element(p, p + n) - p);
+}
+
+// The int8 model the runtime tests run (tests/runtime/int8_test_util.h, int8_fixture) is what
+// quantize_int8 writes today. TINYKWS_UPDATE_FIXTURES=1 rewrites it after a deliberate change.
+TEST(QuantizeInt8, CommittedInt8FixtureIsWhatQuantizeWrites) {
+  const Model f = ptq_model(3);
+  const std::vector<float> calib = random_features(f, 8, 1);
+  const Model q = quantize_int8(f, calib.data(), 8);
+  const std::vector<uint8_t> want = serialize_model(q);
+  const std::string path = int8_testing::int8_fixture_path();
+  if (std::getenv("TINYKWS_UPDATE_FIXTURES")) write_model(path, q);
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> have((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  EXPECT_EQ(have, want) << path << " differs from quantize_int8's output: run this test with "
+                        << "TINYKWS_UPDATE_FIXTURES=1 if the change is deliberate";
 }
 
 TEST(QuantizeInt8, FoldsFusesAndQuantises) {

@@ -1,5 +1,7 @@
-// Helpers of the int8 / PTQ tests: a small DS-CNN-like float model built in code, random
-// normalised features, and a float forward pass that keeps every op's output.
+// Helpers of the int8 / PTQ tests (tests/runtime and tests/compress): a small DS-CNN-like float
+// model built in code, its committed int8 form, random normalised features, and a float forward
+// pass that keeps every op's output. Needs no compress/ code, so a runtime-only build runs the
+// int8 runtime tests.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -8,6 +10,7 @@
 
 #include "../format/test_models.h"
 #include "tinykws/format/model.h"
+#include "tinykws/format/tkws.h"
 #include "tinykws/runtime/ops.h"
 
 namespace tkws::int8_testing {
@@ -74,6 +77,17 @@ inline Model ptq_model(uint64_t seed, int ch = 16, int num_labels = 4) {
   m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
   m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
   return m;
+}
+
+// The committed int8 model tests/fixtures/ptq_model3_int8.tkws: quantize_int8(ptq_model(3)) with
+// calibration inputs random_features(ptq_model(3), 8, 1). tests/compress/quantize_test.cpp
+// checks that quantize_int8 still writes exactly these bytes (and rewrites the file when
+// TINYKWS_UPDATE_FIXTURES is set).
+inline std::string int8_fixture_path() {
+  return std::string(TINYKWS_SOURCE_DIR) + "/tests/fixtures/ptq_model3_int8.tkws";
+}
+inline Model int8_fixture() {
+  return read_model(int8_fixture_path());
 }
 
 // n inputs of [frames][features] normalised features: per-input offset and gain, plus noise,

@@ -1,22 +1,19 @@
 // Int8Network::invoke() allocates nothing (docs/architecture.md, conventions), counted by
-// tests/common/alloc_counter.h (this file holds test_compress's operator new replacements).
+// tests/common/alloc_counter.h.
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#define TINYKWS_ALLOC_COUNTER_DEFINITIONS
 #include "../common/alloc_counter.h"
 #include "int8_test_util.h"
-#include "tinykws/compress/quantize.h"
 #include "tinykws/runtime/int8_network.h"
 
 namespace tkws {
 namespace {
 
 TEST(Int8Network, InvokeAllocatesNothing) {
-  const Model f = int8_testing::ptq_model(3);
-  const std::vector<float> calib = int8_testing::random_features(f, 8, 1);
-  const Model q = quantize_int8(f, calib.data(), 8);
+  const Model q = int8_testing::int8_fixture();
+  const std::vector<float> calib = int8_testing::random_features(q, 8, 1);
   for (bool reference : {false, true}) {
     Int8NetworkOptions opt;
     opt.reference = reference;

@@ -8,16 +8,13 @@
 #include <vector>
 
 #include "int8_test_util.h"
-#include "tinykws/compress/quantize.h"
 #include "tinykws/runtime/int8_network.h"
 
 namespace tkws {
 namespace {
 
 TEST(Int8NetworkLimits, RefusesScalesWhoseRequantisationOverflowsInt32) {
-  const Model f = int8_testing::ptq_model(3);
-  const std::vector<float> calib = int8_testing::random_features(f, 8, 1);
-  const Model q = quantize_int8(f, calib.data(), 8);
+  const Model q = int8_testing::int8_fixture();
   Model bad = q;
   // The first conv's channel 2: weight (and so bias) scale x 1e9, M = s_in * s_w / s_out ~ 1e7.
   for (int t : {0, 1}) {
