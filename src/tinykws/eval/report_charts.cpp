@@ -19,10 +19,7 @@ std::string confusion_svg(const std::vector<std::string>& labels,
   const double cell = std::clamp(320.0 / std::max(1, L), 28.0, 90.0);
   const double left = 24 + 7.0 * std::min<size_t>(longest, 20), top = 40;
   const double W = left + cell * L + 20, H = top + cell * L + 50;
-  std::string s = fmt::format(
-      "<svg id=\"chart-confusion\" class=\"chart\" "
-      "width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" {} font-size=\"12\">\n",
-      svg_px(W), svg_px(H), svg_px(W), svg_px(H), kSvgFont);
+  std::string s = svg_open("chart-confusion", "chart", W, H, 12);
   s += fmt::format(
       "<text x=\"{}\" y=\"16\" font-size=\"14\" font-weight=\"bold\">Confusion "
       "matrix</text>\n<text x=\"{}\" y=\"30\" font-size=\"11\">rows: true label, "
@@ -82,10 +79,7 @@ std::string latency_svg(std::vector<double> v) {
   const int cmax = *std::max_element(count.begin(), count.end());
   const double W = 520, H = 260, l = 56, r = 16, t = 30, b = 44;
   const double pw = W - l - r, ph = H - t - b;
-  std::string s = fmt::format(
-      "<svg id=\"chart-latency\" class=\"chart\" "
-      "width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" {2} font-size=\"11\">\n",
-      svg_px(W), svg_px(H), kSvgFont);
+  std::string s = svg_open("chart-latency", "chart", W, H, 11);
   s += fmt::format(
       "<text x=\"4\" y=\"16\" font-size=\"14\" font-weight=\"bold\">Total latency per run "
       "({} kept runs)</text>\n",
@@ -148,10 +142,7 @@ std::string tensors_svg(const Model& m, const std::vector<TensorStorage>& st) {
   const double W = x_sp + sp_w + 50, H = top + row * n + 30;
   uint64_t max_bytes = 1;
   for (auto& s : st) max_bytes = std::max({max_bytes, s.payload_bytes, s.dense_bytes});
-  std::string s = fmt::format(
-      "<svg id=\"chart-tensors\" class=\"chart\" "
-      "width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" {2} font-size=\"11\">\n",
-      svg_px(W), svg_px(H), kSvgFont);
+  std::string s = svg_open("chart-tensors", "chart", W, H, 11);
   s += fmt::format(
       "<text x=\"4\" y=\"16\" font-size=\"14\" font-weight=\"bold\">Stored bytes per tensor "
       "(grey: the same tensor dense) and sparsity</text>\n"

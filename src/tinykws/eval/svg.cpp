@@ -17,6 +17,13 @@ std::string svg_px(double v) {
   return fmt::format("{:.1f}", v);
 }
 
+std::string svg_open(const char* id, const char* cls, double w, double h, int font_size) {
+  return fmt::format(
+      "<svg id=\"{0}\" class=\"{1}\" width=\"{2}\" height=\"{3}\" viewBox=\"0 0 {2} {3}\" {4} "
+      "font-size=\"{5}\">\n",
+      id, cls, svg_px(w), svg_px(h), kSvgFont, font_size);
+}
+
 double nice_step(double lo, double hi, int target) {
   double raw = (hi - lo) / std::max(1, target);
   if (!(raw > 0)) return 1.0;

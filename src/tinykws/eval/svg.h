@@ -20,6 +20,11 @@ inline constexpr const char* kSvgFont = "font-family=\"sans-serif\"";
 std::string svg_num(double v);
 std::string svg_px(double v);
 
+// The opening tag of a chart, then a newline: <svg id="ID" class="CLS" width="W" height="H"
+// viewBox="0 0 W H" font-family="sans-serif" font-size="N"> with W and H as svg_px. `id` is
+// written as given (no escaping).
+std::string svg_open(const char* id, const char* cls, double w, double h, int font_size);
+
 // "Nice" tick step (1, 2 or 5 x 10^k) giving about `target` intervals over [lo, hi].
 double nice_step(double lo, double hi, int target);
 // Tick text for v on an axis with ticks `step` apart: as many decimals as the step needs.
