@@ -40,6 +40,103 @@ bool requant_fits(double acc_max, QuantizedMultiplier q, int32_t out_zp) {
   return acc_max * m + 1.0 + std::abs(static_cast<double>(out_zp)) < kInt32Max;
 }
 
+// The network's weight pools (Int8Network::w8_, w16_, i32_).
+struct Pools {
+  std::vector<int8_t>& w8;    // reference weights as stored
+  std::vector<int16_t>& w16;  // packed fast weights, each block 64-byte aligned
+  std::vector<int32_t>& i32;  // biases, multipliers, shifts
+};
+
+// One planner per op kind. `Step` is Int8Network::Step with args.in/out/win, the zero points
+// and the activation range set; a planner sets the kernel, its constants and pool offsets and
+// appends to `name` ("Conv2D" -> "Conv2D 1x1+Relu"). kUnsupported when int32 could overflow.
+
+// Conv2D, DepthwiseConv2D, Dense: per-channel multipliers M = s_in * s_w[c] / s_out, then the
+// weights as stored (reference kernels) or packed for the fast kind (ops_int8.h layouts).
+template <class Step>
+Status plan_weighted(size_t i, const Op& op, const Model& m, double s_in, const Int8FastKernels* fk,
+                     Pools pools, Step& s, std::string& name) {
+  Int8Args& a = s.args;
+  const Tensor& w = m.tensors[op.tensors[0]];
+  const Tensor& b = m.tensors[op.tensors[1]];
+  const size_t oc = static_cast<size_t>(a.out.c);
+  const size_t k = w.numel() / (op.type == OpType::kDepthwiseConv2D ? a.in.c : oc);
+  const double acc_max = accumulator_max(k, b.i32);
+  if (acc_max >= kInt32Max)
+    return Status::Error(StatusCode::kUnsupported,
+                         "op %zu (%s): %zu products per output may overflow int32", i, name.c_str(),
+                         k);
+  std::vector<int32_t> mult(oc), shift(oc);
+  for (size_t c = 0; c < oc; ++c) {
+    const double s_w = w.quant.scale[w.quant.scale.size() == 1 ? 0 : c];
+    const QuantizedMultiplier q = quantize_multiplier(s_in * s_w / double{s.out_scale});
+    if (!requant_fits(acc_max, q, s.out_zp))
+      return Status::Error(StatusCode::kUnsupported,
+                           "op %zu (%s): channel %zu's requantised outputs may overflow "
+                           "int32 (scales give a multiplier of %g)",
+                           i, name.c_str(), c, std::ldexp(static_cast<double>(q.m0), q.shift - 31));
+    mult[c] = q.m0;
+    shift[c] = q.shift;
+  }
+  s.mult_off = append(&pools.i32, mult.data(), oc);
+  s.shift_off = append(&pools.i32, shift.data(), oc);
+  Int8FastKind kind{};
+  if (fk && int8_fast_kind(op.type, a, &kind)) {
+    const Int8FastLayout l = int8_fast_layout(kind, fk->packing, a);
+    a.ldw = l.ldw;
+    std::vector<int16_t> wp(l.weight_count);
+    std::vector<int32_t> bp(l.bias_count);
+    Int8Args pa = a;  // the multipliers for the requantisation constants
+    pa.mult = mult.data();
+    pa.shift = shift.data();
+    int8_fast_pack(kind, fk->packing, pa, w.i8.data(), b.i32.data(), wp.data(), bp.data());
+    pools.w16.resize(round_up(pools.w16.size(), kAlign / sizeof(int16_t)));
+    s.wp_off = append(&pools.w16, wp.data(), wp.size());
+    s.bias_off = append(&pools.i32, bp.data(), bp.size());
+    s.fn = fk->get(kind);
+    if (kind == Int8FastKind::kPointwise) name += " 1x1";
+  } else {
+    s.w_off = append(&pools.w8, w.i8.data(), w.i8.size());
+    s.bias_off = append(&pools.i32, b.i32.data(), b.i32.size());
+    s.fn = int8_ref_kernel(op.type);
+  }
+  if (op.fused_activation == FusedActivation::kRelu) name += "+Relu";
+  return Status::Ok();
+}
+
+// GlobalAvgPool: the sum of h * w int8 values, requantised by M = s_in / (s_out * pixels).
+template <class Step>
+Status plan_global_avg_pool(size_t i, double s_in, const Int8FastKernels* fk, Step& s,
+                            const std::string& name) {
+  Int8Args& a = s.args;
+  const size_t pixels = static_cast<size_t>(a.in.h) * a.in.w;
+  if (static_cast<double>(pixels) * 255.0 >= kInt32Max)
+    return Status::Error(StatusCode::kUnsupported, "op %zu (%s): %zu pixels overflow int32", i,
+                         name.c_str(), pixels);
+  const QuantizedMultiplier q =
+      quantize_multiplier(s_in / (double{s.out_scale} * static_cast<double>(pixels)));
+  if (!requant_fits(static_cast<double>(pixels) * 255.0, q, s.out_zp))
+    return Status::Error(StatusCode::kUnsupported,
+                         "op %zu (%s): requantised outputs may overflow int32", i, name.c_str());
+  a.m0 = q.m0;
+  a.m_shift = q.shift;
+  s.fn = fk ? fk->global_avg_pool : int8_ref_global_avg_pool;
+  return Status::Ok();
+}
+
+// Softmax: the Q12.19 sum of up to c exponentials <= 1 must stay below 2^12.
+template <class Step>
+Status plan_softmax(size_t i, float s_in, Step& s, const std::string& name) {
+  Int8Args& a = s.args;
+  if (a.in.c >= 4096)
+    return Status::Error(StatusCode::kUnsupported,
+                         "op %zu (%s): %d classes, the int8 softmax takes at most 4095", i,
+                         name.c_str(), a.in.c);
+  int8_softmax_params(s_in, 1.0f, &a.m0, &a.m_shift, &a.diff_min);
+  s.fn = int8_ref_softmax;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
@@ -76,84 +173,19 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
     a.out_zp = s.out_zp;
     int8_activation_range(op.fused_activation, s.out_zp, &a.act_min, &a.act_max);
     std::string name = op_name(op.type);
-    const double s_out = s.out_scale;
 
+    Status st;
     switch (op.type) {
       case OpType::kConv2D:
       case OpType::kDepthwiseConv2D:
-      case OpType::kDense: {
-        const Tensor& w = m.tensors[op.tensors[0]];
-        const Tensor& b = m.tensors[op.tensors[1]];
-        const size_t oc = static_cast<size_t>(a.out.c);
-        const size_t k = w.numel() / (op.type == OpType::kDepthwiseConv2D ? a.in.c : oc);
-        const double acc_max = accumulator_max(k, b.i32);
-        if (acc_max >= kInt32Max)
-          return Status::Error(StatusCode::kUnsupported,
-                               "op %zu (%s): %zu products per output may overflow int32", i,
-                               name.c_str(), k);
-        std::vector<int32_t> mult(oc), shift(oc);
-        for (size_t c = 0; c < oc; ++c) {
-          const double s_w = w.quant.scale[w.quant.scale.size() == 1 ? 0 : c];
-          const QuantizedMultiplier q = quantize_multiplier(double{s_in} * s_w / s_out);
-          if (!requant_fits(acc_max, q, s.out_zp))
-            return Status::Error(StatusCode::kUnsupported,
-                                 "op %zu (%s): channel %zu's requantised outputs may overflow "
-                                 "int32 (scales give a multiplier of %g)",
-                                 i, name.c_str(), c,
-                                 std::ldexp(static_cast<double>(q.m0), q.shift - 31));
-          mult[c] = q.m0;
-          shift[c] = q.shift;
-        }
-        s.mult_off = append(&i32_, mult.data(), oc);
-        s.shift_off = append(&i32_, shift.data(), oc);
-        Int8FastKind kind{};
-        if (fk && int8_fast_kind(op.type, a, &kind)) {
-          const Int8FastLayout l = int8_fast_layout(kind, fk->packing, a);
-          a.ldw = l.ldw;
-          std::vector<int16_t> wp(l.weight_count);
-          std::vector<int32_t> bp(l.bias_count);
-          Int8Args pa = a;  // the multipliers for the requantisation constants
-          pa.mult = mult.data();
-          pa.shift = shift.data();
-          int8_fast_pack(kind, fk->packing, pa, w.i8.data(), b.i32.data(), wp.data(), bp.data());
-          // Packed weights start 64-byte aligned.
-          w16_.resize(round_up(w16_.size(), kAlign / sizeof(int16_t)));
-          s.wp_off = append(&w16_, wp.data(), wp.size());
-          s.bias_off = append(&i32_, bp.data(), bp.size());
-          s.fn = fk->get(kind);
-          if (kind == Int8FastKind::kPointwise) name += " 1x1";
-        } else {
-          s.w_off = append(&w8_, w.i8.data(), w.i8.size());
-          s.bias_off = append(&i32_, b.i32.data(), b.i32.size());
-          s.fn = int8_ref_kernel(op.type);
-        }
-        if (op.fused_activation == FusedActivation::kRelu) name += "+Relu";
+      case OpType::kDense:
+        st = plan_weighted(i, op, m, s_in, fk, Pools{w8_, w16_, i32_}, s, name);
         break;
-      }
-      case OpType::kGlobalAvgPool: {
-        const size_t pixels = static_cast<size_t>(a.in.h) * a.in.w;
-        if (static_cast<double>(pixels) * 255.0 >= kInt32Max)
-          return Status::Error(StatusCode::kUnsupported, "op %zu (%s): %zu pixels overflow int32",
-                               i, name.c_str(), pixels);
-        const QuantizedMultiplier q =
-            quantize_multiplier(double{s_in} / (s_out * static_cast<double>(pixels)));
-        if (!requant_fits(static_cast<double>(pixels) * 255.0, q, s.out_zp))
-          return Status::Error(StatusCode::kUnsupported,
-                               "op %zu (%s): requantised outputs may overflow int32", i,
-                               name.c_str());
-        a.m0 = q.m0;
-        a.m_shift = q.shift;
-        s.fn = fk ? fk->global_avg_pool : int8_ref_global_avg_pool;
+      case OpType::kGlobalAvgPool:
+        st = plan_global_avg_pool(i, s_in, fk, s, name);
         break;
-      }
       case OpType::kSoftmax:
-        // The Q12.19 sum of up to c exponentials <= 1 must stay below 2^12.
-        if (a.in.c >= 4096)
-          return Status::Error(StatusCode::kUnsupported,
-                               "op %zu (%s): %d classes, the int8 softmax takes at most 4095", i,
-                               name.c_str(), a.in.c);
-        int8_softmax_params(s_in, 1.0f, &a.m0, &a.m_shift, &a.diff_min);
-        s.fn = int8_ref_softmax;
+        st = plan_softmax(i, s_in, s, name);
         break;
       case OpType::kRelu:
         // Same params in and out (check_model): a clamp at the zero point.
@@ -164,10 +196,11 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
       case OpType::kAvgPool2D:
         s.fn = int8_ref_kernel(op.type);
         break;
-      case OpType::kBatchNorm:
+      case OpType::kBatchNorm:  // folded away by quantize_int8: no int8 kernel
       case OpType::kCount:
         break;
     }
+    if (!st.ok()) return st;
     if (!s.fn)
       return Status::Error(StatusCode::kUnsupported, "op %zu: no int8 kernel for %s", i,
                            op_name(op.type));

@@ -69,6 +69,98 @@ struct Pool {
   }
 };
 
+// Where one step's weights went: pool offsets (SIZE_MAX = none) and, for fast kernels, the row
+// stride ldw.
+struct Packed {
+  size_t w_off = SIZE_MAX, b_off = SIZE_MAX;
+  int32_t ldw = 0;
+};
+
+// A weighted op's weights w and bias with a following BatchNorm folded in, per output channel
+// o: w' = w * scale[o], b' = bias[o] * scale[o] + shift[o] (no BatchNorm: scale 1, shift 0;
+// no bias: 0).
+struct Folded {
+  const float *w = nullptr, *bias = nullptr, *scale = nullptr, *shift = nullptr;
+  float w_scale(size_t o) const { return scale ? scale[o] : 1.0f; }
+  float b(size_t o) const {
+    return (bias ? bias[o] : 0.0f) * w_scale(o) + (shift ? shift[o] : 0.0f);
+  }
+};
+
+// One packer per fast-kernel weight layout (ops.h, "Weight layouts after prepare"); padding
+// lanes stay zero.
+
+// dense: w [units][n_in] -> rows of ldw = round_up8(n_in) floats; b [units].
+Packed pack_dense(const Folded& f, size_t n_in, size_t units, Pool& pool) {
+  Packed p;
+  p.ldw = round_up8(static_cast<int32_t>(n_in));
+  p.w_off = pool.alloc(units * p.ldw);
+  p.b_off = pool.alloc(units);
+  for (size_t o = 0; o < units; ++o) {
+    for (size_t j = 0; j < n_in; ++j)
+      pool.data[p.w_off + o * p.ldw + j] = f.w[o * n_in + j] * f.w_scale(o);
+    pool.data[p.b_off + o] = f.b(o);
+  }
+  return p;
+}
+
+// depthwise: w [c][1][kh][kw] -> [kh][kw][ldw], ldw = round_up8(c); b [ldw].
+Packed pack_depthwise(const Folded& f, size_t c, size_t taps, Pool& pool) {
+  Packed p;
+  p.ldw = round_up8(static_cast<int32_t>(c));
+  p.w_off = pool.alloc(taps * p.ldw);
+  p.b_off = pool.alloc(p.ldw);
+  for (size_t ch = 0; ch < c; ++ch) {
+    for (size_t t = 0; t < taps; ++t)
+      pool.data[p.w_off + t * p.ldw + ch] = f.w[ch * taps + t] * f.w_scale(ch);
+    pool.data[p.b_off + ch] = f.b(ch);
+  }
+  return p;
+}
+
+// conv2d and pointwise: w [oc][ic][kh][kw] -> [kh][kw][ic][ldw], ldw = round_up8(oc); b [ldw].
+Packed pack_conv(const Folded& f, size_t oc, size_t ic, size_t taps, Pool& pool) {
+  Packed p;
+  p.ldw = round_up8(static_cast<int32_t>(oc));
+  p.w_off = pool.alloc(taps * ic * p.ldw);
+  p.b_off = pool.alloc(p.ldw);
+  for (size_t o = 0; o < oc; ++o) {
+    for (size_t ci = 0; ci < ic; ++ci)
+      for (size_t t = 0; t < taps; ++t)
+        pool.data[p.w_off + (t * ic + ci) * p.ldw + o] =
+            f.w[(o * ic + ci) * taps + t] * f.w_scale(o);
+    pool.data[p.b_off + o] = f.b(o);
+  }
+  return p;
+}
+
+// affine (a BatchNorm on its own): w = scale [ldw], b = shift [ldw], ldw = round_up8(c).
+Packed pack_affine(const float* scale, const float* shift, size_t c, Pool& pool) {
+  Packed p;
+  p.ldw = round_up8(static_cast<int32_t>(c));
+  p.w_off = pool.alloc(p.ldw);
+  p.b_off = pool.alloc(p.ldw);
+  std::memcpy(&pool.data[p.w_off], scale, c * sizeof(float));
+  std::memcpy(&pool.data[p.b_off], shift, c * sizeof(float));
+  return p;
+}
+
+// Reference kernels: the op's first two tensors (weight, bias) exactly as stored.
+Packed copy_stored(const Op& op, const std::vector<std::vector<float>>& vals, Pool& pool) {
+  Packed p;
+  for (size_t k = 0; k < op.tensors.size() && k < 2; ++k) {
+    const std::vector<float>& v = vals[op.tensors[k]];
+    const size_t off = pool.alloc(v.size());
+    std::memcpy(&pool.data[off], v.data(), v.size() * sizeof(float));
+    (k == 0 ? p.w_off : p.b_off) = off;
+  }
+  return p;
+}
+
+bool is_weighted(OpType t) {
+  return t == OpType::kConv2D || t == OpType::kDepthwiseConv2D || t == OpType::kDense;
+}
+
 }  // namespace
 
 Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
@@ -106,111 +198,67 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
   const FastKernels* fk = plan::pick_kernel_set(opt.kernels == KernelSet::kFast, fast_kernel_sets,
                                                 opt.fast_set, &kernel_set_name_);
 
+  // One step per op, except that the fast kernels fold a BatchNorm after a weighted op into its
+  // weights, and a Relu after either into the kernel: steps cover ops [first_op, last_op].
   Pool pool;
   for (size_t i = 0; i < n;) {
     const Op& op = m.ops[i];
-    Step s;
-    s.first_op = static_cast<int>(i);
-    s.args.in = shapes[i];
-    s.args.win = op_window(op, shapes[i]);
-    std::string name = op_name(op.type);
     size_t last = i;
-    auto fuse_next = [&](OpType t) {
-      if (last + 1 >= n || m.ops[last + 1].type != t) return false;
+    auto fold_next = [&](OpType t) {
+      if (!fk || last + 1 >= n || m.ops[last + 1].type != t) return false;
       ++last;
-      name += std::string("+") + op_name(t);
       return true;
     };
-    const bool weighted = op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D ||
-                          op.type == OpType::kDense;
-    if (fk && weighted) {
-      // BatchNorm folded into the weights: w' = w * scale[o], b' = b * scale[o] + shift[o].
-      const float *scale = nullptr, *shift = nullptr;
-      if (fuse_next(OpType::kBatchNorm)) {
-        scale = tensor(m.ops[last], 0);
-        shift = tensor(m.ops[last], 1);
-      }
-      s.args.relu = fuse_next(OpType::kRelu);
-      const float* w = tensor(op, 0);
-      const float* bias = tensor(op, 1);
-      auto fold_w = [&](size_t o) { return scale ? scale[o] : 1.0f; };
-      auto fold_b = [&](size_t o) {
-        return (bias ? bias[o] : 0.0f) * fold_w(o) + (shift ? shift[o] : 0.0f);
-      };
-      const ActShape& a_in = shapes[i];
-      const ActShape& a_out = shapes[last + 1];
+    const Op* bn = is_weighted(op.type) && fold_next(OpType::kBatchNorm) ? &m.ops[last] : nullptr;
+    const bool relu =
+        (is_weighted(op.type) || op.type == OpType::kBatchNorm) && fold_next(OpType::kRelu);
+    const ActShape& a_in = shapes[i];
+    const ActShape& a_out = shapes[last + 1];
+    const size_t taps = static_cast<size_t>(op.kernel_h) * static_cast<size_t>(op.kernel_w);
+    const bool pointwise =
+        op.type == OpType::kConv2D && taps == 1 && op.stride_h == 1 && op.stride_w == 1;  // a GEMM
+    Step s;
+    Packed p;
+    if (fk && is_weighted(op.type)) {
+      const Folded f{tensor(op, 0), tensor(op, 1), bn ? tensor(*bn, 0) : nullptr,
+                     bn ? tensor(*bn, 1) : nullptr};
       if (op.type == OpType::kDense) {
-        // [units][n_in] -> rows of ldw = round_up8(n_in); bias [units].
-        const size_t n_in = a_in.size(), units = static_cast<size_t>(a_out.c);
-        s.args.ldw = round_up8(static_cast<int32_t>(n_in));
-        s.w_off = pool.alloc(units * s.args.ldw);
-        s.b_off = pool.alloc(units);
-        for (size_t o = 0; o < units; ++o) {
-          for (size_t j = 0; j < n_in; ++j)
-            pool.data[s.w_off + o * s.args.ldw + j] = w[o * n_in + j] * fold_w(o);
-          pool.data[s.b_off + o] = fold_b(o);
-        }
+        p = pack_dense(f, a_in.size(), static_cast<size_t>(a_out.c), pool);
         s.fn = fk->dense;
       } else if (op.type == OpType::kDepthwiseConv2D) {
-        // [c][1][kh][kw] -> [kh][kw][ldw]
-        const size_t c = static_cast<size_t>(a_in.c),
-                     taps = static_cast<size_t>(op.kernel_h) * static_cast<size_t>(op.kernel_w);
-        s.args.ldw = round_up8(a_in.c);
-        s.w_off = pool.alloc(taps * s.args.ldw);
-        s.b_off = pool.alloc(s.args.ldw);
-        for (size_t ch = 0; ch < c; ++ch) {
-          for (size_t t = 0; t < taps; ++t)
-            pool.data[s.w_off + t * s.args.ldw + ch] = w[ch * taps + t] * fold_w(ch);
-          pool.data[s.b_off + ch] = fold_b(ch);
-        }
+        p = pack_depthwise(f, static_cast<size_t>(a_in.c), taps, pool);
         s.fn = fk->depthwise;
       } else {
-        // [oc][ic][kh][kw] -> [kh][kw][ic][ldw]; a 1x1 stride-1 conv is a GEMM ("pointwise").
-        const size_t oc = static_cast<size_t>(a_out.c), ic = static_cast<size_t>(a_in.c);
-        const size_t taps = static_cast<size_t>(op.kernel_h) * static_cast<size_t>(op.kernel_w);
-        s.args.ldw = round_up8(a_out.c);
-        s.w_off = pool.alloc(taps * ic * s.args.ldw);
-        s.b_off = pool.alloc(s.args.ldw);
-        for (size_t o = 0; o < oc; ++o) {
-          for (size_t ci = 0; ci < ic; ++ci)
-            for (size_t t = 0; t < taps; ++t)
-              pool.data[s.w_off + (t * ic + ci) * s.args.ldw + o] =
-                  w[(o * ic + ci) * taps + t] * fold_w(o);
-          pool.data[s.b_off + o] = fold_b(o);
-        }
-        const bool pointwise = taps == 1 && op.stride_h == 1 && op.stride_w == 1;
+        p = pack_conv(f, static_cast<size_t>(a_out.c), static_cast<size_t>(a_in.c), taps, pool);
         s.fn = pointwise ? fk->pointwise : fk->conv2d;
-        if (pointwise) name.insert(6, " 1x1");  // "Conv2D 1x1+..."
       }
     } else if (fk && op.type == OpType::kBatchNorm) {
-      s.args.relu = fuse_next(OpType::kRelu);
-      const size_t c = static_cast<size_t>(shapes[i].c);
-      s.args.ldw = round_up8(shapes[i].c);
-      s.w_off = pool.alloc(s.args.ldw);
-      s.b_off = pool.alloc(s.args.ldw);
-      std::memcpy(&pool.data[s.w_off], tensor(op, 0), c * sizeof(float));
-      std::memcpy(&pool.data[s.b_off], tensor(op, 1), c * sizeof(float));
+      p = pack_affine(tensor(op, 0), tensor(op, 1), static_cast<size_t>(a_in.c), pool);
       s.fn = fk->affine;
     } else if (fk && op.type == OpType::kRelu) {
       s.fn = fk->relu;
     } else if (fk && op.type == OpType::kGlobalAvgPool) {
       s.fn = fk->global_avg_pool;
     } else {
-      // Reference kernel, weights exactly as stored.
       const OpInfo* info = op_info(op.type);
       if (!info || !info->reference)
         return Status::Error(StatusCode::kUnsupported, "op %zu: no kernel for %s", i,
                              op_name(op.type));
       s.fn = info->reference;
-      for (size_t k = 0; k < op.tensors.size() && k < 2; ++k) {
-        const std::vector<float>& v = vals[op.tensors[k]];
-        const size_t off = pool.alloc(v.size());
-        std::memcpy(&pool.data[off], v.data(), v.size() * sizeof(float));
-        (k == 0 ? s.w_off : s.b_off) = off;
-      }
+      p = copy_stored(op, vals, pool);
     }
+    s.first_op = static_cast<int>(i);
     s.last_op = static_cast<int>(last);
-    s.args.out = shapes[last + 1];
+    s.w_off = p.w_off, s.b_off = p.b_off;
+    s.args.in = a_in;
+    s.args.out = a_out;
+    s.args.win = op_window(op, a_in);
+    s.args.ldw = p.ldw;
+    s.args.relu = relu;
+    // "Conv2D 1x1+BatchNorm+Relu": the first op (" 1x1" on the GEMM kernel), then each folded op.
+    std::string name = op_name(op.type);
+    if (fk && pointwise) name += " 1x1";
+    for (size_t k = i + 1; k <= last; ++k) name += std::string("+") + op_name(m.ops[k].type);
     std::snprintf(s.name, sizeof s.name, "%s", name.c_str());
     steps_.push_back(s);
     i = last + 1;
