@@ -1,7 +1,8 @@
 // Section 10 of tkws.h: the payload encodings (dense, sparse, clustered, sparse_clustered), the
 // writer's choice among them (describe_storage) and the bounds-checked decoder. Every dtype goes
 // through its elements' codes (stored bit patterns: u32 for f32 / i32, u16 for f16, u8 for i8);
-// code 0 is the only zero. Tested in tests/format/encoding_test.cpp.
+// code 0 is the only zero. Tested in tests/format/encoding_test.cpp and
+// encoding_damage_test.cpp.
 #include "tinykws/format/encoding.h"
 
 #include <algorithm>
@@ -139,16 +140,6 @@ RowDistinct max_distinct(const std::vector<uint32_t>& codes, size_t rows) {
 }
 
 }  // namespace
-
-std::string dims_str(const std::vector<int32_t>& d) {
-  std::string s;
-  for (int32_t v : d) {
-    s += '[';
-    s += std::to_string(v);
-    s += ']';
-  }
-  return s;
-}
 
 uint64_t layout_bytes(const Layout& l, uint64_t n, uint64_t e) {
   const uint64_t bitmap = is_sparse(l.encoding) ? pad4(bitmap_bytes(n)) : 0;

@@ -22,9 +22,6 @@ struct Layout {
   uint32_t k = 0, b = 0, rows = 1;  // clustered encodings: codebook entries, index bits, rows
 };
 
-// "[64][64][1][1]": a shape for messages.
-std::string dims_str(const std::vector<int32_t>& d);
-
 // Payload bytes of `l` for a tensor of n elements of e bytes: the `bytes` formulas of
 // section 10. No overflow: n <= 2^30, rows * k <= 2^46, e <= 4.
 uint64_t layout_bytes(const Layout& l, uint64_t n, uint64_t e);

@@ -26,16 +26,6 @@ constexpr int64_t kMaxActivation = int64_t{1} << 28;  // floats in one activatio
 constexpr int32_t kMaxWindow = 1024;                  // kernel and stride, per axis
 constexpr size_t kMaxRank = 8;
 
-std::string dims_str(const std::vector<int32_t>& d) {
-  std::string s;
-  for (int32_t v : d) {
-    s += '[';
-    s += std::to_string(v);
-    s += ']';
-  }
-  return d.empty() ? "[] (scalar)" : s;
-}
-
 std::string op_prefix(const Model& m, size_t i) {
   return "op " + std::to_string(i) + " (" + op_name(m.ops[i].type) + "): ";
 }
@@ -45,6 +35,16 @@ int64_t ceil_div(int64_t a, int64_t b) {
 }
 
 }  // namespace
+
+std::string dims_str(const std::vector<int32_t>& d) {
+  std::string s;
+  for (int32_t v : d) {
+    s += '[';
+    s += std::to_string(v);
+    s += ']';
+  }
+  return d.empty() ? "[] (scalar)" : s;
+}
 
 const char* op_name(OpType t) {
   const auto i = static_cast<size_t>(t);

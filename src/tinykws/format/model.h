@@ -78,6 +78,9 @@ struct Tensor {
   size_t numel() const;  // product of shape (1 for a scalar, 0 if any dim <= 0)
 };
 
+// "[8][4][3][3]" (a shape for messages; "[] (scalar)" when empty).
+std::string dims_str(const std::vector<int32_t>& d);
+
 const char* dtype_name(DType t);  // "f32", "f16", "i8", "i32", or "?"
 size_t dtype_bytes(DType t);      // bytes per stored element, 0 if unknown
 // "dense", "clustered", "sparse", "sparse_clustered", or "?"
