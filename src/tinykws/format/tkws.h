@@ -3,7 +3,7 @@
 //
 // Layout, format version 3 (what serialize_model writes; v1, still read, is described after
 // section 11). Format version 2, also read and written, is v3 without section 8a; "v2" in the
-// comments of tkws.cpp means "v2 and v3". Fixed-width integers are little-endian; f32 is
+// comments of format/*.cpp means "v2 and v3". Fixed-width integers are little-endian; f32 is
 // IEEE-754 binary32, f16 is binary16, both little-endian. In sections 2-8a:
 //   u    unsigned LEB128 varint: 7 value bits per byte, least significant group first, bit 7
 //        set on every byte but the last. At most 10 bytes and minimal (no last byte 0x00 after
