@@ -253,7 +253,7 @@ TEST(RuntimeVsTorch, PresetsOnSyntheticClips) {
   std::mt19937_64 rng(5);
   std::vector<std::vector<float>> clips;
   for (int i = 0; i < 16; ++i) clips.push_back(testing::synth_word(i % 2, rng));
-  for (auto preset : {"seed-a", "seed-b", "course-dscnn"})
+  for (auto preset : {"seed-a", "seed-b", "course-dscnn", "default", "mfcc-64"})
     compare_runtime_with_torch(preset, clips);
 }
 
