@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "../common/real_data.h"
 #include "tinykws/audio/dataset.h"
 #include "tinykws/audio/wav.h"
 
@@ -19,23 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// $TINYKWS_DATA (the dataset folder, or a folder holding speech_commands_updown/), else
-// <repo>/../shared/data/speech_commands_updown. Empty when neither exists.
+// The up / down folder of the real data (tests/common/real_data.h), empty when there is none.
 std::string real_data_dir() {
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("TINYKWS_DATA"); env && *env) {
-    candidates.push_back(fs::path(env) / "speech_commands_updown");
-    candidates.push_back(env);
-  }
-  candidates.push_back(fs::path(TINYKWS_SOURCE_DIR) / ".." / "shared" / "data" /
-                       "speech_commands_updown");
-  for (const auto& c : candidates) {
-    std::error_code ec;
-    if (fs::is_directory(c / "up", ec) && fs::is_directory(c / "down", ec)) {
-      return c.lexically_normal().string();
-    }
-  }
-  return {};
+  return testing::updown_data_dir();
 }
 
 class RealData : public ::testing::Test {

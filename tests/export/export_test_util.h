@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/real_data.h"
 #include "../format/test_models.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/dataset.h"
@@ -28,25 +29,27 @@ struct Clips {
   std::string origin;
 };
 
-// Up to n validation clips of $TINYKWS_DATA (every label in turn), else n clips of noise.
+// Up to n validation clips of the real data (tests/common/real_data.h: $TINYKWS_DATA's folders,
+// every label in turn), else n clips of noise.
 inline Clips check_clips(const FrontendConfig& f, int n) {
   Clips c;
-  const char* env = std::getenv("TINYKWS_DATA");
-  if (env && std::filesystem::is_directory(env)) {
-    const Dataset ds = scan_dataset(env);
+  if (const auto dirs = testing::real_data_dirs(); !dirs.empty()) {
+    const Dataset ds = scan_datasets(dirs);
     std::vector<const ClipRef*> val = ds.select(Split::kVal), pick;
     for (size_t i = 0; i < val.size() && static_cast<int>(pick.size()) < n;
          i += std::max<size_t>(1, val.size() / n))
       pick.push_back(val[i]);
     c.samples = load_clips(pick, f.sample_rate, f.clip_samples, 2).samples;
     c.real = true;
-    c.origin = std::to_string(pick.size()) + " validation clips of " + env;
+    std::string where;
+    for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
+    c.origin = std::to_string(pick.size()) + " validation clips of " + where;
     return c;
   }
   for (int i = 0; i < n; ++i)
     c.samples.push_back(
         testing_models::uniform_vector(static_cast<size_t>(f.clip_samples), 100 + i, -0.3f, 0.3f));
-  c.origin = std::to_string(n) + " noise clips (TINYKWS_DATA not set)";
+  c.origin = std::to_string(n) + " noise clips (no real data: set TINYKWS_DATA)";
   return c;
 }
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/real_data.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/dataset.h"
 #include "tinykws/common/error.h"
@@ -177,15 +178,9 @@ layers = [ { type = "conv", filters = 4, kernel = 60, padding = "valid" }, { typ
 
 // ---- libtorch vs the tinykws runtime on the presets' networks -----------------------------
 
-// $TINYKWS_DATA's first folder (it may list several, separated by ':'), else
-// <repo>/../shared/data/speech_commands_updown; empty when neither exists.
+// The up / down folder of the real data (tests/common/real_data.h), empty when there is none.
 std::string real_data_dir() {
-  if (const char* e = std::getenv("TINYKWS_DATA"); e && *e) {
-    const std::string list = e;
-    return list.substr(0, list.find(':'));
-  }
-  fs::path p = fs::path(TINYKWS_SOURCE_DIR) / ".." / "shared" / "data" / "speech_commands_updown";
-  return fs::is_directory(p) ? p.string() : "";
+  return testing::updown_data_dir();
 }
 
 // Random weights, and BN statistics made non-trivial, for a preset's network; exports it and
