@@ -76,6 +76,34 @@ inline Model ptq_model(uint64_t seed, int ch = 16, int num_labels = 4) {
   return m;
 }
 
+// seed-b's pattern (configs/seed-b.toml) on 49x10 features: conv 3x3 -> maxpool 2 -> BN ->
+// ReLU -> dw 3x3 -> pw 1x1 -> maxpool 2 -> BN -> ReLU -> GAP -> dense -> softmax. Both
+// BatchNorms follow a MaxPool2D (quantize_int8 makes them 1x1 depthwise convolutions); some of
+// their scales are negative, so they do not commute with the max.
+inline Model pool_bn_model(uint64_t seed, int ch = 16, int num_labels = 4) {
+  Rng rng(seed);
+  Model m;
+  for (int i = 0; i < num_labels; ++i) m.labels.push_back("class" + std::to_string(i));
+  const uint32_t c1 = add_weight(m, "conv1.weight", {ch, 1, 3, 3}, 9, rng);
+  m.ops.push_back(window(OpType::kConv2D, 3, 1, {c1}, ch));
+  m.ops.push_back(window(OpType::kMaxPool2D, 2, 2));
+  add_batch_norm(m, "bn1", ch, rng);
+  m.ops.push_back(testing_models::simple_op(OpType::kRelu));
+  const uint32_t dw = add_weight(m, "dw.weight", {ch, 1, 3, 3}, 9, rng);
+  m.ops.push_back(window(OpType::kDepthwiseConv2D, 3, 1, {dw}));
+  const uint32_t pw = add_weight(m, "pw.weight", {ch, ch, 1, 1}, ch, rng);
+  m.ops.push_back(window(OpType::kConv2D, 1, 1, {pw}, ch));
+  m.ops.push_back(window(OpType::kMaxPool2D, 2, 2));
+  add_batch_norm(m, "bn2", ch, rng);
+  m.ops.push_back(testing_models::simple_op(OpType::kRelu));
+  m.ops.push_back(testing_models::simple_op(OpType::kGlobalAvgPool));
+  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, 4.0f);
+  const uint32_t fb = testing_models::add_tensor(m, "fc.bias", {num_labels}, rng, -0.3f, 0.3f);
+  m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
+  m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
+  return m;
+}
+
 // n inputs of [frames][features] normalised features: per-input offset and gain, plus noise,
 // so inputs differ in level and the network's outputs spread.
 inline std::vector<float> random_features(const Model& m, int n, uint64_t seed) {

@@ -1,5 +1,7 @@
 // Post-training int8 quantisation (quantize.h; TFLite scheme, docs/training.md):
-//  1. group the ops: Conv2D / DepthwiseConv2D / Dense [+ BatchNorm] [+ Relu] become one op;
+//  1. group the ops: Conv2D / DepthwiseConv2D / Dense [+ BatchNorm] [+ Relu] become one op; a
+//     BatchNorm with no weighted op before it (e.g. after a MaxPool2D) [+ Relu] becomes a 1x1
+//     DepthwiseConv2D with weight = scale and bias = shift (y = scale[c] * x + shift[c]);
 //  2. calibrate: run the float model op by op with the reference kernels (runtime/ops.h) over
 //     the calibration inputs, recording min / max of the input and of every op output;
 //  3. activations: asymmetric int8 per tensor from the ranges (nudged to include 0); weights:
@@ -45,10 +47,10 @@ struct Range {
 };
 
 // One op of the int8 model: model ops [first, last] (a weighted op with the BatchNorm and Relu
-// that follow it, or a single op).
+// that follow it, a standalone BatchNorm with the Relu that follows it, or a single op).
 struct Group {
   size_t first = 0, last = 0;
-  size_t bn = SIZE_MAX;  // index of the folded BatchNorm op, if any
+  size_t bn = SIZE_MAX;  // index of the BatchNorm op (folded, or standalone = first), if any
   bool relu = false;
 };
 
@@ -58,20 +60,62 @@ std::vector<Group> group_ops(const Model& m) {
   for (size_t i = 0; i < n;) {
     Group g;
     g.first = g.last = i;
-    if (is_weighted(m.ops[i].type)) {
-      if (g.last + 1 < n && m.ops[g.last + 1].type == OpType::kBatchNorm) g.bn = ++g.last;
-      if (g.last + 1 < n && m.ops[g.last + 1].type == OpType::kRelu) {
-        g.relu = true;
-        ++g.last;
-      }
-    } else if (m.ops[i].type == OpType::kBatchNorm) {
-      fail(op_where(m, i) +
-           ": a BatchNorm must follow a Conv2D, DepthwiseConv2D or Dense to be folded");
+    const OpType t = m.ops[i].type;
+    if (t == OpType::kBatchNorm) {
+      g.bn = i;
+    } else if (is_weighted(t) && g.last + 1 < n && m.ops[g.last + 1].type == OpType::kBatchNorm) {
+      g.bn = ++g.last;
+    }
+    if ((is_weighted(t) || t == OpType::kBatchNorm) && g.last + 1 < n &&
+        m.ops[g.last + 1].type == OpType::kRelu) {
+      g.relu = true;
+      ++g.last;
     }
     groups.push_back(g);
     i = g.last + 1;
   }
   return groups;
+}
+
+// The float weights of a weighted group with its BatchNorm folded (in double):
+// w'[o][j] = w[o][j] * scale[o], b'[o] = b[o] * scale[o] + shift[o]. A standalone BatchNorm
+// is the 1x1 depthwise convolution w' = scale [ch][1][1][1], b' = shift.
+struct FoldedWeights {
+  std::vector<int32_t> shape;  // model.h layout; axis 0 = output channel
+  std::vector<double> w, b;    // [shape], [shape[0]]
+  std::string w_name, b_name;  // b_name empty: the float op has no bias
+};
+
+FoldedWeights fold_weights(const Model& m, const Group& g) {
+  const Op& src = m.ops[g.first];
+  const float* scale = g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[0]].f32.data() : nullptr;
+  const float* shift = g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[1]].f32.data() : nullptr;
+  FoldedWeights f;
+  if (src.type == OpType::kBatchNorm) {
+    const Tensor& s = m.tensors[src.tensors[0]];
+    const auto ch = static_cast<int32_t>(s.numel());
+    f.shape = {ch, 1, 1, 1};
+    f.w.assign(scale, scale + ch);
+    f.b.assign(shift, shift + ch);
+    f.w_name = s.name;
+    f.b_name = m.tensors[src.tensors[1]].name;
+    return f;
+  }
+  const Tensor& w = m.tensors[src.tensors[0]];
+  const Tensor* b = src.tensors.size() > 1 ? &m.tensors[src.tensors[1]] : nullptr;
+  const auto oc = static_cast<size_t>(w.shape[0]);
+  const size_t per = w.numel() / oc;
+  f.shape = w.shape;
+  f.w.resize(w.numel());
+  f.b.resize(oc);
+  for (size_t o = 0; o < oc; ++o) {
+    const double sc = scale ? scale[o] : 1.0;
+    for (size_t j = 0; j < per; ++j) f.w[o * per + j] = w.f32[o * per + j] * sc;
+    f.b[o] = (b ? b->f32[o] : 0.0) * sc + (shift ? shift[o] : 0.0);
+  }
+  f.w_name = w.name;
+  if (b) f.b_name = b->name;
+  return f;
 }
 
 // Min / max of the network input (ranges[0]) and of every op's output (ranges[i + 1]) over the
@@ -197,30 +241,25 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
         break;
     }
 
-    if (is_weighted(src.type)) {
+    if (src.type == OpType::kBatchNorm) {  // standalone: a 1x1 depthwise convolution
+      op.type = OpType::kDepthwiseConv2D;
+      op.kernel_h = op.kernel_w = op.stride_h = op.stride_w = 1;
+      op.padding = Padding::kValid;
+      op.out_channels = static_cast<int32_t>(m.tensors[src.tensors[0]].numel());
+    }
+    if (is_weighted(op.type)) {
       op.fused_activation = g.relu ? FusedActivation::kRelu : FusedActivation::kNone;
-      const Tensor& w = m.tensors[src.tensors[0]];
-      const Tensor* b = src.tensors.size() > 1 ? &m.tensors[src.tensors[1]] : nullptr;
-      const float* scale =
-          g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[0]].f32.data() : nullptr;
-      const float* shift =
-          g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[1]].f32.data() : nullptr;
+      const FoldedWeights f = fold_weights(m, g);
+      const std::vector<double>& wf = f.w;
+      const std::vector<double>& bf = f.b;
       // Axis 0 is the output channel of every weight layout (model.h).
-      const auto oc = static_cast<size_t>(w.shape[0]);
-      const size_t per = w.numel() / oc;
-
-      // BatchNorm folded: w' = w * scale[o], b' = b * scale[o] + shift[o] (in double).
-      std::vector<double> wf(w.numel()), bf(oc);
-      for (size_t o = 0; o < oc; ++o) {
-        const double sc = scale ? scale[o] : 1.0;
-        for (size_t j = 0; j < per; ++j) wf[o * per + j] = w.f32[o * per + j] * sc;
-        bf[o] = (b ? b->f32[o] : 0.0) * sc + (shift ? shift[o] : 0.0);
-      }
+      const auto oc = static_cast<size_t>(f.shape[0]);
+      const size_t per = wf.size() / oc;
 
       // Weight scales: max |w'| / 127 per output channel (per tensor for Dense). A channel of
       // zeros takes the largest scale of the tensor (any scale represents it; this one keeps
       // its bias as precise as the others'), 1 if the whole tensor is zero.
-      const bool per_channel = src.type != OpType::kDense;
+      const bool per_channel = op.type != OpType::kDense;
       std::vector<float> sw(per_channel ? oc : 1, 0.0f);
       for (size_t o = 0; o < oc; ++o)
         for (size_t j = 0; j < per; ++j) {
@@ -232,10 +271,10 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
         if (s == 0.0f) s = max_s > 0.0f ? max_s : 1.0f;
 
       Tensor wq;
-      wq.name = unique_name(w.name, &used);
-      wq.shape = w.shape;
+      wq.name = unique_name(f.w_name, &used);
+      wq.shape = f.shape;
       wq.dtype = DType::kI8;
-      wq.i8.resize(w.numel());
+      wq.i8.resize(wf.size());
       wq.quant.scale = sw;
       wq.quant.zero_point.assign(sw.size(), 0);
       wq.quant.axis = per_channel ? 0 : -1;
@@ -249,8 +288,8 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
 
       // Bias: int32, scale s_in * s_w[c], zero point 0.
       Tensor bq;
-      std::string bname = b ? b->name : w.name;
-      if (!b) {
+      std::string bname = f.b_name.empty() ? f.w_name : f.b_name;
+      if (f.b_name.empty()) {
         const std::string suffix = ".weight";
         if (bname.size() > suffix.size() &&
             bname.compare(bname.size() - suffix.size(), suffix.size(), suffix) == 0)
