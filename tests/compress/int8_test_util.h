@@ -78,9 +78,11 @@ inline Model ptq_model(uint64_t seed, int ch = 16, int num_labels = 4) {
 
 // seed-b's pattern (configs/seed-b.toml) on 49x10 features: conv 3x3 -> maxpool 2 -> BN ->
 // ReLU -> dw 3x3 -> pw 1x1 -> maxpool 2 -> BN -> ReLU -> GAP -> dense -> softmax. Both
-// BatchNorms follow a MaxPool2D (quantize_int8 makes them 1x1 depthwise convolutions); some of
-// their scales are negative, so they do not commute with the max.
-inline Model pool_bn_model(uint64_t seed, int ch = 16, int num_labels = 4) {
+// BatchNorms follow a MaxPool2D. With negative_scales, some of their scales are negative (they
+// do not commute with the max: quantize_int8 makes them 1x1 depthwise convolutions); else all
+// are positive (quantize_int8 moves them before the pool and folds them).
+inline Model pool_bn_model(uint64_t seed, int ch = 16, int num_labels = 4,
+                           bool negative_scales = true) {
   Rng rng(seed);
   Model m;
   for (int i = 0; i < num_labels; ++i) m.labels.push_back("class" + std::to_string(i));
@@ -97,10 +99,18 @@ inline Model pool_bn_model(uint64_t seed, int ch = 16, int num_labels = 4) {
   add_batch_norm(m, "bn2", ch, rng);
   m.ops.push_back(testing_models::simple_op(OpType::kRelu));
   m.ops.push_back(testing_models::simple_op(OpType::kGlobalAvgPool));
-  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, 4.0f);
+  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, 2.0f);
   const uint32_t fb = testing_models::add_tensor(m, "fc.bias", {num_labels}, rng, -0.3f, 0.3f);
   m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
   m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
+  for (const size_t bn : {size_t{2}, size_t{7}}) {
+    std::vector<float>& scale = m.tensors[m.ops[bn].tensors[0]].f32;
+    if (negative_scales) {
+      scale[bn % static_cast<size_t>(ch)] = -std::fabs(scale[bn % static_cast<size_t>(ch)]);
+    } else {
+      for (float& s : scale) s = std::fabs(s);
+    }
+  }
   return m;
 }
 

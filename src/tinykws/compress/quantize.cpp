@@ -1,6 +1,7 @@
 // Post-training int8 quantisation (quantize.h; TFLite scheme, docs/training.md):
-//  1. group the ops: Conv2D / DepthwiseConv2D / Dense [+ BatchNorm] [+ Relu] become one op; a
-//     BatchNorm with no weighted op before it (e.g. after a MaxPool2D) [+ Relu] becomes a 1x1
+//  1. group the ops: Conv2D / DepthwiseConv2D / Dense [+ BatchNorm] [+ Relu] become one op
+//     (weighted, MaxPool2D, BatchNorm with scales >= 0 [, Relu] reordered first so that this
+//     applies); any other BatchNorm with no weighted op before it [+ Relu] becomes a 1x1
 //     DepthwiseConv2D with weight = scale and bias = shift (y = scale[c] * x + shift[c]);
 //  2. calibrate: run the float model op by op with the reference kernels (runtime/ops.h) over
 //     the calibration inputs, recording min / max of the input and of every op output;
@@ -45,6 +46,29 @@ struct Range {
     }
   }
 };
+
+// A weighted op, MaxPool2D, BatchNorm with every scale >= 0 [, Relu] (seed-b's blocks) is
+// reordered to weighted op, BatchNorm [, Relu], MaxPool2D, so that the BatchNorm folds into the
+// weights and the ReLU fuses. Exact, also in float arithmetic: y -> fl(scale * y + shift) and
+// ReLU are non-decreasing per channel, so they commute with a max over any window (padded
+// cells are ignored by the pool either way). The alternative, a 1x1 depthwise convolution,
+// quantises the conv output per tensor before the per-channel scale: a channel with a large
+// scale then sees only a few input steps. Returns m's ops reordered (tensors unchanged).
+std::vector<Op> commute_pool_batchnorm(const Model& m) {
+  std::vector<Op> ops = m.ops;
+  for (size_t i = 0; i + 2 < ops.size(); ++i) {
+    if (!is_weighted(ops[i].type) || ops[i + 1].type != OpType::kMaxPool2D ||
+        ops[i + 2].type != OpType::kBatchNorm)
+      continue;
+    const std::vector<float>& scale = m.tensors[ops[i + 2].tensors[0]].f32;
+    if (!std::all_of(scale.begin(), scale.end(), [](float s) { return s >= 0.0f; })) continue;
+    const size_t end = i + 3 < ops.size() && ops[i + 3].type == OpType::kRelu ? i + 4 : i + 3;
+    std::rotate(ops.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                ops.begin() + static_cast<std::ptrdiff_t>(i + 2),
+                ops.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return ops;
+}
 
 // One op of the int8 model: model ops [first, last] (a weighted op with the BatchNorm and Relu
 // that follow it, a standalone BatchNorm with the Relu that follows it, or a single op).
@@ -198,9 +222,11 @@ std::string unique_name(std::string name, std::unordered_set<std::string>* used)
 }  // namespace
 
 Model quantize_int8(const Model& float_model, const float* calib, int n) {
-  const Model& m = float_model;
-  if (std::string e = check_model(m); !e.empty()) fail(e);
-  if (m.is_int8()) fail("the model is already int8");
+  if (std::string e = check_model(float_model); !e.empty()) fail(e);
+  if (float_model.is_int8()) fail("the model is already int8");
+  Model reordered = float_model;
+  reordered.ops = commute_pool_batchnorm(float_model);
+  const Model& m = reordered;
   if (!calib || n < 1) fail("expected at least 1 calibration input, found " + std::to_string(n));
   for (const Op& op : m.ops)
     for (uint32_t t : op.tensors)

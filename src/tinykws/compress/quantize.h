@@ -7,9 +7,11 @@ namespace tkws {
 
 // Returns an int8 model computing what `float_model` computes:
 //  - BatchNorm folded into the preceding conv / depthwise conv / dense (per output channel);
-//    a BatchNorm with no such op right before it (after a MaxPool2D, GlobalAvgPool, ...)
-//    becomes a 1x1 DepthwiseConv2D (stride 1, valid) with weight = scale, bias = shift:
-//    y = scale[c] * x + shift[c], its int8 weights exact (each channel is one value at +-127),
+//    conv, MaxPool2D, BatchNorm with every scale >= 0 [, Relu] is first reordered to conv,
+//    BatchNorm [, Relu], MaxPool2D (exact: both are non-decreasing per channel, so they commute
+//    with the max); any other BatchNorm with no conv / dense right before it (a negative scale,
+//    after a GlobalAvgPool, ...) becomes a 1x1 DepthwiseConv2D (stride 1, valid) with weight =
+//    scale, bias = shift: y = scale[c] * x + shift[c], each channel's weight one value at +-127,
 //  - weights symmetric int8 in [-127, 127], zero point 0, per output channel for conv and
 //    depthwise conv, per tensor for dense,
 //  - activations asymmetric int8 per tensor, ranges calibrated on `calib` ([n][frames][features],
