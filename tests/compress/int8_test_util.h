@@ -8,6 +8,7 @@
 
 #include "../format/test_models.h"
 #include "tinykws/format/model.h"
+#include "tinykws/runtime/int8_network.h"
 #include "tinykws/runtime/ops.h"
 
 namespace tkws::int8_testing {
@@ -48,6 +49,30 @@ inline Op window(OpType t, int k, int s, std::vector<uint32_t> tensors = {}, int
   return testing_models::window_op(t, k, s, Padding::kSame, std::move(tensors), out_c);
 }
 
+// GAP -> dense (`gain`, see add_weight) -> softmax: the end of the test models.
+inline void add_classifier(Model& m, int ch, int num_labels, Rng& rng, float gain) {
+  m.ops.push_back(testing_models::simple_op(OpType::kGlobalAvgPool));
+  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, gain);
+  const uint32_t fb = testing_models::add_tensor(m, "fc.bias", {num_labels}, rng, -0.3f, 0.3f);
+  m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
+  m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
+}
+
+// Every op's output of an Int8Network, dequantised: out[op] after each invoke().
+struct StepOutputs {
+  std::vector<std::vector<float>> out;
+  void attach(Int8Network& net, size_t n_ops) {
+    out.resize(n_ops);
+    net.set_step_hook(
+        [](void* user, const Int8StepEvent& e) {
+          auto* c = static_cast<StepOutputs*>(user);
+          c->out[e.op].resize(e.shape.size());
+          int8_dequantize(e.output, e.shape.size(), e.scale, e.zero_point, c->out[e.op].data());
+        },
+        this);
+  }
+};
+
 // The PTQ test model on 49x10 features (default front end): conv 3x3/2 -> BN -> ReLU ->
 // dw 3x3 -> BN -> ReLU -> pw 1x1 -> BN -> ReLU -> GAP -> dense -> softmax.
 // Float ops 2, 5, 8, 9, 10, 11 end the int8 model's 6 ops.
@@ -68,11 +93,7 @@ inline Model ptq_model(uint64_t seed, int ch = 16, int num_labels = 4) {
   m.ops.push_back(window(OpType::kConv2D, 1, 1, {pw}, ch));
   add_batch_norm(m, "bn_pw", ch, rng);
   m.ops.push_back(testing_models::simple_op(OpType::kRelu));
-  m.ops.push_back(testing_models::simple_op(OpType::kGlobalAvgPool));
-  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, 4.0f);
-  const uint32_t fb = testing_models::add_tensor(m, "fc.bias", {num_labels}, rng, -0.3f, 0.3f);
-  m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
-  m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
+  add_classifier(m, ch, num_labels, rng, 4.0f);
   return m;
 }
 
@@ -98,11 +119,7 @@ inline Model pool_bn_model(uint64_t seed, int ch = 16, int num_labels = 4,
   m.ops.push_back(window(OpType::kMaxPool2D, 2, 2));
   add_batch_norm(m, "bn2", ch, rng);
   m.ops.push_back(testing_models::simple_op(OpType::kRelu));
-  m.ops.push_back(testing_models::simple_op(OpType::kGlobalAvgPool));
-  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, 2.0f);
-  const uint32_t fb = testing_models::add_tensor(m, "fc.bias", {num_labels}, rng, -0.3f, 0.3f);
-  m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
-  m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
+  add_classifier(m, ch, num_labels, rng, 2.0f);
   for (const size_t bn : {size_t{2}, size_t{7}}) {
     std::vector<float>& scale = m.tensors[m.ops[bn].tensors[0]].f32;
     if (negative_scales) {

@@ -168,18 +168,9 @@ TEST(QuantizeInt8, StandaloneBatchNormBecomesDepthwise) {
     }
   }
   // Isolated: op 1 (MaxPool2D) output -> float BatchNorm 2 + ReLU vs int8 op 2; 5 -> 7 vs 6.
-  struct Capture {
-    std::vector<std::vector<float>> out;
-  } cap;
-  cap.out.resize(q.ops.size());
+  int8_testing::StepOutputs cap;
   Int8Network net;
-  net.set_step_hook(
-      [](void* user, const Int8StepEvent& e) {
-        auto* c = static_cast<Capture*>(user);
-        c->out[e.op].resize(e.shape.size());
-        int8_dequantize(e.output, e.shape.size(), e.scale, e.zero_point, c->out[e.op].data());
-      },
-      &cap);
+  cap.attach(net, q.ops.size());
   ASSERT_TRUE(net.prepare(q).ok());
   std::vector<uint8_t> arena(net.arena_bytes());
   std::vector<float> probs(f.labels.size());
@@ -245,18 +236,9 @@ TEST(QuantizeInt8, LayerByLayerWithinBudget) {
   const std::vector<float> calib = random_features(f, kCalib, 104);
   const Model q = quantize_int8(f, calib.data(), kCalib);
   const size_t first_op_of[] = {0, 3, 6, 9, 10, 11}, last_op_of[] = {2, 5, 8, 9, 10, 11};
-  struct Capture {
-    std::vector<std::vector<float>> out;
-  } cap;
-  cap.out.resize(q.ops.size());
+  int8_testing::StepOutputs cap;
   Int8Network net;
-  net.set_step_hook(
-      [](void* user, const Int8StepEvent& e) {
-        auto* c = static_cast<Capture*>(user);
-        c->out[e.op].resize(e.shape.size());
-        int8_dequantize(e.output, e.shape.size(), e.scale, e.zero_point, c->out[e.op].data());
-      },
-      &cap);
+  cap.attach(net, q.ops.size());
   ASSERT_TRUE(net.prepare(q).ok());
   std::vector<uint8_t> arena(net.arena_bytes());
   const size_t n_ops = q.ops.size();
