@@ -31,8 +31,9 @@ struct Clips {
 // Up to n validation clips of $TINYKWS_DATA (every label in turn), else n clips of noise.
 inline Clips check_clips(const FrontendConfig& f, int n) {
   Clips c;
-  const char* env = std::getenv("TINYKWS_DATA");
-  if (env && std::filesystem::is_directory(env)) {
+  const char* all = std::getenv("TINYKWS_DATA");  // the first of its ':'-separated folders
+  const std::string env = all ? std::string(all).substr(0, std::string(all).find(':')) : "";
+  if (!env.empty() && std::filesystem::is_directory(env)) {
     const Dataset ds = scan_dataset(env);
     std::vector<const ClipRef*> val = ds.select(Split::kVal), pick;
     for (size_t i = 0; i < val.size() && static_cast<int>(pick.size()) < n;

@@ -191,8 +191,12 @@ TEST(Network, TfSamePadding) {
 
 // ---- libtorch vs the tinykws runtime on the presets' networks -----------------------------
 
+// The first folder of $TINYKWS_DATA (folders separated by ':', as the CLI reads it).
 std::string real_data_dir() {
-  if (const char* e = std::getenv("TINYKWS_DATA"); e && *e) return e;
+  if (const char* e = std::getenv("TINYKWS_DATA"); e && *e) {
+    const std::string dirs = e;
+    return dirs.substr(0, dirs.find(':'));
+  }
   fs::path p = fs::path(TINYKWS_SOURCE_DIR) / ".." / "shared" / "data" / "speech_commands_updown";
   return fs::is_directory(p) ? p.string() : "";
 }
