@@ -85,13 +85,18 @@ Runner add_info(CLI::App& app) {
       std::printf("\nruntime arena: %zu bytes\n", pipe.arena_bytes());
     // The streaming detector's RAM: its state (samples, feature ring, scores, arena) and all
     // the heap it holds after create() (prepared weights and front-end tables too; glibc's
-    // count of allocated bytes before and after). The Model above is not part of it.
-    const size_t heap_before = mallinfo2().uordblks;
+    // allocated bytes before and after, small chunks and mmap-ed large ones). The Model above
+    // is not part of it.
+    const auto heap = [] {
+      const struct mallinfo2 mi = mallinfo2();
+      return mi.uordblks + mi.hblkhd;
+    };
+    const size_t heap_before = heap();
     {
       StreamDetector d;
       if (auto s = d.create(m, m.detector); s.ok())
         std::printf("streaming detector: %zu bytes of state, %zu bytes of heap in all\n",
-                    d.state_bytes(), mallinfo2().uordblks - heap_before);
+                    d.state_bytes(), heap() - heap_before);
     }
     return 0;
   };
