@@ -65,12 +65,16 @@ void BM_DetectorHop(benchmark::State& state) {
   DetectorSettings s = m.detector;
   s.gate = false;
   s.hop_ms = static_cast<int>(state.range(0));
-  // Heap held by the detector: glibc's allocated bytes before and after create() (weights,
-  // front-end tables, arena and the streaming state).
-  const size_t heap_before = mallinfo2().uordblks;
+  // Heap held by the detector: glibc's allocated bytes (small chunks and mmap-ed large ones)
+  // before and after create() (weights, front-end tables, arena and the streaming state).
+  const auto heap = [] {
+    const struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+  };
+  const size_t heap_before = heap();
   StreamDetector d;
   if (Status st = d.create(m, s); !st.ok()) return state.SkipWithError(st.message);
-  const double heap_bytes = static_cast<double>(mallinfo2().uordblks - heap_before);
+  const double heap_bytes = static_cast<double>(heap() - heap_before);
   const std::vector<float> x = test_stream(m.frontend.sample_rate, 4);
   d.push(x.data(), static_cast<size_t>(m.frontend.clip_samples));  // fill the first window
   const size_t hop = static_cast<size_t>(d.hop_samples());

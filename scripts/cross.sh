@@ -48,8 +48,10 @@ if ((install)); then
   $SUDO apt-get -o DPkg::Lock::Timeout=900 update -q
   # Target libraries of everything but training and search (no libtorch, no sqlite); header-only
   # packages (CLI11, nlohmann-json) are arch-independent and come from scripts/setup.sh.
+  # libasound2-dev: `tinykws listen --device` (ALSA capture from a USB microphone).
   $SUDO apt-get install "${apt_opts[@]}" "crossbuild-essential-$deb" qemu-user-static \
     "libstdc++6:$deb" "libkissfft-dev:$deb" "libsndfile1-dev:$deb" "libsoxr-dev:$deb" \
+    "libasound2-dev:$deb" \
     "libssl-dev:$deb" "zlib1g-dev:$deb" "libfmt-dev:$deb" "libtomlplusplus-dev:$deb" \
     "libflatbuffers-dev:$deb" "libgtest-dev:$deb" "libgmock-dev:$deb"
 fi

@@ -178,6 +178,7 @@ TEST_F(Cli, PredictInfoFeatures) {
   EXPECT_CONTAINS(info.out, "labels: down, up");
   EXPECT_CONTAINS(info.out, "Conv2D");
   EXPECT_CONTAINS(info.out, "49 frames x 8 features");
+  EXPECT_CONTAINS(info.out, "streaming detector: ");  // its RAM: state and heap bytes
 
   std::string npy = root_ + "/f.npy";
   Result f = tinykws("features --model " + model_ + " " + wav + " --out " + npy);

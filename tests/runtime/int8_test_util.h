@@ -11,6 +11,7 @@
 #include "../format/test_models.h"
 #include "tinykws/format/model.h"
 #include "tinykws/format/tkws.h"
+#include "tinykws/runtime/int8_network.h"
 #include "tinykws/runtime/ops.h"
 
 namespace tkws::int8_testing {
@@ -51,6 +52,30 @@ inline Op window(OpType t, int k, int s, std::vector<uint32_t> tensors = {}, int
   return testing_models::window_op(t, k, s, Padding::kSame, std::move(tensors), out_c);
 }
 
+// GAP -> dense (`gain`, see add_weight) -> softmax: the end of the test models.
+inline void add_classifier(Model& m, int ch, int num_labels, Rng& rng, float gain) {
+  m.ops.push_back(testing_models::simple_op(OpType::kGlobalAvgPool));
+  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, gain);
+  const uint32_t fb = testing_models::add_tensor(m, "fc.bias", {num_labels}, rng, -0.3f, 0.3f);
+  m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
+  m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
+}
+
+// Every op's output of an Int8Network, dequantised: out[op] after each invoke().
+struct StepOutputs {
+  std::vector<std::vector<float>> out;
+  void attach(Int8Network& net, size_t n_ops) {
+    out.resize(n_ops);
+    net.set_step_hook(
+        [](void* user, const Int8StepEvent& e) {
+          auto* c = static_cast<StepOutputs*>(user);
+          c->out[e.op].resize(e.shape.size());
+          int8_dequantize(e.output, e.shape.size(), e.scale, e.zero_point, c->out[e.op].data());
+        },
+        this);
+  }
+};
+
 // The PTQ test model on 49x10 features (default front end): conv 3x3/2 -> BN -> ReLU ->
 // dw 3x3 -> BN -> ReLU -> pw 1x1 -> BN -> ReLU -> GAP -> dense -> softmax.
 // Float ops 2, 5, 8, 9, 10, 11 end the int8 model's 6 ops.
@@ -71,11 +96,41 @@ inline Model ptq_model(uint64_t seed, int ch = 16, int num_labels = 4) {
   m.ops.push_back(window(OpType::kConv2D, 1, 1, {pw}, ch));
   add_batch_norm(m, "bn_pw", ch, rng);
   m.ops.push_back(testing_models::simple_op(OpType::kRelu));
-  m.ops.push_back(testing_models::simple_op(OpType::kGlobalAvgPool));
-  const uint32_t fw = add_weight(m, "fc.weight", {num_labels, ch}, ch, rng, 4.0f);
-  const uint32_t fb = testing_models::add_tensor(m, "fc.bias", {num_labels}, rng, -0.3f, 0.3f);
-  m.ops.push_back(testing_models::simple_op(OpType::kDense, {fw, fb}, num_labels));
-  m.ops.push_back(testing_models::simple_op(OpType::kSoftmax));
+  add_classifier(m, ch, num_labels, rng, 4.0f);
+  return m;
+}
+
+// seed-b's pattern (configs/seed-b.toml) on 49x10 features: conv 3x3 -> maxpool 2 -> BN ->
+// ReLU -> dw 3x3 -> pw 1x1 -> maxpool 2 -> BN -> ReLU -> GAP -> dense -> softmax. Both
+// BatchNorms follow a MaxPool2D. With negative_scales, some of their scales are negative (they
+// do not commute with the max: quantize_int8 makes them 1x1 depthwise convolutions); else all
+// are positive (quantize_int8 moves them before the pool and folds them).
+inline Model pool_bn_model(uint64_t seed, int ch = 16, int num_labels = 4,
+                           bool negative_scales = true) {
+  Rng rng(seed);
+  Model m;
+  for (int i = 0; i < num_labels; ++i) m.labels.push_back("class" + std::to_string(i));
+  const uint32_t c1 = add_weight(m, "conv1.weight", {ch, 1, 3, 3}, 9, rng);
+  m.ops.push_back(window(OpType::kConv2D, 3, 1, {c1}, ch));
+  m.ops.push_back(window(OpType::kMaxPool2D, 2, 2));
+  add_batch_norm(m, "bn1", ch, rng);
+  m.ops.push_back(testing_models::simple_op(OpType::kRelu));
+  const uint32_t dw = add_weight(m, "dw.weight", {ch, 1, 3, 3}, 9, rng);
+  m.ops.push_back(window(OpType::kDepthwiseConv2D, 3, 1, {dw}));
+  const uint32_t pw = add_weight(m, "pw.weight", {ch, ch, 1, 1}, ch, rng);
+  m.ops.push_back(window(OpType::kConv2D, 1, 1, {pw}, ch));
+  m.ops.push_back(window(OpType::kMaxPool2D, 2, 2));
+  add_batch_norm(m, "bn2", ch, rng);
+  m.ops.push_back(testing_models::simple_op(OpType::kRelu));
+  add_classifier(m, ch, num_labels, rng, 2.0f);
+  for (const size_t bn : {size_t{2}, size_t{7}}) {
+    std::vector<float>& scale = m.tensors[m.ops[bn].tensors[0]].f32;
+    if (negative_scales) {
+      scale[bn % static_cast<size_t>(ch)] = -std::fabs(scale[bn % static_cast<size_t>(ch)]);
+    } else {
+      for (float& s : scale) s = std::fabs(s);
+    }
+  }
   return m;
 }
 

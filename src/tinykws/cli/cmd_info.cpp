@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -8,6 +10,7 @@
 #include "tinykws/common/fs.h"
 #include "tinykws/eval/metrics.h"
 #include "tinykws/format/tkws.h"
+#include "tinykws/runtime/detector.h"
 #include "tinykws/runtime/pipeline.h"
 
 namespace tkws::cli {
@@ -80,6 +83,21 @@ Runner add_info(CLI::App& app) {
     KwsPipeline pipe;
     if (auto s = pipe.create(m); s.ok())
       std::printf("\nruntime arena: %zu bytes\n", pipe.arena_bytes());
+    // The streaming detector's RAM: its state (samples, feature ring, scores, arena) and all
+    // the heap it holds after create() (prepared weights and front-end tables too; glibc's
+    // allocated bytes before and after, small chunks and mmap-ed large ones). The Model above
+    // is not part of it.
+    const auto heap = [] {
+      const struct mallinfo2 mi = mallinfo2();
+      return mi.uordblks + mi.hblkhd;
+    };
+    const size_t heap_before = heap();
+    {
+      StreamDetector d;
+      if (auto s = d.create(m, m.detector); s.ok())
+        std::printf("streaming detector: %zu bytes of state, %zu bytes of heap in all\n",
+                    d.state_bytes(), heap() - heap_before);
+    }
     return 0;
   };
 }

@@ -1,5 +1,8 @@
 // Post-training int8 quantisation (quantize.h; TFLite scheme, docs/training.md):
-//  1. group the ops: Conv2D / DepthwiseConv2D / Dense [+ BatchNorm] [+ Relu] become one op;
+//  1. group the ops: Conv2D / DepthwiseConv2D / Dense [+ BatchNorm] [+ Relu] become one op
+//     (weighted, MaxPool2D, BatchNorm with scales >= 0 [, Relu] reordered first so that this
+//     applies); any other BatchNorm with no weighted op before it [+ Relu] becomes a 1x1
+//     DepthwiseConv2D with weight = scale and bias = shift (y = scale[c] * x + shift[c]);
 //  2. calibrate: run the float model op by op with the reference kernels (runtime/ops.h) over
 //     the calibration inputs, recording min / max of the input and of every op output;
 //  3. activations: asymmetric int8 per tensor from the ranges (nudged to include 0); weights:
@@ -44,11 +47,34 @@ struct Range {
   }
 };
 
+// A weighted op, MaxPool2D, BatchNorm with every scale >= 0 [, Relu] (seed-b's blocks) is
+// reordered to weighted op, BatchNorm [, Relu], MaxPool2D, so that the BatchNorm folds into the
+// weights and the ReLU fuses. Exact, also in float arithmetic: y -> fl(scale * y + shift) and
+// ReLU are non-decreasing per channel, so they commute with a max over any window (padded
+// cells are ignored by the pool either way). The alternative, a 1x1 depthwise convolution,
+// quantises the conv output per tensor before the per-channel scale: a channel with a large
+// scale then sees only a few input steps. Returns m's ops reordered (tensors unchanged).
+std::vector<Op> commute_pool_batchnorm(const Model& m) {
+  std::vector<Op> ops = m.ops;
+  for (size_t i = 0; i + 2 < ops.size(); ++i) {
+    if (!is_weighted(ops[i].type) || ops[i + 1].type != OpType::kMaxPool2D ||
+        ops[i + 2].type != OpType::kBatchNorm)
+      continue;
+    const std::vector<float>& scale = m.tensors[ops[i + 2].tensors[0]].f32;
+    if (!std::all_of(scale.begin(), scale.end(), [](float s) { return s >= 0.0f; })) continue;
+    const size_t end = i + 3 < ops.size() && ops[i + 3].type == OpType::kRelu ? i + 4 : i + 3;
+    std::rotate(ops.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                ops.begin() + static_cast<std::ptrdiff_t>(i + 2),
+                ops.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return ops;
+}
+
 // One op of the int8 model: model ops [first, last] (a weighted op with the BatchNorm and Relu
-// that follow it, or a single op).
+// that follow it, a standalone BatchNorm with the Relu that follows it, or a single op).
 struct Group {
   size_t first = 0, last = 0;
-  size_t bn = SIZE_MAX;  // index of the folded BatchNorm op, if any
+  size_t bn = SIZE_MAX;  // index of the BatchNorm op (folded, or standalone = first), if any
   bool relu = false;
 };
 
@@ -58,20 +84,62 @@ std::vector<Group> group_ops(const Model& m) {
   for (size_t i = 0; i < n;) {
     Group g;
     g.first = g.last = i;
-    if (is_weighted(m.ops[i].type)) {
-      if (g.last + 1 < n && m.ops[g.last + 1].type == OpType::kBatchNorm) g.bn = ++g.last;
-      if (g.last + 1 < n && m.ops[g.last + 1].type == OpType::kRelu) {
-        g.relu = true;
-        ++g.last;
-      }
-    } else if (m.ops[i].type == OpType::kBatchNorm) {
-      fail(op_where(m, i) +
-           ": a BatchNorm must follow a Conv2D, DepthwiseConv2D or Dense to be folded");
+    const OpType t = m.ops[i].type;
+    if (t == OpType::kBatchNorm) {
+      g.bn = i;
+    } else if (is_weighted(t) && g.last + 1 < n && m.ops[g.last + 1].type == OpType::kBatchNorm) {
+      g.bn = ++g.last;
+    }
+    if ((is_weighted(t) || t == OpType::kBatchNorm) && g.last + 1 < n &&
+        m.ops[g.last + 1].type == OpType::kRelu) {
+      g.relu = true;
+      ++g.last;
     }
     groups.push_back(g);
     i = g.last + 1;
   }
   return groups;
+}
+
+// The float weights of a weighted group with its BatchNorm folded (in double):
+// w'[o][j] = w[o][j] * scale[o], b'[o] = b[o] * scale[o] + shift[o]. A standalone BatchNorm
+// is the 1x1 depthwise convolution w' = scale [ch][1][1][1], b' = shift.
+struct FoldedWeights {
+  std::vector<int32_t> shape;  // model.h layout; axis 0 = output channel
+  std::vector<double> w, b;    // [shape], [shape[0]]
+  std::string w_name, b_name;  // b_name empty: the float op has no bias
+};
+
+FoldedWeights fold_weights(const Model& m, const Group& g) {
+  const Op& src = m.ops[g.first];
+  const float* scale = g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[0]].f32.data() : nullptr;
+  const float* shift = g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[1]].f32.data() : nullptr;
+  FoldedWeights f;
+  if (src.type == OpType::kBatchNorm) {
+    const Tensor& s = m.tensors[src.tensors[0]];
+    const auto ch = static_cast<int32_t>(s.numel());
+    f.shape = {ch, 1, 1, 1};
+    f.w.assign(scale, scale + ch);
+    f.b.assign(shift, shift + ch);
+    f.w_name = s.name;
+    f.b_name = m.tensors[src.tensors[1]].name;
+    return f;
+  }
+  const Tensor& w = m.tensors[src.tensors[0]];
+  const Tensor* b = src.tensors.size() > 1 ? &m.tensors[src.tensors[1]] : nullptr;
+  const auto oc = static_cast<size_t>(w.shape[0]);
+  const size_t per = w.numel() / oc;
+  f.shape = w.shape;
+  f.w.resize(w.numel());
+  f.b.resize(oc);
+  for (size_t o = 0; o < oc; ++o) {
+    const double sc = scale ? scale[o] : 1.0;
+    for (size_t j = 0; j < per; ++j) f.w[o * per + j] = w.f32[o * per + j] * sc;
+    f.b[o] = (b ? b->f32[o] : 0.0) * sc + (shift ? shift[o] : 0.0);
+  }
+  f.w_name = w.name;
+  if (b) f.b_name = b->name;
+  return f;
 }
 
 // Min / max of the network input (ranges[0]) and of every op's output (ranges[i + 1]) over the
@@ -154,9 +222,11 @@ std::string unique_name(std::string name, std::unordered_set<std::string>* used)
 }  // namespace
 
 Model quantize_int8(const Model& float_model, const float* calib, int n) {
-  const Model& m = float_model;
-  if (std::string e = check_model(m); !e.empty()) fail(e);
-  if (m.is_int8()) fail("the model is already int8");
+  if (std::string e = check_model(float_model); !e.empty()) fail(e);
+  if (float_model.is_int8()) fail("the model is already int8");
+  Model reordered = float_model;
+  reordered.ops = commute_pool_batchnorm(float_model);
+  const Model& m = reordered;
   if (!calib || n < 1) fail("expected at least 1 calibration input, found " + std::to_string(n));
   for (const Op& op : m.ops)
     for (uint32_t t : op.tensors)
@@ -197,30 +267,25 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
         break;
     }
 
-    if (is_weighted(src.type)) {
+    if (src.type == OpType::kBatchNorm) {  // standalone: a 1x1 depthwise convolution
+      op.type = OpType::kDepthwiseConv2D;
+      op.kernel_h = op.kernel_w = op.stride_h = op.stride_w = 1;
+      op.padding = Padding::kValid;
+      op.out_channels = static_cast<int32_t>(m.tensors[src.tensors[0]].numel());
+    }
+    if (is_weighted(op.type)) {
       op.fused_activation = g.relu ? FusedActivation::kRelu : FusedActivation::kNone;
-      const Tensor& w = m.tensors[src.tensors[0]];
-      const Tensor* b = src.tensors.size() > 1 ? &m.tensors[src.tensors[1]] : nullptr;
-      const float* scale =
-          g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[0]].f32.data() : nullptr;
-      const float* shift =
-          g.bn != SIZE_MAX ? m.tensors[m.ops[g.bn].tensors[1]].f32.data() : nullptr;
+      const FoldedWeights f = fold_weights(m, g);
+      const std::vector<double>& wf = f.w;
+      const std::vector<double>& bf = f.b;
       // Axis 0 is the output channel of every weight layout (model.h).
-      const auto oc = static_cast<size_t>(w.shape[0]);
-      const size_t per = w.numel() / oc;
-
-      // BatchNorm folded: w' = w * scale[o], b' = b * scale[o] + shift[o] (in double).
-      std::vector<double> wf(w.numel()), bf(oc);
-      for (size_t o = 0; o < oc; ++o) {
-        const double sc = scale ? scale[o] : 1.0;
-        for (size_t j = 0; j < per; ++j) wf[o * per + j] = w.f32[o * per + j] * sc;
-        bf[o] = (b ? b->f32[o] : 0.0) * sc + (shift ? shift[o] : 0.0);
-      }
+      const auto oc = static_cast<size_t>(f.shape[0]);
+      const size_t per = wf.size() / oc;
 
       // Weight scales: max |w'| / 127 per output channel (per tensor for Dense). A channel of
       // zeros takes the largest scale of the tensor (any scale represents it; this one keeps
       // its bias as precise as the others'), 1 if the whole tensor is zero.
-      const bool per_channel = src.type != OpType::kDense;
+      const bool per_channel = op.type != OpType::kDense;
       std::vector<float> sw(per_channel ? oc : 1, 0.0f);
       for (size_t o = 0; o < oc; ++o)
         for (size_t j = 0; j < per; ++j) {
@@ -232,10 +297,10 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
         if (s == 0.0f) s = max_s > 0.0f ? max_s : 1.0f;
 
       Tensor wq;
-      wq.name = unique_name(w.name, &used);
-      wq.shape = w.shape;
+      wq.name = unique_name(f.w_name, &used);
+      wq.shape = f.shape;
       wq.dtype = DType::kI8;
-      wq.i8.resize(w.numel());
+      wq.i8.resize(wf.size());
       wq.quant.scale = sw;
       wq.quant.zero_point.assign(sw.size(), 0);
       wq.quant.axis = per_channel ? 0 : -1;
@@ -249,8 +314,8 @@ Model quantize_int8(const Model& float_model, const float* calib, int n) {
 
       // Bias: int32, scale s_in * s_w[c], zero point 0.
       Tensor bq;
-      std::string bname = b ? b->name : w.name;
-      if (!b) {
+      std::string bname = f.b_name.empty() ? f.w_name : f.b_name;
+      if (f.b_name.empty()) {
         const std::string suffix = ".weight";
         if (bname.size() > suffix.size() &&
             bname.compare(bname.size() - suffix.size(), suffix.size(), suffix) == 0)

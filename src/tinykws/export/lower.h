@@ -2,7 +2,8 @@
 //  - float models: a BatchNorm right after a Conv2D / DepthwiseConv2D / Dense is folded into its
 //    weights and bias (w'[o] = w[o] * scale[o], b'[o] = b[o] * scale[o] + shift[o], the fold the
 //    runtime's fast kernels make), a ReLU right after a conv / dense / BatchNorm is fused;
-//  - int8 models: ops as they are (BatchNorm is already folded, ReLU is fused_activation).
+//  - int8 models: ops as they are (quantize_int8 folded every BatchNorm into a conv / dense or
+//    made it a 1x1 DepthwiseConv2D; ReLU is fused_activation).
 // Weighted ops always carry a bias (zeros when the model has none).
 #pragma once
 #include <string>

@@ -191,7 +191,7 @@ class TfliteExporter {
         flat_ = true;
         return y;
       }
-      case OpType::kBatchNorm: {  // float models only (int8 models have it folded)
+      case OpType::kBatchNorm: {  // float models only (int8 models have none, quantize.h)
         const std::string p = "op" + std::to_string(n.first_op);
         const std::vector<int32_t> cshape = {1, 1, 1, n.in.c};
         const int32_t s = b_.add_constant(p + "_scale", cshape, tfl::kFloat32, n.w);
