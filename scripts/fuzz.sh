@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang, ASan + UBSan, no recovery) into build-fuzz/ and
 # runs each for SECONDS (default 60). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-# Targets: wav tkws config space constraints (default: all, one after the other).
+# Targets: wav tkws config space constraints stream_labels (default: all, one after the other).
 # Each run starts from the committed seeds (fuzz/corpus/<target>/) plus what earlier runs found
 # (build-fuzz/corpus/<target>/, not committed). A crash, leak, timeout or out-of-memory is
 # written to fuzz/regressions/<target>/ (crash-<sha1> etc.), where the replay test
