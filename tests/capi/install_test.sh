@@ -7,6 +7,9 @@
 set -euo pipefail
 build=$1
 src=$2
+# Extra compiler and linker flags for the examples: a sanitized build's -fsanitize flags
+# (tests/CMakeLists.txt sets them), empty otherwise.
+flags=${TINYKWS_EXAMPLE_FLAGS:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -32,7 +35,8 @@ expected=$("$build/tinykws" predict --model "$model" "${clips[@]}")
 
 "$build/tinykws" export --model "$model" --format c --out "$tmp/kws_model.c" >/dev/null
 cmake -S "$src/examples" -B "$tmp/example" -G Ninja -DCMAKE_PREFIX_PATH="$tmp/prefix" \
-  -DTINYKWS_EXAMPLE_ARRAY="$tmp/kws_model.c" >/dev/null
+  -DTINYKWS_EXAMPLE_ARRAY="$tmp/kws_model.c" -DCMAKE_C_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$flags" >/dev/null
 cmake --build "$tmp/example" >/dev/null
 got=$("$tmp/example/classify" "$model" "${clips[@]}")
 [ "$got" = "$expected" ] || { printf 'shared:\n%s\nexpected:\n%s\n' "$got" "$expected"; exit 1; }
@@ -43,8 +47,8 @@ if ldd "$tmp/example/classify_embedded" | grep -q libtinykws; then
 fi
 
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
-# shellcheck disable=SC2046
-cc -std=c11 -Wall -Werror "$src/examples/classify.c" $(pkg-config --cflags --libs tinykws) \
+# shellcheck disable=SC2046,SC2086  # flags and pkg-config's output are lists of options
+cc -std=c11 -Wall -Werror $flags "$src/examples/classify.c" $(pkg-config --cflags --libs tinykws) \
   -Wl,-rpath,"$tmp/prefix/lib" -o "$tmp/classify_pc"
 got=$("$tmp/classify_pc" "$model" "${clips[@]}")
 [ "$got" = "$expected" ] || { printf 'pkg-config:\n%s\nexpected:\n%s\n' "$got" "$expected"; exit 1; }
