@@ -5,6 +5,9 @@
 # Environment: CC/CXX (default gcc/g++), SANITIZE_JOBS (build and ctest jobs, default 2).
 # libtorch itself is not instrumented (Debian's build); the train tests and the CLI/search
 # tests that train through it run with it as is, so what is checked is tinykws's own code.
+# No test is left out (none is slow under ASan: the whole ctest took 213 s on the shared 2-core
+# VM; the build ~2,100 s of CPU, ~18-20 min on two idle cores). .ci/run runs this script after
+# the normal tests. Figures and findings: docs/reliability.md, "Sanitizers".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${SANITIZE_JOBS:-2}
