@@ -64,7 +64,7 @@ EvalOut evaluate(TrainRun& r) {
 // What a phase does around each optimizer step.
 struct StepHooks {
   std::function<double()> lr;            // learning rate of the coming step
-  std::function<void()> before_forward;  // e.g. install clustered weights
+  std::function<void()> before_forward;  // optional: e.g. install clustered weights
   std::function<void()> after_step;      // e.g. pruning, EMA
 };
 
@@ -105,7 +105,7 @@ EpochOut run_epoch(TrainRun& r, int epoch, torch::optim::Optimizer& optim, const
     lr = h.lr();
     set_lr(optim, lr);
     optim.zero_grad();
-    h.before_forward();
+    if (h.before_forward) h.before_forward();
     auto logits = r.net->forward(xb);
     auto loss = torch::nn::functional::cross_entropy(logits, yb, ls_opts);
     if (r.teacher.pipeline) {
@@ -156,12 +156,13 @@ void update_ema(TrainRun& r) {
 bool training_phase(TrainRun& r) {
   const TrainConfig& tc = r.cfg.train;
   TrainState& st = r.st;
-  const StepHooks hooks{[&] { return lr_at(tc, st.step, r.total_steps, r.warmup); }, [] {},
-                        [&] {
-                          if (r.pruner) r.pruner->after_step(st.step);
-                          ++st.step;
-                          if (tc.ema_decay > 0) update_ema(r);
-                        }};
+  StepHooks hooks;
+  hooks.lr = [&] { return lr_at(tc, st.step, r.total_steps, r.warmup); };
+  hooks.after_step = [&] {
+    if (r.pruner) r.pruner->after_step(st.step);
+    ++st.step;
+    if (tc.ema_decay > 0) update_ema(r);
+  };
   for (int epoch = st.epoch_done + 1; epoch <= tc.epochs && !st.early_stopped; ++epoch) {
     const double t_epoch = steady_seconds();
     const EpochOut e = run_epoch(r, epoch, *r.adam, hooks);
@@ -219,11 +220,12 @@ bool clustering_phase(TrainRun& r) {
     for (size_t i = 0; i < st.centroids.size(); ++i) clus.state()[i].copy_(st.centroids[i]);
     cadam.load(r.ckpt_optim);
   }
-  const StepHooks hooks{[&] { return clr; }, [&] { clus.before_forward(); },
-                        [&] {
-                          // masks are final: unclustered kernels stay sparse
-                          if (r.pruner) r.pruner->apply();
-                        }};
+  StepHooks hooks;
+  hooks.lr = [&] { return clr; };
+  hooks.before_forward = [&] { clus.before_forward(); };
+  hooks.after_step = [&] {
+    if (r.pruner) r.pruner->apply();  // masks are final: unclustered kernels stay sparse
+  };
   for (int epoch = std::max(st.epoch_done, tc.epochs) + 1; epoch <= r.all_epochs; ++epoch) {
     const double t_epoch = steady_seconds();
     const EpochOut e = run_epoch(r, epoch, cadam, hooks);
