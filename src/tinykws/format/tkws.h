@@ -54,7 +54,7 @@
 //     `bytes` long, no alignment or padding between them (the reader always decodes payloads
 //     into the Model; nothing uses them in place). They end where the checksum starts; a
 //     reader rejects a file where they do not.
-// 10. Payload encodings (both versions).
+// 10. Payload encodings (every version).
 //     Notation: N = numel (product of dims), E = dtype_bytes(dtype). An element's "code" is
 //     its stored bit pattern: u32 for f32 (binary32) and i32, u16 for f16 (binary16), u8 for
 //     i8, written little-endian in E bytes. An element is zero when its code is 0: f32/f16
@@ -127,8 +127,8 @@
 //     (32-aligned), then the others (4-aligned), each in tensor order, zero padding between;
 //     readers check alignment and bounds, not the order.
 // v2 has no offsets, sizes, reserved bytes or alignment padding and stores small integers in
-// one byte: the default model (24 ops, 23 tensors) takes 1,187 bytes outside its payloads
-// instead of 2,919 (12,678 -> 10,946 bytes).
+// one byte: the default model of that time (session 2: 24 ops, 23 tensors) took 1,187 bytes
+// outside its payloads instead of 2,919 (12,678 -> 10,946 bytes). docs/format.md has more.
 //
 // A reader trusts nothing: it checks the magic, version, sizes and checksum before parsing,
 // bounds-checks every count, length, varint and offset, and finally runs check_model()

@@ -106,59 +106,63 @@ KwsNetImpl::KwsNetImpl(const ModelConfig& cfg, int frames, int features, int num
 }
 
 torch::Tensor KwsNetImpl::forward(torch::Tensor x) {
-  for (auto& L : layers_) {
-    const auto& s = L.spec;
-    bool asym = L.pad_top != L.pad_bottom || L.pad_left != L.pad_right;
-    bool padded = L.pad_top || L.pad_bottom || L.pad_left || L.pad_right;
-    switch (s.kind) {
-      case LayerKind::kConv:
-      case LayerKind::kDwConv:
-      case LayerKind::kPwConv:
-        if (padded)
-          x = F::pad(x, F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom}));
-        x = L.conv->forward(x);
-        break;
-      case LayerKind::kBatchNorm:
-        x = L.bn->forward(x);
-        break;
-      case LayerKind::kRelu:
-        x = torch::relu(x);
-        break;
-      case LayerKind::kMaxPool:
-        if (padded)
-          x = F::pad(x, F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom})
-                            .value(-std::numeric_limits<float>::infinity()));
-        x = torch::max_pool2d(x, {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w});
-        break;
-      case LayerKind::kAvgPool:
-        // TF averages over the valid (unpadded) elements only: count_include_pad = false.
-        if (padded && !asym) {
-          x = torch::avg_pool2d(x, {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w},
-                                {L.pad_top, L.pad_left}, false, false);
-        } else if (padded) {
-          auto ones = torch::ones({1, 1, x.size(2), x.size(3)}, x.options());
-          auto pad = F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom});
-          auto sum =
-              torch::avg_pool2d(F::pad(x, pad), {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w});
-          auto cnt = torch::avg_pool2d(F::pad(ones, pad), {s.kernel_h, s.kernel_w},
-                                       {s.stride_h, s.stride_w});
-          x = sum / cnt;
-        } else {
-          x = torch::avg_pool2d(x, {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w});
-        }
-        break;
-      case LayerKind::kDropout:
-        x = F::dropout(x, F::DropoutFuncOptions().p(s.rate).training(is_training()));
-        break;
-      case LayerKind::kGap:
-        x = x.mean({2, 3});
-        break;
-      case LayerKind::kDense:
-        x = L.dense->forward(x);
-        break;
-      case LayerKind::kSoftmax:
-        break;  // logits out; the loss applies log-softmax
-    }
+  for (size_t i = 0; i < layers_.size(); ++i) x = forward_layer(i, std::move(x));
+  return x;
+}
+
+torch::Tensor KwsNetImpl::forward_layer(size_t i, torch::Tensor x) {
+  auto& L = layers_[i];
+  const auto& s = L.spec;
+  bool asym = L.pad_top != L.pad_bottom || L.pad_left != L.pad_right;
+  bool padded = L.pad_top || L.pad_bottom || L.pad_left || L.pad_right;
+  switch (s.kind) {
+    case LayerKind::kConv:
+    case LayerKind::kDwConv:
+    case LayerKind::kPwConv:
+      if (padded)
+        x = F::pad(x, F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom}));
+      x = L.conv->forward(x);
+      break;
+    case LayerKind::kBatchNorm:
+      x = L.bn->forward(x);
+      break;
+    case LayerKind::kRelu:
+      x = torch::relu(x);
+      break;
+    case LayerKind::kMaxPool:
+      if (padded)
+        x = F::pad(x, F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom})
+                          .value(-std::numeric_limits<float>::infinity()));
+      x = torch::max_pool2d(x, {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w});
+      break;
+    case LayerKind::kAvgPool:
+      // TF averages over the valid (unpadded) elements only: count_include_pad = false.
+      if (padded && !asym) {
+        x = torch::avg_pool2d(x, {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w},
+                              {L.pad_top, L.pad_left}, false, false);
+      } else if (padded) {
+        auto ones = torch::ones({1, 1, x.size(2), x.size(3)}, x.options());
+        auto pad = F::PadFuncOptions({L.pad_left, L.pad_right, L.pad_top, L.pad_bottom});
+        auto sum =
+            torch::avg_pool2d(F::pad(x, pad), {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w});
+        auto cnt = torch::avg_pool2d(F::pad(ones, pad), {s.kernel_h, s.kernel_w},
+                                     {s.stride_h, s.stride_w});
+        x = sum / cnt;
+      } else {
+        x = torch::avg_pool2d(x, {s.kernel_h, s.kernel_w}, {s.stride_h, s.stride_w});
+      }
+      break;
+    case LayerKind::kDropout:
+      x = F::dropout(x, F::DropoutFuncOptions().p(s.rate).training(is_training()));
+      break;
+    case LayerKind::kGap:
+      x = x.mean({2, 3});
+      break;
+    case LayerKind::kDense:
+      x = L.dense->forward(x);
+      break;
+    case LayerKind::kSoftmax:
+      break;  // logits out; the loss applies log-softmax
   }
   return x;
 }

@@ -32,6 +32,9 @@ class KwsNetImpl : public torch::nn::Module {
   // x: [B][1][frames][features] -> logits [B][num_labels] (softmax layers are skipped: the
   // loss works on logits; export adds the softmax).
   torch::Tensor forward(torch::Tensor x);
+  // Layer i alone: its input -> its output (forward() is every layer in turn). A softmax layer
+  // passes the logits through. For layer-by-layer comparisons with the runtime.
+  torch::Tensor forward_layer(size_t i, torch::Tensor x);
 
   const std::vector<BuiltLayer>& layers() const { return layers_; }
   std::vector<BuiltLayer>& mutable_layers() { return layers_; }  // compression swaps weights
