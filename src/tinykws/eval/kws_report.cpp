@@ -35,9 +35,9 @@ std::string kws_report_section(const nlohmann::json& kws, const std::string& sou
   vs_t.series = {{"keyword miss rate", t, miss, kSvgRed, false},
                  {"false accepts, all", t, fa, kSvgBlue, false}};
   if (groups.contains("held_out"))
-    vs_t.series.push_back({"false accepts, unseen words", t, held, "#ff7f0e", true});
+    vs_t.series.push_back({"false accepts, unseen words", t, held, kSvgOrange, true});
   if (groups.contains("background"))
-    vs_t.series.push_back({"false accepts, background", t, bg, "#2ca02c", true});
+    vs_t.series.push_back({"false accepts, background", t, bg, kSvgGreen, true});
   LineChart det;
   det.id = "chart-kws-det";
   det.title = "Miss rate against false-accept rate (one point per threshold)";
@@ -46,7 +46,7 @@ std::string kws_report_section(const nlohmann::json& kws, const std::string& sou
   det.markers = true;
   det.series = {{"all non-keyword clips", fa, miss, kSvgBlue, false}};
   if (groups.contains("held_out"))
-    det.series.push_back({"unseen words", held, miss, "#ff7f0e", true});
+    det.series.push_back({"unseen words", held, miss, kSvgOrange, true});
 
   std::string s = "<h2 id=\"kws\">Keyword spotting</h2>\n";
   s += fmt::format(

@@ -13,6 +13,7 @@ namespace tkws {
 inline constexpr const char* kSvgBlue = "#1f77b4";
 inline constexpr const char* kSvgRed = "#d62728";
 inline constexpr const char* kSvgGreen = "#2ca02c";
+inline constexpr const char* kSvgOrange = "#ff7f0e";
 inline constexpr const char* kSvgFont = "font-family=\"sans-serif\"";
 
 // Compact number for SVG coordinates and tick labels ("{:.4g}"), and a pixel position
