@@ -1,8 +1,6 @@
-// Fuzz target: the stream label CSV (eval/stream_metrics.h parse_stream_labels, branch
-// issue10), then score_stream on what it accepts, with one detection at each row's start,
-// end + 0.5 s and far after, so hits, duplicates, wrong labels and false accepts all occur.
-// Not in fuzz/CMakeLists.txt's list until stream_metrics.h is merged (add "stream_labels"
-// there with _fuzz_libs_stream_labels = tinykws_eval).
+// Fuzz target: the stream label CSV (eval/stream_metrics.h parse_stream_labels), then
+// score_stream on what it accepts, with one detection at each row's start, end + 0.5 s and
+// far after, so hits, duplicates, wrong labels and false accepts all occur.
 #include <vector>
 
 #include "fuzz_util.h"

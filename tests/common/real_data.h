@@ -38,7 +38,7 @@ inline std::string updown_data_dir() {
   namespace fs = std::filesystem;
   std::error_code ec;
   for (const auto& d : real_data_dirs())
-    for (const fs::path c : {fs::path(d), fs::path(d) / "speech_commands_updown"})
+    for (const fs::path& c : {fs::path(d), fs::path(d) / "speech_commands_updown"})
       if (fs::is_directory(c / "up", ec) && fs::is_directory(c / "down", ec))
         return c.lexically_normal().string();
   return {};

@@ -194,6 +194,7 @@ TEST(Config, PrintedDefaultsParseBackToTheDefaults) {
   EXPECT_FLOAT_EQ(c.train.unknown_babble, t.unknown_babble);
   EXPECT_FLOAT_EQ(c.train.augment.background_frequency, AugmentConfig{}.background_frequency);
   EXPECT_FLOAT_EQ(c.train.augment.background_volume, AugmentConfig{}.background_volume);
+  EXPECT_FLOAT_EQ(c.train.augment.speed_max, AugmentConfig{}.speed_max);
 }
 
 TEST(Config, UnknownAndSilenceClasses) {
@@ -229,6 +230,14 @@ TEST(Config, UnknownAndSilenceClasses) {
                {"train.labels", "must be listed"});
   expect_error(std::string(kNet) + "[train]\nlabels = [\"_silence_\"]\n", {"cannot be a keyword"});
   expect_error(train + "[train.augment]\nbackground_volume = 2\n", {"background_volume"});
+  expect_error(train + "[train.augment]\nspeed_min = 1.2\nspeed_max = 1.1\n",
+               {"train.augment.speed_min = 1.2", "0.5 <= min <= max <= 2"});
+  expect_error(train + "[train.augment]\nspeed_max = 3\n", {"speed_max = 3"});
+  const Config s = parse_config(train + "[train.augment]\nspeed_min = 0.9\nspeed_max = 1.1\n",
+                                "test.toml");
+  EXPECT_FLOAT_EQ(s.train.augment.speed_min, 0.9f);
+  EXPECT_TRUE(s.train.augment.speed() && s.train.augment.waveform());
+  EXPECT_FALSE(AugmentConfig{}.speed());
 }
 
 TEST(Config, MissingFile) {

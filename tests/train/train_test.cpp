@@ -61,6 +61,8 @@ time_masks = 1
 time_mask_max = 3
 freq_masks = 1
 freq_mask_max = 2
+speed_min = 0.9
+speed_max = 1.1
 )";
 
 class TrainTest : public testing::SynthTrainSuite<10, 3, 3> {
@@ -166,6 +168,68 @@ TEST_F(TrainTest, BadDataIsInputError) {
   c.train.labels = {"up", "left"};
   o.data_dirs = {data_};
   EXPECT_THROW(train_model(c, o), InputError);
+}
+
+TEST(Augment, SpeedPerturbResamplesAboutTheCentre) {
+  const int n = 1601;  // centre sample 800
+  std::vector<float> id(n);
+  for (int i = 0; i < n; ++i) id[i] = std::sin(0.01f * i) + 0.001f * i;
+  std::vector<float> same = id;
+  speed_perturb(same, 1.0);
+  EXPECT_EQ(same, id);
+
+  std::vector<float> impulse(n, 0.0f);
+  impulse[800 + 200] = 1.0f;  // 200 samples after the centre
+  speed_perturb(impulse, 2.0);  // twice as fast: 100 samples after it, the rest silent
+  for (int i = 0; i < n; ++i) EXPECT_FLOAT_EQ(impulse[i], i == 900 ? 1.0f : 0.0f) << i;
+
+  // A sine at 1 kHz (16 kHz) played 1.25x as fast is a 1.25 kHz sine about the centre, with
+  // silence at the ends (they come from outside the clip); slowed to 0.5x, the middle half
+  // of the clip fills it.
+  std::vector<float> tone(n);
+  for (int i = 0; i < n; ++i) tone[i] = std::sin(2 * M_PI * 1000.0 * (i - 800) / 16000.0);
+  std::vector<float> up = tone;
+  speed_perturb(up, 1.25);
+  double err = 0;
+  for (int i = 0; i < n; ++i)
+    if (std::abs(i - 800) <= 640)
+      err = std::max(err, std::abs(up[i] - std::sin(2 * M_PI * 1250.0 * (i - 800) / 16000.0)));
+    else
+      EXPECT_EQ(up[i], 0.0f) << i;
+  EXPECT_LT(err, 0.05);  // linear interpolation of a 12.8-samples-per-cycle tone
+  std::vector<float> slow = tone;
+  speed_perturb(slow, 0.5);
+  EXPECT_FLOAT_EQ(slow[0], tone[400]);
+  EXPECT_FLOAT_EQ(slow[n - 1], tone[1200]);
+  EXPECT_NEAR(slow[800 + 16], tone[800 + 8], 1e-6);
+}
+
+TEST(Augment, SpeedDrawsLeaveTheOtherDrawsUnchanged) {
+  AugmentConfig a;
+  a.time_shift_ms = 50;
+  a.gain_db_min = -6;
+  a.gain_db_max = 6;
+  a.noise_prob = 1.0f;
+  std::vector<float> clip(16000);
+  for (int i = 0; i < 16000; ++i) clip[i] = 0.3f * std::sin(0.05f * i);
+  AugmentConfig fixed = a;  // a fixed factor: the speed stream's draw does not matter
+  fixed.speed_min = fixed.speed_max = 1.2f;
+  std::vector<float> with = clip, without = clip;
+  augment_waveform(with, fixed, 16000, 77);
+  speed_perturb(without, 1.2f);
+  augment_waveform(without, a, 16000, 77);
+  EXPECT_EQ(with, without);
+
+  AugmentConfig range = a;  // a range: the factor is drawn, the same for the same seed
+  range.speed_min = 0.8f;
+  range.speed_max = 1.2f;
+  std::vector<float> r1 = clip, r2 = clip, r3 = clip;
+  augment_waveform(r1, range, 16000, 5);
+  augment_waveform(r2, range, 16000, 5);
+  augment_waveform(r3, range, 16000, 6);
+  EXPECT_EQ(r1, r2);
+  EXPECT_NE(r1, r3);
+  EXPECT_TRUE(range.waveform());
 }
 
 TEST(Network, KernelLargerThanInputIsInputError) {

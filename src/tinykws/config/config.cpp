@@ -46,7 +46,7 @@ int ModelConfig::scaled_filters(int filters) const {
 
 bool AugmentConfig::waveform() const {
   return time_shift_ms > 0.0f || noise_prob > 0.0f || gain_db_min != 0.0f || gain_db_max != 0.0f ||
-         background_frequency > 0.0f;
+         background_frequency > 0.0f || speed();
 }
 
 namespace {
@@ -178,6 +178,8 @@ void read_augment(TableReader& r, AugmentConfig& a) {
   r.read("freq_mask_max", a.freq_mask_max);
   r.read("background_frequency", a.background_frequency);
   r.read("background_volume", a.background_volume);
+  r.read("speed_min", a.speed_min);
+  r.read("speed_max", a.speed_max);
   r.finish();
 }
 
@@ -477,6 +479,9 @@ void Config::validate() const {
         " must be in [0, 1]");
   if (!(a.background_volume >= 0.0f && a.background_volume <= 1.0f))
     bad("train.augment.background_volume = " + fmt_num(a.background_volume) + " must be in [0, 1]");
+  if (!(a.speed_min >= 0.5f && a.speed_min <= a.speed_max && a.speed_max <= 2.0f))
+    bad("train.augment.speed_min = " + fmt_num(a.speed_min) + ", speed_max = " +
+        fmt_num(a.speed_max) + " must satisfy 0.5 <= min <= max <= 2");
 }
 
 Config parse_config(const std::string& text, const std::string& source_name) {
@@ -613,7 +618,9 @@ std::string config_defaults_toml() {
     << "freq_masks = " << a.freq_masks << "\nfreq_mask_max = " << a.freq_mask_max << "\n"
     << "background_frequency = " << n(a.background_frequency)
     << "   # share of clips mixed with _background_noise_\n"
-    << "background_volume = " << n(a.background_volume) << "\n\n"
+    << "background_volume = " << n(a.background_volume) << "\n"
+    << "speed_min = " << n(a.speed_min) << "\nspeed_max = " << n(a.speed_max)
+    << "   # resampling factor drawn per clip; 1, 1 = off\n\n"
     << "# [distill]            # present = on\n"
     << "# teacher = \"" << d.teacher << "\"     # or the path of a .tkws teacher\n"
     << "# teacher_width = " << n(d.teacher_width) << "\n# alpha = " << n(d.alpha)

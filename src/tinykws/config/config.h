@@ -66,6 +66,11 @@ struct AugmentConfig {
   // uniformly in [0, background_volume] (TensorFlow speech_commands: 0.8 and 0.1).
   float background_frequency = 0.0f;
   float background_volume = 0.1f;
+  // Speed perturbation: each clip is resampled about its centre by a factor drawn uniformly in
+  // [speed_min, speed_max] (> 1 = faster and higher, as Kaldi's speed perturbation), then cut
+  // or zero-padded back to the clip length. 1, 1 = off.
+  float speed_min = 1.0f, speed_max = 1.0f;
+  bool speed() const { return speed_min != 1.0f || speed_max != 1.0f; }
   bool waveform() const;  // any waveform augmentation on (features recomputed per epoch)
   bool masking() const { return time_masks > 0 || freq_masks > 0; }
 };

@@ -54,11 +54,32 @@ void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int fram
                      s.inv_std.data());
 }
 
+void speed_perturb(std::vector<float>& clip, double factor) {
+  if (factor == 1.0 || clip.empty()) return;
+  const std::vector<float> in(clip);
+  const int n = static_cast<int>(in.size());
+  const double centre = 0.5 * (n - 1);
+  for (int i = 0; i < n; ++i) {  // linear interpolation; outside the clip is silence
+    const double x = centre + (i - centre) * factor;
+    const double fl = std::floor(x);
+    const int k = static_cast<int>(fl);
+    const double f = x - fl;
+    const double a = k >= 0 && k < n ? in[k] : 0.0;
+    const double b = k + 1 >= 0 && k + 1 < n ? in[k + 1] : 0.0;
+    clip[i] = static_cast<float>(a + (b - a) * f);
+  }
+}
+
 void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
                       uint64_t rng_seed, const BackgroundNoise* bg) {
   std::mt19937_64 rng(rng_seed);
   std::uniform_real_distribution<double> u01(0.0, 1.0);
   const int n = static_cast<int>(clip.size());
+  if (a.speed()) {  // its own random stream: the draws below stay as they were without it
+    std::mt19937_64 srng(splitmix64(rng_seed ^ 0x737064ull));  // "spd"
+    const double u = (srng() >> 11) * 0x1.0p-53;
+    speed_perturb(clip, a.speed_min + (a.speed_max - a.speed_min) * u);
+  }
   if (a.time_shift_ms > 0.0f) {
     int max_shift = static_cast<int>(a.time_shift_ms * 1e-3 * sample_rate);
     int shift = static_cast<int>(std::floor(u01(rng) * (2 * max_shift + 1))) - max_shift;

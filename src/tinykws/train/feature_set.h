@@ -33,11 +33,15 @@ FeatureStats compute_stats(const std::vector<float>& feats, int n, int frames, i
 // x = (x - mean) * inv_std for every frame, in place (normalise_features, format/model.h).
 void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int frames, int coeffs);
 
-// In-place waveform augmentation of one clip: random time shift (zero fill), gain, white noise
-// at a random SNR, then (background_frequency > 0, `bg` given) a background window of the
-// training part of the recordings at a random volume (AugmentConfig). `rng_seed` from
-// stream_seed(); the background draws use a stream of their own, so turning them on leaves the
-// other draws unchanged.
+// Resamples `clip` in place about its centre: out[i] = in(c + (i - c) * factor), c the middle
+// sample, linear interpolation, silence outside the clip (factor > 1: shorter and higher).
+void speed_perturb(std::vector<float>& clip, double factor);
+
+// In-place waveform augmentation of one clip: speed perturbation (speed_min/max), random time
+// shift (zero fill), gain, white noise at a random SNR, then (background_frequency > 0, `bg`
+// given) a background window of the training part of the recordings at a random volume
+// (AugmentConfig). `rng_seed` from stream_seed(); the speed and background draws use streams
+// of their own, so turning them on leaves the other draws unchanged.
 void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
                       uint64_t rng_seed, const BackgroundNoise* bg = nullptr);
 
