@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang, ASan + UBSan, no recovery) into build-fuzz/ and
 # runs each for SECONDS (default 60). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-# Targets: wav tkws config space constraints stream_labels (default: all, one after the other).
+# Targets: wav tkws config space constraints stream_labels export (default: all, one after the other).
 # Each run starts from the committed seeds (fuzz/corpus/<target>/) plus what earlier runs found
 # (build-fuzz/corpus/<target>/, not committed). A crash, leak, timeout or out-of-memory is
 # written to fuzz/regressions/<target>/ (crash-<sha1> etc.), where the replay test
@@ -29,7 +29,7 @@ cmake --build build-fuzz -j "${FUZZ_BUILD_JOBS:-2}" --target "${targets[@]/#/fuz
 
 # Per-target input size limits (bytes): a default model file is ~4-7 kB, configs ~3 kB.
 declare -A max_len=([wav]=4096 [tkws]=16384 [config]=8192 [space]=4096 [constraints]=256
-  [stream_labels]=4096)
+  [stream_labels]=4096 [export]=16384)
 
 run_one() {
   local t=$1
