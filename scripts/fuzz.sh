@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (fuzz/, clang, ASan + UBSan, no recovery) into build-fuzz/ and
 # runs each for SECONDS (default 60). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 # Targets: wav tkws config space constraints stream_labels export (default: all, one after the other).
-# Each run starts from the committed seeds (fuzz/corpus/<target>/) plus what earlier runs found
+# Each run starts from the committed seeds (fuzz/corpus/<target>/; export: tkws's) plus what earlier runs found
 # (build-fuzz/corpus/<target>/, not committed). A crash, leak, timeout or out-of-memory is
 # written to fuzz/regressions/<target>/ (crash-<sha1> etc.), where the replay test
 # `fuzz_replay_<target>` of the normal build runs it from then on; the script goes on with the
@@ -27,6 +27,8 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTINYKWS_FUZZ=ON -DTINYKWS_BUILD_TESTS=OFF -DTINYKWS_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j "${FUZZ_BUILD_JOBS:-2}" --target "${targets[@]/#/fuzz_}"
 
+# Seed corpora: fuzz/corpus/<target>/, except the exporters', which start from the models'.
+declare -A seeds_of=([export]=tkws)
 # Per-target input size limits (bytes): a default model file is ~4-7 kB, configs ~3 kB.
 declare -A max_len=([wav]=4096 [tkws]=16384 [config]=8192 [space]=4096 [constraints]=256
   [stream_labels]=4096 [export]=16384)
@@ -42,7 +44,7 @@ run_one() {
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "build-fuzz/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len="${max_len[$t]:-4096}" \
     -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$regress/" \
-    ${FUZZ_ARGS:-} "$work" "fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+    ${FUZZ_ARGS:-} "$work" "fuzz/corpus/${seeds_of[$t]:-$t}" >"$log" 2>&1 || rc=$?
   local execs cov
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || true)
