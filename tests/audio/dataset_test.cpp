@@ -254,6 +254,27 @@ TEST(ScanDatasetErrors, EmptyFolder) {
   EXPECT_THROW(scan_dataset(root), InputError);
 }
 
+TEST(ScanDatasetErrors, LabelNamesMustBeUtf8Text) {
+  TempDir dir;
+  touch_wav(dir, "up/a_nohash_0.wav");
+  touch_wav(dir, "d\xF6wn/b_nohash_0.wav");  // Latin-1 "down" with an umlaut: not UTF-8
+  try {
+    scan_dataset(dir.path().string());
+    FAIL() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("d\xF6wn: a label folder's name must be UTF-8 text"));
+  }
+  TempDir course;
+  touch_wav(course, "msc-train/up_1.wav");
+  touch_wav(course, "msc-train/\x01up_2.wav");
+  try {
+    scan_dataset(course.path().string());
+    FAIL() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the label part of the name must be UTF-8 text"));
+  }
+}
+
 TEST(ScanDatasetErrors, MissingFolderAndFileAsRoot) {
   TempDir dir;
   const std::string missing = (dir.path() / "nope").string();

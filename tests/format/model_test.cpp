@@ -7,6 +7,7 @@
 #include <string>
 
 #include "test_models.h"
+#include "tinykws/common/utf8.h"
 
 namespace tkws {
 namespace {
@@ -169,6 +170,12 @@ TEST(Model, CheckModelSaysExpectedAndFound) {
       {"no labels", [](Model& m) { m.labels.clear(); }, "labels: expected at least 1, found 0"},
       {"dup label", [](Model& m) { m.labels[2] = "down"; }, "label 2 'down': duplicate name"},
       {"empty label", [](Model& m) { m.labels[1].clear(); }, "label 1: expected a non-empty name"},
+      {"label not UTF-8", [](Model& m) { m.labels[1] = "u\xA9p"; },
+       "label 1: expected UTF-8 text without control characters"},
+      {"label with a tab", [](Model& m) { m.labels[0] = "up\tdown"; },
+       "label 0: expected UTF-8 text"},
+      {"tensor name not UTF-8", [](Model& m) { m.tensors[1].name = "w\xC0\x80"; },
+       "tensor 1: expected a name of UTF-8 text"},
       {"norm mean", [](Model& m) { m.norm_mean.pop_back(); },
        "norm_mean: expected 0 or 10 values (num_features), found 9"},
       {"norm inv std", [](Model& m) { m.norm_inv_std.push_back(1); },
@@ -224,6 +231,26 @@ TEST(Model, OptionalBiasAndFlattenedDense) {
   w.shape = {3, 36};
   w.f32.assign(108, 0.1f);
   EXPECT_EQ(check_model(m), "");
+}
+
+// The names rule of labels and tensor names (common/utf8.h).
+TEST(Utf8Text, AcceptsWellFormedTextOnly) {
+  EXPECT_TRUE(is_utf8_text("up"));
+  EXPECT_TRUE(is_utf8_text(""));
+  EXPECT_TRUE(is_utf8_text("caf\xC3\xA9"));            // é
+  EXPECT_TRUE(is_utf8_text("\xE2\x82\xAC"));          // €
+  EXPECT_TRUE(is_utf8_text("\xF0\x9F\x8E\xA4"));      // U+1F3A4
+  EXPECT_TRUE(is_utf8_text("\xF4\x8F\xBF\xBF"));      // U+10FFFF
+  EXPECT_FALSE(is_utf8_text("\xA9"));                  // a continuation byte first
+  EXPECT_FALSE(is_utf8_text("\xC3"));                  // cut short
+  EXPECT_FALSE(is_utf8_text("\xC0\x80"));              // overlong NUL
+  EXPECT_FALSE(is_utf8_text("\xE0\x9F\xBF"));          // overlong (U+07FF in 3 bytes)
+  EXPECT_FALSE(is_utf8_text("\xED\xA0\x80"));          // a surrogate
+  EXPECT_FALSE(is_utf8_text("\xF4\x90\x80\x80"));      // above U+10FFFF
+  EXPECT_FALSE(is_utf8_text("\xE2\x28\xA1"));          // a bad continuation
+  EXPECT_FALSE(is_utf8_text("a\nb"));
+  EXPECT_FALSE(is_utf8_text(std::string_view("a\0b", 3)));
+  EXPECT_TRUE(is_utf8_text("a\nb", /*allow_control=*/true));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "tinykws/common/error.h"
+#include "tinykws/common/utf8.h"
 
 namespace tkws {
 namespace {
@@ -127,6 +128,10 @@ Scan scan_folders(const fs::path& root, const std::string& root_name) {
       s.warnings.push_back({"", "folder '" + name + "/' holds no .wav files; not a label"});
       continue;
     }
+    if (!is_utf8_text(name))
+      throw InputError((root / name).string() +
+                       ": a label folder's name must be UTF-8 text without control characters "
+                       "(it becomes a label in the model file and its exports)");
     labels_on_disk.insert(name);
     if (other > 0) {
       s.warnings.push_back(
@@ -233,6 +238,10 @@ Scan scan_course(const fs::path& root, const std::string& root_name) {
         throw InputError((dir / fname).string() +
                          ": course layout file names must be <label>_<id>.wav");
       }
+      if (!is_utf8_text(fname.substr(0, us)))
+        throw InputError((dir / fname).string() +
+                         ": the label part of the name must be UTF-8 text without control "
+                         "characters");
       s.clips.push_back({std::string(kCourseDirs[k]) + "/" + fname, fname.substr(0, us), Split(k)});
     }
     if (other > 0) {

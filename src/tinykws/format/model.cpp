@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "tinykws/common/utf8.h"
+
 namespace tkws {
 namespace {
 
@@ -272,6 +274,9 @@ namespace {
 std::string check_tensor(const Tensor& t, size_t i) {
   const std::string where = "tensor " + std::to_string(i) + " '" + t.name + "': ";
   if (t.name.empty()) return "tensor " + std::to_string(i) + ": expected a non-empty name";
+  if (!is_utf8_text(t.name))
+    return "tensor " + std::to_string(i) + ": expected a name of UTF-8 text without control "
+           "characters";
   if (t.shape.size() > kMaxRank)
     return where + "expected at most " + std::to_string(kMaxRank) + " dims, found " +
            std::to_string(t.shape.size());
@@ -488,6 +493,8 @@ std::string check_model(const Model& m) {
   std::unordered_set<std::string> seen;
   for (size_t i = 0; i < m.labels.size(); ++i) {
     if (m.labels[i].empty()) return "label " + std::to_string(i) + ": expected a non-empty name";
+    if (!is_utf8_text(m.labels[i]))
+      return "label " + std::to_string(i) + ": expected UTF-8 text without control characters";
     if (!seen.insert(m.labels[i]).second)
       return "label " + std::to_string(i) + " '" + m.labels[i] + "': duplicate name";
   }
