@@ -271,6 +271,27 @@ TEST_F(Cli, DamagedModelsExit2WithReason) {
   EXPECT_EQ(tinykws("info " + root_ + "/missing.tkws").code, 2);
 }
 
+// A label that is not UTF-8 (the export fuzz target's finding): every command that reads the
+// model says so and exits 2; before, `export` and `predict --json` stopped with the JSON
+// writer's exception (exit 1).
+TEST_F(Cli, ModelWithNonUtf8LabelExit2) {
+  const std::string path = damaged("latin1", [](std::string& b) {
+    const size_t at = b.find(std::string("\x04" "down" "\x02" "up"));
+    ASSERT_NE(at, std::string::npos) << "labels section not found";
+    b[at + 7] = '\xA9';  // "up" -> "u\xA9"
+    const uint32_t crc = tkws::crc32(reinterpret_cast<const uint8_t*>(b.data()), b.size() - 4);
+    for (int i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<char>(crc >> (8 * i));
+  });
+  for (std::string cmd : {"info " + path, "export --model " + path + " --format onnx --out " +
+                                              root_ + "/latin1.onnx",
+                          "predict --json --model " + path + " x.wav"}) {
+    Result r = tinykws(cmd);
+    EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
+    EXPECT_CONTAINS(r.out, "label 1: expected UTF-8 text without control characters");
+    EXPECT_CONTAINS(r.out, path);
+  }
+}
+
 TEST_F(Cli, BadInputsExit2) {
   fs::create_directories(root_ + "/emptydir");
   Result r = tinykws("train --config " + root_ + "/cfg.toml --data " + root_ + "/emptydir --out " +
