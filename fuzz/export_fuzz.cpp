@@ -3,6 +3,7 @@
 // format cannot express is an InputError (the expected answer); anything else (a crash, a
 // sanitizer report, another exception) is a finding. Inputs are parsed as they are, then with
 // their size field and CRC-32 made to match (tkws_fixup.h); the seeds are tkws's.
+#include <optional>
 #include <vector>
 
 #include "fuzz_util.h"
@@ -14,12 +15,9 @@
 namespace {
 
 void parse_and_export(const uint8_t* data, size_t size) {
-  tkws::Model m;
-  try {
-    m = tkws::parse_model(data, size, "fuzz.tkws");
-  } catch (const tkws::InputError&) {
-    return;
-  }
+  const std::optional<tkws::Model> parsed = tkws::fuzz::parse_or_refuse(data, size);
+  if (!parsed) return;
+  const tkws::Model& m = *parsed;
   try {
     const tkws::ExportResult t = tkws::export_tflite(m, "fuzz.tkws");
     if (t.bytes.empty()) __builtin_trap();  // a written graph is never empty
@@ -36,8 +34,6 @@ void parse_and_export(const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  parse_and_export(data, size);
-  const std::vector<uint8_t> fixed = tkws::fuzz::with_matching_checksum(data, size);
-  if (!fixed.empty()) parse_and_export(fixed.data(), fixed.size());
+  tkws::fuzz::as_is_and_fixed(data, size, parse_and_export);
   return 0;
 }

@@ -4,8 +4,10 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include "tinykws/common/error.h"
 #include "tinykws/format/tkws.h"
 
 namespace tkws::fuzz {
@@ -28,6 +30,24 @@ inline std::vector<uint8_t> with_matching_checksum(const uint8_t* data, size_t s
   put_le(fixed.data() + size - 4, crc32(fixed.data(), size - 4), 4);
   if (std::memcmp(fixed.data(), data, size) == 0) return {};
   return fixed;
+}
+
+// The model parse_model makes of `data`, or nothing when it refuses it (an InputError, the
+// expected answer to bad input).
+inline std::optional<Model> parse_or_refuse(const uint8_t* data, size_t size) {
+  try {
+    return parse_model(data, size, "fuzz.tkws");
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+}
+
+// Runs fn(data, size) on the input as it is, then on its checksum-fixed form when that differs.
+template <class Fn>
+void as_is_and_fixed(const uint8_t* data, size_t size, Fn fn) {
+  fn(data, size);
+  const std::vector<uint8_t> fixed = with_matching_checksum(data, size);
+  if (!fixed.empty()) fn(fixed.data(), fixed.size());
 }
 
 }  // namespace tkws::fuzz

@@ -4,6 +4,7 @@
 // Each input is parsed as it is, then again with its size field and CRC-32 made to match
 // (tkws_fixup.h).
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "fuzz_util.h"
@@ -15,12 +16,9 @@
 namespace {
 
 void parse_and_run(const uint8_t* data, size_t size) {
-  tkws::Model m;
-  try {
-    m = tkws::parse_model(data, size, "fuzz.tkws");
-  } catch (const tkws::InputError&) {
-    return;
-  }
+  const std::optional<tkws::Model> parsed = tkws::fuzz::parse_or_refuse(data, size);
+  if (!parsed) return;
+  const tkws::Model& m = *parsed;
   // The reader's promise: what it returns passes check_model.
   if (!tkws::check_model(m).empty()) __builtin_trap();
   tkws::KwsPipeline p;
@@ -33,8 +31,6 @@ void parse_and_run(const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  parse_and_run(data, size);
-  const std::vector<uint8_t> fixed = tkws::fuzz::with_matching_checksum(data, size);
-  if (!fixed.empty()) parse_and_run(fixed.data(), fixed.size());
+  tkws::fuzz::as_is_and_fixed(data, size, parse_and_run);
   return 0;
 }
