@@ -4,13 +4,11 @@
 // sanitizer report, another exception) is a finding. Inputs are parsed as they are, then with
 // their size field and CRC-32 made to match (tkws_fixup.h); the seeds are tkws's.
 #include <optional>
-#include <vector>
 
-#include "fuzz_util.h"
-#include "tkws_fixup.h"
 #include "tinykws/common/error.h"
 #include "tinykws/export/export.h"
 #include "tinykws/format/tkws.h"
+#include "tkws_fixup.h"
 
 namespace {
 

@@ -3,15 +3,12 @@
 // network (float or int8), as `tinykws predict` would run a downloaded model file.
 // Each input is parsed as it is, then again with its size field and CRC-32 made to match
 // (tkws_fixup.h).
-#include <cstring>
 #include <optional>
 #include <vector>
 
-#include "fuzz_util.h"
-#include "tkws_fixup.h"
-#include "tinykws/common/error.h"
 #include "tinykws/format/tkws.h"
 #include "tinykws/runtime/pipeline.h"
+#include "tkws_fixup.h"
 
 namespace {
 

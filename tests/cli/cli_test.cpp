@@ -276,15 +276,16 @@ TEST_F(Cli, DamagedModelsExit2WithReason) {
 // writer's exception (exit 1).
 TEST_F(Cli, ModelWithNonUtf8LabelExit2) {
   const std::string path = damaged("latin1", [](std::string& b) {
-    const size_t at = b.find(std::string("\x04" "down" "\x02" "up"));
+    const std::string labels = std::string(1, '\x04') + "down" + '\x02' + "up";  // str, str
+    const size_t at = b.find(labels);
     ASSERT_NE(at, std::string::npos) << "labels section not found";
     b[at + 7] = '\xA9';  // "up" -> "u\xA9"
     const uint32_t crc = tkws::crc32(reinterpret_cast<const uint8_t*>(b.data()), b.size() - 4);
     for (int i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<char>(crc >> (8 * i));
   });
-  for (std::string cmd : {"info " + path, "export --model " + path + " --format onnx --out " +
-                                              root_ + "/latin1.onnx",
-                          "predict --json --model " + path + " x.wav"}) {
+  for (std::string cmd :
+       {"info " + path, "export --model " + path + " --format onnx --out " + root_ + "/latin1.onnx",
+        "predict --json --model " + path + " x.wav"}) {
     Result r = tinykws(cmd);
     EXPECT_EQ(r.code, 2) << cmd << "\n" << r.out;
     EXPECT_CONTAINS(r.out, "label 1: expected UTF-8 text without control characters");

@@ -233,8 +233,8 @@ TEST(Config, UnknownAndSilenceClasses) {
   expect_error(train + "[train.augment]\nspeed_min = 1.2\nspeed_max = 1.1\n",
                {"train.augment.speed_min = 1.2", "0.5 <= min <= max <= 2"});
   expect_error(train + "[train.augment]\nspeed_max = 3\n", {"speed_max = 3"});
-  const Config s = parse_config(train + "[train.augment]\nspeed_min = 0.9\nspeed_max = 1.1\n",
-                                "test.toml");
+  const Config s =
+      parse_config(train + "[train.augment]\nspeed_min = 0.9\nspeed_max = 1.1\n", "test.toml");
   EXPECT_FLOAT_EQ(s.train.augment.speed_min, 0.9f);
   EXPECT_TRUE(s.train.augment.speed() && s.train.augment.waveform());
   EXPECT_FALSE(AugmentConfig{}.speed());

@@ -237,17 +237,17 @@ TEST(Model, OptionalBiasAndFlattenedDense) {
 TEST(Utf8Text, AcceptsWellFormedTextOnly) {
   EXPECT_TRUE(is_utf8_text("up"));
   EXPECT_TRUE(is_utf8_text(""));
-  EXPECT_TRUE(is_utf8_text("caf\xC3\xA9"));            // é
-  EXPECT_TRUE(is_utf8_text("\xE2\x82\xAC"));          // €
-  EXPECT_TRUE(is_utf8_text("\xF0\x9F\x8E\xA4"));      // U+1F3A4
-  EXPECT_TRUE(is_utf8_text("\xF4\x8F\xBF\xBF"));      // U+10FFFF
-  EXPECT_FALSE(is_utf8_text("\xA9"));                  // a continuation byte first
-  EXPECT_FALSE(is_utf8_text("\xC3"));                  // cut short
-  EXPECT_FALSE(is_utf8_text("\xC0\x80"));              // overlong NUL
-  EXPECT_FALSE(is_utf8_text("\xE0\x9F\xBF"));          // overlong (U+07FF in 3 bytes)
-  EXPECT_FALSE(is_utf8_text("\xED\xA0\x80"));          // a surrogate
-  EXPECT_FALSE(is_utf8_text("\xF4\x90\x80\x80"));      // above U+10FFFF
-  EXPECT_FALSE(is_utf8_text("\xE2\x28\xA1"));          // a bad continuation
+  EXPECT_TRUE(is_utf8_text("caf\xC3\xA9"));        // é
+  EXPECT_TRUE(is_utf8_text("\xE2\x82\xAC"));       // €
+  EXPECT_TRUE(is_utf8_text("\xF0\x9F\x8E\xA4"));   // U+1F3A4
+  EXPECT_TRUE(is_utf8_text("\xF4\x8F\xBF\xBF"));   // U+10FFFF
+  EXPECT_FALSE(is_utf8_text("\xA9"));              // a continuation byte first
+  EXPECT_FALSE(is_utf8_text("\xC3"));              // cut short
+  EXPECT_FALSE(is_utf8_text("\xC0\x80"));          // overlong NUL
+  EXPECT_FALSE(is_utf8_text("\xE0\x9F\xBF"));      // overlong (U+07FF in 3 bytes)
+  EXPECT_FALSE(is_utf8_text("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(is_utf8_text("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_utf8_text("\xE2\x28\xA1"));      // a bad continuation
   EXPECT_FALSE(is_utf8_text("a\nb"));
   EXPECT_FALSE(is_utf8_text(std::string_view("a\0b", 3)));
   EXPECT_TRUE(is_utf8_text("a\nb", /*allow_control=*/true));

@@ -179,7 +179,7 @@ TEST(Augment, SpeedPerturbResamplesAboutTheCentre) {
   EXPECT_EQ(same, id);
 
   std::vector<float> impulse(n, 0.0f);
-  impulse[800 + 200] = 1.0f;  // 200 samples after the centre
+  impulse[800 + 200] = 1.0f;    // 200 samples after the centre
   speed_perturb(impulse, 2.0);  // twice as fast: 100 samples after it, the rest silent
   for (int i = 0; i < n; ++i) EXPECT_FLOAT_EQ(impulse[i], i == 900 ? 1.0f : 0.0f) << i;
 

@@ -17,12 +17,14 @@ inline bool is_utf8_text(std::string_view s, bool allow_control = false) {
       ++i;
       continue;
     }
-    int extra;
-    unsigned long cp;
-    if (c >= 0xC2 && c <= 0xDF) extra = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) extra = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) extra = 3, cp = c & 0x07;
-    else return false;  // a continuation byte first, C0/C1 (overlong), or F5-FF
+    // The lead byte gives the sequence length; a continuation byte first, C0/C1 (overlong)
+    // and F5-FF are never lead bytes.
+    const int extra = c >= 0xC2 && c <= 0xDF   ? 1
+                      : c >= 0xE0 && c <= 0xEF ? 2
+                      : c >= 0xF0 && c <= 0xF4 ? 3
+                                               : 0;
+    if (extra == 0) return false;
+    unsigned long cp = c & (0x3Fu >> extra);
     if (s.size() - i <= static_cast<size_t>(extra)) return false;
     for (int k = 1; k <= extra; ++k) {
       const unsigned char d = static_cast<unsigned char>(s[i + k]);

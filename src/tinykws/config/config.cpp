@@ -480,8 +480,8 @@ void Config::validate() const {
   if (!(a.background_volume >= 0.0f && a.background_volume <= 1.0f))
     bad("train.augment.background_volume = " + fmt_num(a.background_volume) + " must be in [0, 1]");
   if (!(a.speed_min >= 0.5f && a.speed_min <= a.speed_max && a.speed_max <= 2.0f))
-    bad("train.augment.speed_min = " + fmt_num(a.speed_min) + ", speed_max = " +
-        fmt_num(a.speed_max) + " must satisfy 0.5 <= min <= max <= 2");
+    bad("train.augment.speed_min = " + fmt_num(a.speed_min) +
+        ", speed_max = " + fmt_num(a.speed_max) + " must satisfy 0.5 <= min <= max <= 2");
 }
 
 Config parse_config(const std::string& text, const std::string& source_name) {

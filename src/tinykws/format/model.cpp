@@ -275,8 +275,8 @@ std::string check_tensor(const Tensor& t, size_t i) {
   const std::string where = "tensor " + std::to_string(i) + " '" + t.name + "': ";
   if (t.name.empty()) return "tensor " + std::to_string(i) + ": expected a non-empty name";
   if (!is_utf8_text(t.name))
-    return "tensor " + std::to_string(i) + ": expected a name of UTF-8 text without control "
-           "characters";
+    return "tensor " + std::to_string(i) +
+           ": expected a name of UTF-8 text without control characters";
   if (t.shape.size() > kMaxRank)
     return where + "expected at most " + std::to_string(kMaxRank) + " dims, found " +
            std::to_string(t.shape.size());
