@@ -59,6 +59,8 @@ std::vector<float> test_stream(int rate, int seconds) {
 }
 
 // One hop with the network always running (gate off): push hop_samples() of noise.
+// Args: hop in ms; 1 = reuse activations between hops when the hop allows it (80 ms for the
+// default network), 0 = the whole network every hop.
 void BM_DetectorHop(benchmark::State& state) {
   Model m;
   if (!load_model(state, &m)) return;
@@ -73,7 +75,8 @@ void BM_DetectorHop(benchmark::State& state) {
   };
   const size_t heap_before = heap();
   StreamDetector d;
-  if (Status st = d.create(m, s); !st.ok()) return state.SkipWithError(st.message);
+  if (Status st = d.create(m, s, {}, state.range(1) != 0); !st.ok())
+    return state.SkipWithError(st.message);
   const double heap_bytes = static_cast<double>(heap() - heap_before);
   const std::vector<float> x = test_stream(m.frontend.sample_rate, 4);
   d.push(x.data(), static_cast<size_t>(m.frontend.clip_samples));  // fill the first window
@@ -85,19 +88,29 @@ void BM_DetectorHop(benchmark::State& state) {
     at += hop;
   }
   state.counters["hop_ms"] = d.hop_ms();
+  state.counters["reuse"] = d.reuses_activations();
   state.counters["state_bytes"] = static_cast<double>(d.state_bytes());
   state.counters["heap_bytes"] = heap_bytes;
 }
-BENCHMARK(BM_DetectorHop)->Arg(20)->Arg(100)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DetectorHop)
+    ->Args({20, 0})
+    ->Args({100, 0})
+    ->Args({80, 0})
+    ->Args({80, 1})
+    ->Args({40, 1})
+    ->Unit(benchmark::kMicrosecond);
 
-// The whole stream at the model's default settings (arg 1: gate on as stored; 0: forced off).
+// The whole stream at the model's default settings. Args: 1 = gate as stored, 0 = forced off;
+// hop in ms (0 = as stored); 1 = reuse activations when the hop allows it, 0 = never.
 void BM_DetectorRealTime(benchmark::State& state) {
   Model m;
   if (!load_model(state, &m)) return;
   DetectorSettings s = m.detector;
   if (state.range(0) == 0) s.gate = false;
+  if (state.range(1) > 0) s.hop_ms = static_cast<int>(state.range(1));
   StreamDetector d;
-  if (Status st = d.create(m, s); !st.ok()) return state.SkipWithError(st.message);
+  if (Status st = d.create(m, s, {}, state.range(2) != 0); !st.ok())
+    return state.SkipWithError(st.message);
   const std::vector<float> x = test_stream(m.frontend.sample_rate, 60);
   const double audio_s = static_cast<double>(x.size()) / m.frontend.sample_rate;
   for (auto _ : state) {
@@ -112,8 +125,16 @@ void BM_DetectorRealTime(benchmark::State& state) {
   state.counters["network_share"] =
       d.hops() ? static_cast<double>(d.network_runs()) / static_cast<double>(d.hops()) : 0.0;
   state.counters["state_bytes"] = static_cast<double>(d.state_bytes());
+  state.counters["hop_ms"] = d.hop_ms();
+  state.counters["reuse"] = d.reuses_activations();
 }
-BENCHMARK(BM_DetectorRealTime)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DetectorRealTime)
+    ->Args({1, 0, 1})
+    ->Args({0, 0, 1})
+    ->Args({0, 80, 0})
+    ->Args({0, 80, 1})
+    ->Args({1, 80, 1})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tkws

@@ -191,5 +191,42 @@ TEST(CApi, DetectorMatchesStreamDetector) {
   tinykws_detector_close(nullptr);
 }
 
+// reuse_activations=0|1 changes the work per hop, never the detections.
+TEST(CApi, DetectorReuseOptionKeepsTheEvents) {
+  const std::vector<uint8_t> bytes = serialize_model(tiny_model(3));
+  Handle h;
+  ASSERT_EQ(tinykws_open_buffer(bytes.data(), bytes.size(), &h.m), TINYKWS_OK);
+  const std::vector<float> x = uniform_vector(40000, 8, -0.4f, 0.4f);
+  auto events = [&](const char* opts) {
+    tinykws_detector* d = nullptr;
+    std::vector<tinykws_event> got;
+    EXPECT_EQ(tinykws_detector_create(h.m, opts, &d), TINYKWS_OK)
+        << tinykws_detector_last_error(nullptr);
+    if (!d) return got;
+    for (size_t pos = 0; pos < x.size(); pos += 1000) {
+      EXPECT_EQ(tinykws_detector_push(d, x.data() + pos, std::min<size_t>(1000, x.size() - pos)),
+                TINYKWS_OK);
+      tinykws_event ev[8];
+      for (int k; (k = tinykws_detector_read(d, ev, 8)) > 0;) got.insert(got.end(), ev, ev + k);
+    }
+    tinykws_detector_close(d);
+    return got;
+  };
+  // 40 ms = 2 frames: the first conv's stride divides it, so rows are kept between hops.
+  const auto on = events("threshold=0,min_hops=1,refractory_ms=200,hop_ms=40,gate=0");
+  const auto off =
+      events("threshold=0,min_hops=1,refractory_ms=200,hop_ms=40,gate=0,reuse_activations=0");
+  ASSERT_GT(on.size(), 5u);
+  ASSERT_EQ(on.size(), off.size());
+  for (size_t i = 0; i < on.size(); ++i) {
+    EXPECT_EQ(on[i].label, off[i].label);
+    EXPECT_EQ(on[i].score, off[i].score);
+    EXPECT_EQ(on[i].end_sample, off[i].end_sample);
+  }
+  tinykws_detector* d = nullptr;
+  EXPECT_EQ(tinykws_detector_create(h.m, "reuse_activations=yes", &d),
+            TINYKWS_ERROR_INVALID_ARGUMENT);
+}
+
 }  // namespace
 }  // namespace tkws

@@ -103,6 +103,14 @@ class TinykwsModule(unittest.TestCase):
         d.reset()
         self.assertEqual(d.push(x), whole)  # a new stream from time 0
 
+    def test_detector_reuse_option_keeps_the_events(self):
+        opts = dict(threshold=0.0, min_hops=1, refractory_ms=200, hop_ms=40, gate=False)
+        x = np.random.default_rng(6).uniform(-0.4, 0.4, 40000).astype(np.float32)
+        on = tinykws.Detector(self.m, **opts).push(x)
+        off = tinykws.Detector(self.m, reuse_activations=0, **opts).push(x)
+        self.assertGreater(len(on), 3)
+        self.assertEqual(on, off)
+
     def test_detector_bad_options_and_input(self):
         with self.assertRaisesRegex(ValueError, "unknown option 'treshold'"):
             tinykws.Detector(self.m, treshold=0.5)

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -159,25 +160,60 @@ TEST(StreamDetector, EnergyGateSkipsSilence) {
   EXPECT_EQ(d.network_runs(), ran);
 }
 
+TEST(StreamDetector, ReusedActivationsGiveTheSameScores) {
+  const Model m = testing_models::dscnn_model(16, 2, 3);          // 49 frames, conv stride 2
+  DetectorSettings s = no_gate(80);                               // 4 frames: rows can be kept
+  s.gate = true, s.gate_dbfs = -40.0f, s.gate_hangover_ms = 200;  // gaps restart the reuse
+  s.threshold = 0.0f, s.min_hops = 1, s.refractory_ms = 0;
+  StreamDetector with, without;
+  ASSERT_TRUE(with.create(m, s).ok());
+  ASSERT_TRUE(without.create(m, s, {}, false).ok());
+  EXPECT_TRUE(with.reuses_activations());
+  EXPECT_FALSE(without.reuses_activations());
+  EXPECT_GT(with.state_bytes(), without.state_bytes());
+  // Noise, silence, noise: the network runs, stops, runs again.
+  std::vector<float> x = uniform_vector(64000, 6, -0.3f, 0.3f);
+  std::fill(x.begin() + 30000, x.begin() + 40000, 0.0f);
+  const Recorder a = stream(with, x, {777}), b = stream(without, x, {4000});
+  ASSERT_EQ(a.hops.size(), b.hops.size());
+  int ran = 0, gated = 0;
+  for (size_t i = 0; i < a.hops.size(); ++i) {
+    ASSERT_EQ(a.hops[i].ran, b.hops[i].ran) << i;
+    EXPECT_EQ(a.hops[i].scores, b.hops[i].scores) << i;  // bit-identical
+    EXPECT_EQ(a.hops[i].fired, b.hops[i].fired) << i;
+    ran += a.hops[i].ran, gated += !a.hops[i].ran;
+  }
+  EXPECT_GT(ran, 20);
+  EXPECT_GT(gated, 3);
+  // A hop the first conv's stride does not divide (100 ms = 5 frames): nothing to reuse.
+  s.hop_ms = 100;
+  ASSERT_TRUE(with.create(m, s).ok());
+  EXPECT_FALSE(with.reuses_activations());
+}
+
 TEST(StreamDetector, PushAllocatesNothing) {
   const Model m = testing_models::dscnn_model();  // the default clip geometry, 49 frames
-  StreamDetector d;
-  DetectorSettings s;
-  s.threshold = 0.0f, s.min_hops = 1;
-  ASSERT_TRUE(d.create(m, s).ok());
-  const std::vector<float> x = uniform_vector(48000, 4, -0.3f, 0.3f);
-  Recorder r;
-  r.events.reserve(1000), r.hops.reserve(1000);
-  AllocCounter counter;
-  for (size_t at = 0; at < x.size(); at += 1234)
-    ASSERT_TRUE(
-        d.push(x.data() + at, std::min<size_t>(1234, x.size() - at), &Recorder::on_event, &r).ok());
-  d.reset();
-  ASSERT_TRUE(d.push(x.data(), 16000, &Recorder::on_event, &r).ok());
-  EXPECT_EQ(counter.count(), 0);
-  EXPECT_GT(d.network_runs(), 0);
-  EXPECT_FALSE(r.events.empty());
-  EXPECT_GT(d.state_bytes(), 2u * 49 * 10 * sizeof(float));
+  for (int hop_ms : {100, 80}) {                  // the network whole each hop; activations reused
+    StreamDetector d;
+    DetectorSettings s;
+    s.threshold = 0.0f, s.min_hops = 1, s.hop_ms = hop_ms;
+    ASSERT_TRUE(d.create(m, s).ok());
+    EXPECT_EQ(d.reuses_activations(), hop_ms == 80);
+    const std::vector<float> x = uniform_vector(48000, 4, -0.3f, 0.3f);
+    Recorder r;
+    r.events.reserve(1000), r.hops.reserve(1000);
+    AllocCounter counter;
+    for (size_t at = 0; at < x.size(); at += 1234)
+      ASSERT_TRUE(
+          d.push(x.data() + at, std::min<size_t>(1234, x.size() - at), &Recorder::on_event, &r)
+              .ok());
+    d.reset();
+    ASSERT_TRUE(d.push(x.data(), 16000, &Recorder::on_event, &r).ok());
+    EXPECT_EQ(counter.count(), 0);
+    EXPECT_GT(d.network_runs(), 0);
+    EXPECT_FALSE(r.events.empty());
+    EXPECT_GT(d.state_bytes(), 2u * 49 * 10 * sizeof(float));
+  }
 }
 
 TEST(StreamDetector, RejectsBadSettingsAndUseBeforeCreate) {

@@ -97,7 +97,7 @@ Runner add_listen(CLI::App& app) {
     Model m = read_model(o->model);
     const DetectorSettings settings = detector_settings(m, *flags);
     StreamDetector det;
-    if (Status st = det.create(m, settings); !st.ok())
+    if (Status st = det.create(m, settings, {}, flags->reuse == "on"); !st.ok())
       throw InputError(o->model + ": " + st.message);
     if (!o->save_dir.empty()) {
       std::error_code ec;
@@ -155,11 +155,12 @@ Runner add_listen(CLI::App& app) {
       const double audio_s = static_cast<double>(total) / rate;
       std::fprintf(stderr,
                    "listen: %d detection%s in %.2f s of audio%s; %.3f s wall (%.0fx real "
-                   "time), %lld hops, network on %lld (%.1f%%)\n",
+                   "time), %lld hops, network on %lld (%.1f%%)%s\n",
                    count, count == 1 ? "" : "s", audio_s, g_stop ? " (stopped by a signal)" : "",
                    wall, wall > 0 ? audio_s / wall : 0.0, static_cast<long long>(det.hops()),
                    static_cast<long long>(det.network_runs()),
-                   det.hops() ? 100.0 * det.network_runs() / det.hops() : 0.0);
+                   det.hops() ? 100.0 * det.network_runs() / det.hops() : 0.0,
+                   det.reuses_activations() ? ", activations reused between hops" : "");
     }
     return 0;
   };

@@ -84,7 +84,7 @@ Runner add_stream_eval(CLI::App& app) {
     const std::vector<StreamLabel> truth =
         parse_stream_labels(read_text_file(o->labels), o->labels);
     StreamDetector det;
-    if (Status st = det.create(m, settings); !st.ok())
+    if (Status st = det.create(m, settings, {}, flags->reuse == "on"); !st.ok())
       throw InputError(o->model + ": " + st.message);
     const int rate = m.frontend.sample_rate;
     auto src = open_audio_file(o->input, rate);
@@ -117,9 +117,10 @@ Runner add_stream_eval(CLI::App& app) {
 
     std::printf("stream: %s, %.1f s (%.3f h), %d keywords, %d distractors\n", o->input.c_str(),
                 audio_s, audio_s / 3600.0, s.keywords, s.distractors);
-    std::printf("detector: %s; network on %lld of %lld hops\n",
+    std::printf("detector: %s; network on %lld of %lld hops%s\n",
                 describe_detector(m, settings).c_str(), static_cast<long long>(det.network_runs()),
-                static_cast<long long>(det.hops()));
+                static_cast<long long>(det.hops()),
+                det.reuses_activations() ? ", activations reused between hops" : "");
     std::printf(
         "hits %d, misses %d (miss rate %.2f %%), wrong label %d, false accepts %d (%.2f per "
         "hour), duplicates %d, median delay %.3f s\n",

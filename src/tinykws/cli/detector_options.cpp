@@ -32,6 +32,10 @@ std::shared_ptr<DetectorFlags> add_detector_flags(CLI::App& app) {
                     "Loud frames in a row that start speech, ms [0, 10000]");
   f->o_hang = add("--gate-hangover-ms", f->gate_hangover_ms,
                   "Speech lasts this long after the last loud frame, ms [0, 60000]");
+  add("--reuse-activations", f->reuse,
+      "Recompute only the activation rows a hop changed, when the hop allows it (same scores, "
+      "more memory)")
+      ->check(CLI::IsMember({"on", "off"}));
   return f;
 }
 

@@ -15,6 +15,7 @@ struct DetectorFlags {
   int gate_min_speech_ms = 0, gate_hangover_ms = 0;
   float threshold = 0.0f, gate_dbfs = 0.0f;
   std::string gate;                           // "on" or "off"
+  std::string reuse = "on";                   // --reuse-activations: a runtime choice, not stored
   std::vector<std::string> label_thresholds;  // "LABEL=X"
   CLI::Option *o_hop = nullptr, *o_smooth = nullptr, *o_min = nullptr, *o_refr = nullptr;
   CLI::Option *o_speech = nullptr, *o_hang = nullptr, *o_thr = nullptr, *o_dbfs = nullptr;
@@ -22,7 +23,8 @@ struct DetectorFlags {
 };
 
 // Registers --hop-ms, --smoothing-ms, --threshold, --threshold-for LABEL=X, --min-hops,
-// --refractory-ms, --gate on|off, --gate-dbfs, --gate-min-speech-ms, --gate-hangover-ms.
+// --refractory-ms, --gate on|off, --gate-dbfs, --gate-min-speech-ms, --gate-hangover-ms, and
+// --reuse-activations on|off (StreamDetector::create's reuse_activations; not in the model).
 std::shared_ptr<DetectorFlags> add_detector_flags(CLI::App& app);
 
 // m.detector with the given flags applied. InputError naming the flag for a value out of range

@@ -136,9 +136,11 @@ struct Op {
 // detector rounds hop_ms to whole front-end frames (at least one frame_step) and smoothing_ms,
 // refractory_ms, gate times to whole hops or frames. Ranges (check_model): see check() below.
 struct DetectorSettings {
-  // The network runs once every hop over the last clip_samples of audio. 100 ms = 5 frames
-  // of the default front end: ~10 inferences per second of speech.
-  int32_t hop_ms = 100;  // [1, 5000]
+  // The network runs once every hop over the last clip_samples of audio. 80 ms = 4 frames of
+  // the default front end (12.5 inferences per second of speech), which the default network's
+  // stride-2 first conv divides, so the detector can reuse activations between hops
+  // (runtime/row_reuse.h; 100 ms = 5 frames could not). Before session 7: 100 ms.
+  int32_t hop_ms = 80;  // [1, 5000]
   // Per-class scores (softmax outputs) are averaged over the last smoothing_ms of hops
   // (max(1, round(smoothing_ms / hop)) hops; 0 = no smoothing).
   int32_t smoothing_ms = 300;  // [0, 10000]
@@ -147,7 +149,7 @@ struct DetectorSettings {
   float threshold = 0.8f;         // [0, 1], every keyword label
   std::vector<float> thresholds;  // empty, or one per label in [0, 1] (overrides `threshold`;
                                   // entries of non-keyword labels are ignored)
-  int32_t min_hops = 3;           // [1, 1000]
+  int32_t min_hops = 4;           // [1, 1000] (320 ms at 80 ms hops; before session 7: 3)
   // After a detection, no keyword fires for this long (audio time from the firing hop).
   int32_t refractory_ms = 1000;  // [0, 60000]
   // Energy gate: the network is skipped (scores count as 0, smoothing history cleared) while

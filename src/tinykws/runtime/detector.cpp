@@ -18,7 +18,7 @@ int ms_to_units(double ms, double unit_ms) {
 }  // namespace
 
 Status StreamDetector::create(const Model& m, const DetectorSettings& s,
-                              const InterpreterOptions& opt) {
+                              const InterpreterOptions& opt, bool reuse_activations) {
   *this = StreamDetector();
   if (std::string e = s.check(); !e.empty())
     return Status::Error(StatusCode::kInvalidArgument, "%s", e.c_str());
@@ -35,6 +35,10 @@ Status StreamDetector::create(const Model& m, const DetectorSettings& s,
   const double step_ms = 1000.0 * frame_step_ / sample_rate_;
   hop_frames_ = std::max(1, ms_to_units(s.hop_ms, step_ms));
   chunk_frames_ = std::min(kChunkFrames, hop_frames_);
+  if (reuse_activations && !pipe_.is_int8() && hop_frames_ < num_frames_) {
+    if (Status st = reuse_.create(pipe_.interpreter(), hop_frames_); !st.ok()) return st;
+    if (!reuse_.reuses()) reuse_ = RowReuseNetwork();  // nothing to keep: no rings held
+  }
   DeciderConfig dc = DeciderConfig::from_settings(m, s, hop_frames_ * step_ms);
   if (Status st = decider_.init(dc); !st.ok()) return st;
   buf_.assign(static_cast<size_t>(frame_length_) + size_t{kChunkFrames} * frame_step_, 0.0f);
@@ -57,6 +61,7 @@ void StreamDetector::reset() noexcept {
   loud_run_ = 0;
   speech_until_ = -1;
   speech_in_hop_ = false;
+  continues_ = false;
 }
 
 Status StreamDetector::push(const float* samples, size_t n, EventFn on_event, void* user) noexcept {
@@ -127,7 +132,13 @@ void StreamDetector::hop(EventFn on_event, void* user) noexcept {
   if (h.ran) {
     const size_t first_row = static_cast<size_t>(done_ - num_frames_) % num_frames_;
     const float* window = ring_.data() + first_row * num_features_;
-    if (pipe_.network(window, scores_.data()).ok()) {
+    bool ok = true;
+    if (reuse_.reuses())
+      reuse_.invoke(window, scores_.data(), continues_);
+    else
+      ok = pipe_.network(window, scores_.data()).ok();
+    continues_ = ok;
+    if (ok) {
       ++runs_;
       h.scores = scores_.data();
       h.fired = decider_.push(scores_.data(), &score);
@@ -135,7 +146,10 @@ void StreamDetector::hop(EventFn on_event, void* user) noexcept {
       h.ran = false;
     }
   }
-  if (!h.ran) decider_.push_gated();
+  if (!h.ran) {
+    decider_.push_gated();
+    continues_ = false;
+  }
   h.smoothed = decider_.smoothed();
   if (hop_fn_) hop_fn_(hop_user_, h);
   if (h.fired >= 0 && on_event) {
@@ -148,7 +162,7 @@ void StreamDetector::hop(EventFn on_event, void* user) noexcept {
 size_t StreamDetector::state_bytes() const {
   return (buf_.capacity() + ring_.capacity() + chunk_.capacity() + scores_.capacity()) *
              sizeof(float) +
-         decider_.memory_bytes() + pipe_.arena_bytes();
+         decider_.memory_bytes() + pipe_.arena_bytes() + reuse_.state_bytes();
 }
 
 }  // namespace tkws

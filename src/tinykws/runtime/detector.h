@@ -26,6 +26,7 @@
 
 #include "tinykws/format/model.h"
 #include "tinykws/runtime/pipeline.h"
+#include "tinykws/runtime/row_reuse.h"
 #include "tinykws/runtime/status.h"
 #include "tinykws/runtime/stream_decider.h"
 
@@ -55,8 +56,12 @@ class StreamDetector {
 
   // Validates the model and the settings (check_model / DetectorSettings::check: an invalid
   // model or settings give kInvalidModel / kInvalidArgument with the message) and allocates.
-  // The settings are usually m.detector with the caller's overrides.
-  Status create(const Model& m, const DetectorSettings& s, const InterpreterOptions& opt = {});
+  // The settings are usually m.detector with the caller's overrides. reuse_activations: when
+  // the hop allows it (a float model whose strides divide the hop's frames), consecutive hops
+  // that both run the network recompute only the activation rows that changed (row_reuse.h;
+  // the scores are bit-identical either way).
+  Status create(const Model& m, const DetectorSettings& s, const InterpreterOptions& opt = {},
+                bool reuse_activations = true);
   bool ready() const { return pipe_.ready(); }
 
   // Appends n samples (int16 / 32768 scale, as read from a WAV) at the model's sample rate.
@@ -79,8 +84,12 @@ class StreamDetector {
   int64_t samples_pushed() const { return samples_pushed_; }
   int64_t hops() const { return hops_; }
   int64_t network_runs() const { return runs_; }
-  // Bytes of the streaming state: sample buffer, feature ring, scores, decider, network arena
-  // (not the weights and front-end tables, which KwsPipeline holds for single clips too).
+  // Activations are reused between hops (create's reuse_activations, and the geometry allows it).
+  bool reuses_activations() const { return reuse_.reuses(); }
+  const RowReuseNetwork& row_reuse() const { return reuse_; }
+  // Bytes of the streaming state: sample buffer, feature ring, scores, decider, network arena,
+  // the activation rings when reused (not the weights and front-end tables, which KwsPipeline holds
+  // for single clips too).
   size_t state_bytes() const;
 
  private:
@@ -88,6 +97,8 @@ class StreamDetector {
   void hop(EventFn on_event, void* user) noexcept;
 
   KwsPipeline pipe_;
+  RowReuseNetwork reuse_;   // reuses() false: pipe_.network() runs each hop whole
+  bool continues_ = false;  // the previous hop ran the network: this window is its, moved
   StreamDecider decider_;
   DetectorSettings settings_;
   int sample_rate_ = 0, frame_length_ = 0, frame_step_ = 0, num_frames_ = 0, num_features_ = 0;

@@ -247,6 +247,7 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
       s.fn = info->reference;
       p = copy_stored(op, vals, pool);
     }
+    s.type = op.type;
     s.first_op = static_cast<int>(i);
     s.last_op = static_cast<int>(last);
     s.w_off = p.w_off, s.b_off = p.b_off;

@@ -72,7 +72,9 @@ class Interpreter : public detail::NetworkBase<Interpreter, StepEvent> {
 
  private:
   friend NetworkBase;
+  friend class RowReuseNetwork;  // runs the steps on row ranges (row_reuse.h)
   struct Step {
+    OpType type = OpType::kConv2D;  // the first model op of the step
     KernelFn fn = nullptr;
     KernelArgs args;
     size_t w_off = SIZE_MAX, b_off = SIZE_MAX;  // into weights_ (resolved into args at the end)

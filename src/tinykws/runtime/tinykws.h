@@ -83,8 +83,11 @@ TINYKWS_API tinykws_status tinykws_features(tinykws_model* m, const float* sampl
  * model file's detector defaults; `options` overrides some of them, "" or NULL for none:
  *   "threshold=0.7,hop_ms=50,min_hops=2,smoothing_ms=300,refractory_ms=1000,gate=1,
  *    gate_dbfs=-50,gate_min_speech_ms=40,gate_hangover_ms=1000"
- * An unknown name or a value out of range fails with a message naming it. The detector keeps
- * its own copy of what it needs: the model handle may be closed afterwards. */
+ * and reuse_activations=0|1 (default 1: when the hop allows it, consecutive hops recompute only
+ * the activation rows that changed; same detections, about 1 MB more RAM for the default model;
+ * 0 saves that memory). An unknown name or a value out of range fails with a message naming
+ * it. The detector keeps its own copy of what it needs: the model handle may be closed afterwards.
+ */
 typedef struct tinykws_detector tinykws_detector;
 
 typedef struct tinykws_event {

@@ -15,8 +15,9 @@ namespace {
 constexpr int kQueue = 256;
 thread_local char g_create_error[512];
 
-// Applies "name=value,name=value" to s. False with a message naming the bad item.
-bool apply_options(const char* options, tkws::DetectorSettings* s, std::string* err) {
+// Applies "name=value,name=value" to s (and reuse_activations to *reuse). False with a message
+// naming the bad item.
+bool apply_options(const char* options, tkws::DetectorSettings* s, bool* reuse, std::string* err) {
   std::string text = options ? options : "";
   size_t pos = 0;
   while (pos < text.size()) {
@@ -57,10 +58,12 @@ bool apply_options(const char* options, tkws::DetectorSettings* s, std::string* 
       s->gate_min_speech_ms = iv;
     else if (name == "gate_hangover_ms")
       s->gate_hangover_ms = iv;
+    else if (name == "reuse_activations")
+      *reuse = v != 0;
     else {
       *err = "unknown option '" + name +
              "' (hop_ms, smoothing_ms, threshold, min_hops, refractory_ms, gate, gate_dbfs, "
-             "gate_min_speech_ms, gate_hangover_ms)";
+             "gate_min_speech_ms, gate_hangover_ms, reuse_activations)";
       return false;
     }
   }
@@ -94,11 +97,12 @@ tinykws_status tinykws_detector_create(const tinykws_model* m, const char* optio
   try {
     tkws::DetectorSettings s = m->model.detector;
     std::string err;
-    if (!apply_options(options, &s, &err))
+    bool reuse = true;
+    if (!apply_options(options, &s, &reuse, &err))
       return fail(g_create_error, sizeof g_create_error, TINYKWS_ERROR_INVALID_ARGUMENT,
                   "tinykws_detector_create: %s", err.c_str());
     auto d = std::make_unique<tinykws_detector>();
-    if (tkws::Status st = d->det.create(m->model, s); !st.ok())
+    if (tkws::Status st = d->det.create(m->model, s, {}, reuse); !st.ok())
       return fail(g_create_error, sizeof g_create_error,
                   st.code == tkws::StatusCode::kInvalidArgument ? TINYKWS_ERROR_INVALID_ARGUMENT
                                                                 : TINYKWS_ERROR_INVALID_MODEL,
