@@ -95,8 +95,9 @@ Runner add_info(CLI::App& app) {
     {
       StreamDetector d;
       if (auto s = d.create(m, m.detector); s.ok())
-        std::printf("streaming detector: %zu bytes of state, %zu bytes of heap in all\n",
-                    d.state_bytes(), heap() - heap_before);
+        std::printf("streaming detector: %zu bytes of state, %zu bytes of heap in all%s\n",
+                    d.state_bytes(), heap() - heap_before,
+                    d.reuses_activations() ? " (activations reused between hops)" : "");
     }
     return 0;
   };
