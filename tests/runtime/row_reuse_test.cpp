@@ -43,6 +43,15 @@ std::vector<Case> cases() {
   return {{"dscnn 3x3", dscnn_model(16, 2, 3)}, {"dscnn 5x3", dscnn_5x3()}, {"tiny", tiny_model()}};
 }
 
+// Bit-identical where measured: x86-64 (gcc, and clang in the fuzz build) and aarch64 (gcc,
+// under qemu). On 32-bit ARM (gcc, NEON-VFPv4) a recomputed row can differ from the whole
+// network's in the last bits (measured: 7e-9 on a probability), so there the test allows 1e-6.
+#if defined(__x86_64__) || defined(__aarch64__)
+constexpr bool kBitExact = true;
+#else
+constexpr bool kBitExact = false;
+#endif
+
 void expect_same_as_whole_network(const Model& m, const InterpreterOptions& opt, int shift,
                                   const std::string& what) {
   Interpreter net;
@@ -60,8 +69,13 @@ void expect_same_as_whole_network(const Model& m, const InterpreterOptions& opt,
     ASSERT_TRUE(net.invoke(window, want.data(), arena.data(), net.arena_bytes()).ok());
     const bool continues = i > 0 && i % 9 != 0;  // restarts now and then, as after the gate
     reuse.invoke(window, got.data(), continues);
-    ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
-        << what << ", call " << i << ": " << want[0] << " vs " << got[0];
+    if (kBitExact) {
+      ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+          << what << ", call " << i << ": " << want[0] << " vs " << got[0];
+    } else {
+      for (size_t k = 0; k < want.size(); ++k)
+        ASSERT_NEAR(want[k], got[k], 1e-6f) << what << ", call " << i << ", output " << k;
+    }
   }
 }
 

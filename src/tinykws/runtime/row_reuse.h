@@ -13,9 +13,11 @@
 // pooling, dense, or a stride the shift does not divide) run whole, as in Interpreter::invoke.
 //
 // The kernels are the Interpreter's own, run on row ranges (a shorter input and output with
-// the padding of the real border), so each value is computed with the same operations in the
-// same order: the output is bit-identical to Interpreter::invoke on the same window (tested
-// in tests/runtime/row_reuse_test.cpp).
+// the padding of the real border), and compute each pixel with the same code whatever range
+// it is in (ops_fast_kernels.inc), so the output is bit-identical to Interpreter::invoke on the
+// same window on x86-64 and aarch64 (tested in tests/runtime/row_reuse_test.cpp; the fuzz
+// target `tkws` checks it for every float model it parses). On 32-bit ARM the last bits of a
+// recomputed row can differ (within 1e-6 on the probabilities, tested).
 //
 // create() allocates (a ring of 2 x H x W x C floats per keeping layer, plain buffers, scratch);
 // invoke() allocates nothing and never throws. The Interpreter's weights must outlive it.
