@@ -11,6 +11,7 @@
 
 #include "../common/alloc_counter.h"
 #include "../format/test_models.h"
+#include "int8_test_util.h"
 
 namespace tkws {
 namespace {
@@ -161,34 +162,36 @@ TEST(StreamDetector, EnergyGateSkipsSilence) {
 }
 
 TEST(StreamDetector, ReusedActivationsGiveTheSameScores) {
-  const Model m = testing_models::dscnn_model(16, 2, 3);          // 49 frames, conv stride 2
-  DetectorSettings s = no_gate(80);                               // 4 frames: rows can be kept
-  s.gate = true, s.gate_dbfs = -40.0f, s.gate_hangover_ms = 200;  // gaps restart the reuse
-  s.threshold = 0.0f, s.min_hops = 1, s.refractory_ms = 0;
-  StreamDetector with, without;
-  ASSERT_TRUE(with.create(m, s).ok());
-  ASSERT_TRUE(without.create(m, s, {}, false).ok());
-  EXPECT_TRUE(with.reuses_activations());
-  EXPECT_FALSE(without.reuses_activations());
-  EXPECT_GT(with.state_bytes(), without.state_bytes());
-  // Noise, silence, noise: the network runs, stops, runs again.
-  std::vector<float> x = uniform_vector(64000, 6, -0.3f, 0.3f);
-  std::fill(x.begin() + 30000, x.begin() + 40000, 0.0f);
-  const Recorder a = stream(with, x, {777}), b = stream(without, x, {4000});
-  ASSERT_EQ(a.hops.size(), b.hops.size());
-  int ran = 0, gated = 0;
-  for (size_t i = 0; i < a.hops.size(); ++i) {
-    ASSERT_EQ(a.hops[i].ran, b.hops[i].ran) << i;
-    EXPECT_EQ(a.hops[i].scores, b.hops[i].scores) << i;  // bit-identical
-    EXPECT_EQ(a.hops[i].fired, b.hops[i].fired) << i;
-    ran += a.hops[i].ran, gated += !a.hops[i].ran;
+  // A float DS-CNN and the committed int8 model, both 49 frames with a stride-2 first conv.
+  for (const Model& m : {testing_models::dscnn_model(16, 2, 3), int8_testing::int8_fixture()}) {
+    DetectorSettings s = no_gate(80);                               // 4 frames: rows kept
+    s.gate = true, s.gate_dbfs = -40.0f, s.gate_hangover_ms = 200;  // gaps restart the reuse
+    s.threshold = 0.0f, s.min_hops = 1, s.refractory_ms = 0;
+    StreamDetector with, without;
+    ASSERT_TRUE(with.create(m, s).ok());
+    ASSERT_TRUE(without.create(m, s, {}, false).ok());
+    EXPECT_TRUE(with.reuses_activations());
+    EXPECT_FALSE(without.reuses_activations());
+    EXPECT_GT(with.state_bytes(), without.state_bytes());
+    // Noise, silence, noise: the network runs, stops, runs again.
+    std::vector<float> x = uniform_vector(64000, 6, -0.3f, 0.3f);
+    std::fill(x.begin() + 30000, x.begin() + 40000, 0.0f);
+    const Recorder a = stream(with, x, {777}), b = stream(without, x, {4000});
+    ASSERT_EQ(a.hops.size(), b.hops.size());
+    int ran = 0, gated = 0;
+    for (size_t i = 0; i < a.hops.size(); ++i) {
+      ASSERT_EQ(a.hops[i].ran, b.hops[i].ran) << i;
+      EXPECT_EQ(a.hops[i].scores, b.hops[i].scores) << i;  // bit-identical
+      EXPECT_EQ(a.hops[i].fired, b.hops[i].fired) << i;
+      ran += a.hops[i].ran, gated += !a.hops[i].ran;
+    }
+    EXPECT_GT(ran, 20);
+    EXPECT_GT(gated, 3);
+    // A hop the first conv's stride does not divide (100 ms = 5 frames): nothing to reuse.
+    s.hop_ms = 100;
+    ASSERT_TRUE(with.create(m, s).ok());
+    EXPECT_FALSE(with.reuses_activations());
   }
-  EXPECT_GT(ran, 20);
-  EXPECT_GT(gated, 3);
-  // A hop the first conv's stride does not divide (100 ms = 5 frames): nothing to reuse.
-  s.hop_ms = 100;
-  ASSERT_TRUE(with.create(m, s).ok());
-  EXPECT_FALSE(with.reuses_activations());
 }
 
 TEST(StreamDetector, PushAllocatesNothing) {

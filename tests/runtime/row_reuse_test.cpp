@@ -1,7 +1,8 @@
 // RowReuseNetwork: on windows that slide over a long feature sequence, every output is
 // bit-identical to Interpreter::invoke on the same window, for each kernel set, with and without
 // pad scratch, for shifts the strides divide and shifts they do not, and across restarts; the
-// plan keeps what the geometry allows; invoke() allocates nothing.
+// plan keeps what the geometry allows; invoke() allocates nothing. RowReuseInt8Network: the
+// same against Int8Network::invoke, bit-identical on every platform.
 #include "tinykws/runtime/row_reuse.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 
 #include "../common/alloc_counter.h"
 #include "../format/test_models.h"
+#include "int8_test_util.h"
 
 namespace tkws {
 namespace {
@@ -134,12 +136,56 @@ TEST(RowReuse, InvokeAllocatesNothing) {
   EXPECT_EQ(counter.count(), 0);
 }
 
+TEST(RowReuse, Int8BitIdenticalToTheWholeNetwork) {
+  // 49 x 10, conv 3x3/2, dw, pw, GAP, dense, softmax; and its first three ops alone, whose
+  // output (the last pointwise layer's map) shows every row, where the softmax's steps of
+  // 1/256 could hide a wrong one.
+  const Model whole = int8_testing::int8_fixture();
+  Model head = whole;
+  head.ops.resize(3);
+  ASSERT_EQ(head.ops.back().type, OpType::kConv2D);
+  head.labels.clear();  // one "label" per output value, so the model checks
+  head.keyword_flags.clear();
+  for (int i = 0; i < 25 * 5 * 16; ++i) head.labels.push_back("c" + std::to_string(i));
+  for (const Model& m : {whole, head})
+    for (bool reference : {false, true}) {
+      Int8NetworkOptions opt;
+      opt.reference = reference;
+      Int8Network net;
+      ASSERT_TRUE(net.prepare(m, opt).ok());
+      for (int shift : {1, 2, 3, 4, 6, 8}) {
+        RowReuseInt8Network reuse;
+        ASSERT_TRUE(reuse.create(net, shift).ok());
+        EXPECT_EQ(reuse.reuses(), shift % 2 == 0) << shift;  // the first conv's stride is 2
+        const int rows = net.input_shape().h, row = net.input_shape().w;
+        const int calls = 20;
+        const std::vector<float> seq = int8_testing::random_features(m, 1 + calls, 5);  // enough
+        std::vector<uint8_t> arena(net.arena_bytes());
+        std::vector<float> want(net.output_size()), got(net.output_size());
+        for (int i = 0; i < calls; ++i) {
+          const float* window = seq.data() + static_cast<size_t>(i) * shift * row;
+          ASSERT_LE(static_cast<size_t>((i * shift + rows) * row), seq.size());
+          ASSERT_TRUE(net.invoke(window, want.data(), arena.data(), arena.size()).ok());
+          reuse.invoke(window, got.data(), i > 0 && i % 7 != 0);
+          ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+              << m.ops.size() << " ops, " << (reference ? "reference" : "fast") << ", shift "
+              << shift << ", call " << i;
+        }
+      }
+    }
+}
+
 TEST(RowReuse, RefusesWhatItCannotPlan) {
   RowReuseNetwork r;
   Interpreter net;
   EXPECT_EQ(r.create(net, 4).code, StatusCode::kNotPrepared);
   ASSERT_TRUE(net.prepare(tiny_model()).ok());
   EXPECT_EQ(r.create(net, 0).code, StatusCode::kInvalidArgument);
+  RowReuseInt8Network r8;
+  Int8Network net8;
+  EXPECT_EQ(r8.create(net8, 4).code, StatusCode::kNotPrepared);
+  ASSERT_TRUE(net8.prepare(int8_testing::int8_fixture()).ok());
+  EXPECT_EQ(r8.create(net8, 0).code, StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -35,9 +35,14 @@ Status StreamDetector::create(const Model& m, const DetectorSettings& s,
   const double step_ms = 1000.0 * frame_step_ / sample_rate_;
   hop_frames_ = std::max(1, ms_to_units(s.hop_ms, step_ms));
   chunk_frames_ = std::min(kChunkFrames, hop_frames_);
-  if (reuse_activations && !pipe_.is_int8() && hop_frames_ < num_frames_) {
-    if (Status st = reuse_.create(pipe_.interpreter(), hop_frames_); !st.ok()) return st;
-    if (!reuse_.reuses()) reuse_ = RowReuseNetwork();  // nothing to keep: no rings held
+  if (reuse_activations && hop_frames_ < num_frames_) {
+    if (pipe_.is_int8()) {
+      if (Status st = reuse8_.create(pipe_.int8_network(), hop_frames_); !st.ok()) return st;
+      if (!reuse8_.reuses()) reuse8_ = RowReuseInt8Network();  // nothing to keep: no rings
+    } else {
+      if (Status st = reuse_.create(pipe_.interpreter(), hop_frames_); !st.ok()) return st;
+      if (!reuse_.reuses()) reuse_ = RowReuseNetwork();
+    }
   }
   DeciderConfig dc = DeciderConfig::from_settings(m, s, hop_frames_ * step_ms);
   if (Status st = decider_.init(dc); !st.ok()) return st;
@@ -135,6 +140,8 @@ void StreamDetector::hop(EventFn on_event, void* user) noexcept {
     bool ok = true;
     if (reuse_.reuses())
       reuse_.invoke(window, scores_.data(), continues_);
+    else if (reuse8_.reuses())
+      reuse8_.invoke(window, scores_.data(), continues_);
     else
       ok = pipe_.network(window, scores_.data()).ok();
     continues_ = ok;
@@ -162,7 +169,8 @@ void StreamDetector::hop(EventFn on_event, void* user) noexcept {
 size_t StreamDetector::state_bytes() const {
   return (buf_.capacity() + ring_.capacity() + chunk_.capacity() + scores_.capacity()) *
              sizeof(float) +
-         decider_.memory_bytes() + pipe_.arena_bytes() + reuse_.state_bytes();
+         decider_.memory_bytes() + pipe_.arena_bytes() + reuse_.state_bytes() +
+         reuse8_.state_bytes();
 }
 
 }  // namespace tkws

@@ -85,8 +85,7 @@ class StreamDetector {
   int64_t hops() const { return hops_; }
   int64_t network_runs() const { return runs_; }
   // Activations are reused between hops (create's reuse_activations, and the geometry allows it).
-  bool reuses_activations() const { return reuse_.reuses(); }
-  const RowReuseNetwork& row_reuse() const { return reuse_; }
+  bool reuses_activations() const { return reuse_.reuses() || reuse8_.reuses(); }
   // Bytes of the streaming state: sample buffer, feature ring, scores, decider, network arena,
   // the activation rings when reused (not the weights and front-end tables, which KwsPipeline holds
   // for single clips too).
@@ -97,8 +96,9 @@ class StreamDetector {
   void hop(EventFn on_event, void* user) noexcept;
 
   KwsPipeline pipe_;
-  RowReuseNetwork reuse_;   // reuses() false: pipe_.network() runs each hop whole
-  bool continues_ = false;  // the previous hop ran the network: this window is its, moved
+  RowReuseNetwork reuse_;       // float models; reuses() false: not used
+  RowReuseInt8Network reuse8_;  // int8 models; neither reuses: pipe_.network() each hop
+  bool continues_ = false;      // the previous hop ran the network: this window is its, moved
   StreamDecider decider_;
   DetectorSettings settings_;
   int sample_rate_ = 0, frame_length_ = 0, frame_step_ = 0, num_frames_ = 0, num_features_ = 0;

@@ -163,6 +163,7 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
     const Op& op = m.ops[i];
     Step s;
     s.op = static_cast<int>(i);
+    s.type = op.type;
     s.out_scale = op.out_quant.scale[0];
     s.out_zp = op.out_quant.zero_point[0];
     Int8Args& a = s.args;

@@ -66,7 +66,9 @@ class Int8Network : public detail::NetworkBase<Int8Network, Int8StepEvent> {
 
  private:
   friend NetworkBase;
+  friend class RowReuseInt8Network;  // runs the steps on row ranges (row_reuse.h)
   struct Step {
+    OpType type = OpType::kConv2D;  // the model op's
     Int8KernelFn fn = nullptr;
     Int8Args args;
     // Offsets into the pools (SIZE_MAX = none); resolved into args at the end of prepare().

@@ -6,6 +6,7 @@
 #include "tinykws/runtime/plan_util.h"
 
 namespace tkws {
+namespace detail {
 namespace {
 
 bool is_windowed(OpType t) {
@@ -19,46 +20,45 @@ bool is_row_local(OpType t) {
 
 // Operations per output row (multiply-adds for weighted ops, element operations otherwise);
 // for ops that are not row-wise, the whole op's.
-double ops_per_row(OpType t, const KernelArgs& a) {
-  const double cells = double{1.0} * a.out.w * a.out.c, taps = double{1.0} * a.win.kh * a.win.kw;
+double ops_per_row(OpType t, ActShape in, ActShape out, const Window& win) {
+  const double cells = double{1.0} * out.w * out.c, taps = double{1.0} * win.kh * win.kw;
   switch (t) {
     case OpType::kConv2D:
-      return cells * taps * a.in.c;
+      return cells * taps * in.c;
     case OpType::kDepthwiseConv2D:
     case OpType::kMaxPool2D:
     case OpType::kAvgPool2D:
       return cells * taps;
     case OpType::kDense:
-      return static_cast<double>(a.in.size()) * a.out.c;
+      return static_cast<double>(in.size()) * out.c;
     case OpType::kGlobalAvgPool:
-      return static_cast<double>(a.in.size());
+      return static_cast<double>(in.size());
     default:
       return cells;
   }
 }
 
+constexpr size_t kAlignBytes = 64;
+
 }  // namespace
 
-Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
-  *this = RowReuseNetwork();
-  if (!net.prepared()) return Status::Error(StatusCode::kNotPrepared, "interpreter not prepared");
-  if (shift_rows < 1)
-    return Status::Error(StatusCode::kInvalidArgument, "shift_rows %d", shift_rows);
+template <class Elem, class Args, class Fn>
+void RowReuseCore<Elem, Args, Fn>::plan(const std::vector<StepIn>& in_steps, int shift_rows,
+                                        size_t extra) {
+  *this = RowReuseCore();
   shift_ = shift_rows;
-  const size_t n = net.steps_.size();
-  const size_t align = 16;  // floats: 64-byte aligned buffers
-  size_t offset = 0, scratch = 0;
-  const bool has_scratch = net.offset_s_ < net.arena_bytes_;
+  const size_t n = in_steps.size();
+  if (n == 0) return;
+  const int h0 = in_steps[0].args.in.h;
 
   // Rows of the step's input that differ from the previous call's (moved) rows; s_in = how far
   // the input's rows move per call, 0 = not at all comparable (compute everything).
-  int s_in = shift_rows < net.input_.h ? shift_rows : 0;
-  std::vector<char> dirty_in(static_cast<size_t>(net.input_.h), 0);
-  for (int r = net.input_.h - shift_rows; r < net.input_.h; ++r)
-    if (r >= 0) dirty_in[static_cast<size_t>(r)] = 1;
+  int s_in = shift_rows < h0 ? shift_rows : 0;
+  std::vector<char> dirty_in(static_cast<size_t>(h0), 0);
+  for (int r = std::max(0, h0 - shift_rows); r < h0; ++r) dirty_in[static_cast<size_t>(r)] = 1;
 
   for (size_t k = 0; k < n; ++k) {
-    const Interpreter::Step& is = net.steps_[k];
+    const StepIn& is = in_steps[k];
     RStep s;
     s.fn = is.fn;
     s.args = is.args;
@@ -66,8 +66,7 @@ Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
     const int h_in = s.args.in.h, h_out = s.args.out.h;
     std::vector<char> dirty(static_cast<size_t>(h_out), 1);
     int s_out = 0;
-    const bool last = k + 1 == n;
-    if (s_in > 0 && !last) {
+    if (s_in > 0 && k + 1 < n) {  // the last step writes the caller's output: whole
       if (s.windowed && s_in % s.args.win.sh == 0) {
         s_out = s_in / s.args.win.sh;
         for (int r = 0; r + s_out < h_out; ++r) {
@@ -83,7 +82,7 @@ Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
           dirty[static_cast<size_t>(r)] = dirty_in[static_cast<size_t>(r)];
       }
     }
-    const double per_row = ops_per_row(is.type, s.args);
+    const double per_row = ops_per_row(is.type, s.args.in, s.args.out, s.args.win);
     const bool row_wise = s.windowed || is_row_local(is.type);
     full_ops_ += row_wise ? per_row * h_out : per_row;
     s.partial = s_out > 0 && std::find(dirty.begin(), dirty.end(), 0) != dirty.end();
@@ -105,8 +104,6 @@ Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
       s_out = 0;
       continued_ops_ += row_wise ? per_row * h_out : per_row;
     }
-    if (has_scratch && s.windowed && padded_input_floats(s.args) > scratch)
-      scratch = padded_input_floats(s.args);
     steps_.push_back(std::move(s));
     s_in = s_out;
     dirty_in.swap(dirty);
@@ -114,10 +111,10 @@ Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
   // A partial step keeps its rows between calls (a ring) when the next step reads rows it does
   // not recompute: the next step runs whole, or its ranges' windows reach kept rows. Otherwise
   // (a depthwise layer before its pointwise one) its recomputed rows are all that is read.
-  for (size_t k = 0; k < n; ++k) {
+  for (size_t k = 0; k + 1 < n; ++k) {
     RStep& s = steps_[k];
     if (!s.partial) continue;
-    const RStep& next = steps_[k + 1];  // a partial step is never the last
+    const RStep& next = steps_[k + 1];
     std::vector<char> computed(static_cast<size_t>(s.args.out.h), 0);
     for (const auto& [r0, r1] : s.ranges)
       std::fill(computed.begin() + r0, computed.begin() + r1, 1);
@@ -134,76 +131,142 @@ Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
     ring_steps_ += s.ring;
   }
   // Storage: a ring of 2 x out.h rows, or the plain output (the last step writes the caller's).
+  const size_t align = kAlignBytes / sizeof(Elem);
+  size_t offset = 0;
   for (size_t k = 0; k < n; ++k) {
     RStep& s = steps_[k];
-    const size_t floats = s.ring ? 2 * s.args.out.size() : k + 1 == n ? 0 : s.args.out.size();
+    const size_t elems = s.ring ? 2 * s.args.out.size() : k + 1 == n ? 0 : s.args.out.size();
     s.out_off = offset;
-    offset = plan::round_up(offset + floats, align);
+    offset = plan::round_up(offset + elems, align);
   }
-  if (has_scratch && scratch > 0) {
-    scratch_off_ = offset;
-    offset += scratch;
+  if (extra > 0) {
+    extra_off_ = offset;
+    offset += extra;
   }
-  state_.assign(offset + align, 0.0f);
+  state_.assign(offset + align, Elem{0});
   const auto addr = reinterpret_cast<uintptr_t>(state_.data());
-  base_ = ((align * sizeof(float) - addr % (align * sizeof(float))) % (align * sizeof(float))) /
-          sizeof(float);
-  return Status::Ok();
+  base_ = ((kAlignBytes - addr % kAlignBytes) % kAlignBytes) / sizeof(Elem);
 }
 
-void RowReuseNetwork::run_rows(const RStep& s, const float* in, float* out, int r0, int r1,
-                               float* scratch) const noexcept {
-  KernelArgs a = s.args;
+// The step's arguments for output rows [r0, r1): the input rows their windows read, with the
+// padding of the real border only; *in_off = elements into the step's input.
+template <class Elem, class Args, class Fn>
+Args RowReuseCore<Elem, Args, Fn>::row_args(const RStep& s, int r0, int r1, size_t* in_off) {
+  Args a = s.args;
   const size_t in_row = static_cast<size_t>(a.in.w) * a.in.c;
-  const size_t out_row = static_cast<size_t>(a.out.w) * a.out.c;
-  if (s.windowed) {  // input rows the windows of output rows [r0, r1) read, within the input
+  if (s.windowed) {
     const int lo = r0 * a.win.sh - a.win.pad_top,
               hi = (r1 - 1) * a.win.sh - a.win.pad_top + a.win.kh;
     const int lo_in = std::max(lo, 0), hi_in = std::min(hi, a.in.h);
     a.in.h = hi_in - lo_in;
     a.win.pad_top = lo_in - lo;
-    in += static_cast<size_t>(lo_in) * in_row;
+    *in_off = static_cast<size_t>(lo_in) * in_row;
   } else {
     a.in.h = r1 - r0;
-    in += static_cast<size_t>(r0) * in_row;
+    *in_off = static_cast<size_t>(r0) * in_row;
   }
   a.out.h = a.win.out_h = r1 - r0;
-  s.fn(a, in, out + static_cast<size_t>(r0) * out_row, scratch);
+  return a;
 }
 
-void RowReuseNetwork::mirror_rows(const RStep& s, int r0, int r1) noexcept {
+template <class Elem, class Args, class Fn>
+void RowReuseCore<Elem, Args, Fn>::mirror_rows(const RStep& s, int r0, int r1) noexcept {
   const int h = s.args.out.h;
   const size_t row = static_cast<size_t>(s.args.out.w) * s.args.out.c;
-  float* const ring = state_.data() + base_ + s.out_off;
+  Elem* const ring = state_.data() + base_ + s.out_off;
   for (int r = r0; r < r1; ++r) {
     const int p = s.start + r, q = p < h ? p + h : p - h;
     std::memcpy(ring + static_cast<size_t>(q) * row, ring + static_cast<size_t>(p) * row,
-                row * sizeof(float));
+                row * sizeof(Elem));
   }
 }
 
-void RowReuseNetwork::invoke(const float* input, float* output, bool continues) noexcept {
-  const float* in = input;
-  float* const base = state_.data() + base_;
-  float* const scratch = scratch_off_ == SIZE_MAX ? nullptr : base + scratch_off_;
+template <class Elem, class Args, class Fn>
+template <class Call>
+void RowReuseCore<Elem, Args, Fn>::run(const Elem* input, Elem* output, bool continues,
+                                       Call call) noexcept {
+  const Elem* in = input;
+  Elem* const base = state_.data() + base_;
   for (size_t k = 0; k < steps_.size(); ++k) {
     RStep& s = steps_[k];
-    float* out = k + 1 == steps_.size() ? output : base + s.out_off;
+    Elem* out = k + 1 == steps_.size() ? output : base + s.out_off;
+    const size_t out_row = static_cast<size_t>(s.args.out.w) * s.args.out.c;
     if (s.ring) {
       s.start = continues ? (s.start + s.shift) % s.args.out.h : 0;
-      out += static_cast<size_t>(s.start) * s.args.out.w * s.args.out.c;
+      out += static_cast<size_t>(s.start) * out_row;
     }
     if (s.partial && continues) {
       for (const auto& [r0, r1] : s.ranges) {
-        run_rows(s, in, out, r0, r1, scratch);
+        size_t in_off = 0;
+        const Args a = row_args(s, r0, r1, &in_off);
+        call(s.fn, a, in + in_off, out + static_cast<size_t>(r0) * out_row);
         if (s.ring) mirror_rows(s, r0, r1);
       }
     } else {
-      s.fn(s.args, in, out, scratch);
+      call(s.fn, s.args, in, out);
       if (s.ring) mirror_rows(s, 0, s.args.out.h);
     }
     in = out;
   }
+}
+
+template class RowReuseCore<float, KernelArgs, KernelFn>;
+template class RowReuseCore<int8_t, Int8Args, Int8KernelFn>;
+
+}  // namespace detail
+
+Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
+  *this = RowReuseNetwork();
+  if (!net.prepared()) return Status::Error(StatusCode::kNotPrepared, "interpreter not prepared");
+  if (shift_rows < 1)
+    return Status::Error(StatusCode::kInvalidArgument, "shift_rows %d", shift_rows);
+  std::vector<detail::RowReuseCore<float, KernelArgs, KernelFn>::StepIn> steps;
+  size_t scratch = 0;
+  scratch_ = net.offset_s_ < net.arena_bytes_;  // the interpreter pads into arena scratch
+  for (const Interpreter::Step& s : net.steps_) {
+    steps.push_back({s.type, s.fn, s.args});
+    const bool windowed = s.type == OpType::kConv2D || s.type == OpType::kDepthwiseConv2D;
+    if (scratch_ && windowed && padded_input_floats(s.args) > scratch)
+      scratch = padded_input_floats(s.args);
+  }
+  if (scratch == 0) scratch_ = false;
+  core_.plan(steps, shift_rows, scratch);
+  ready_ = true;
+  return Status::Ok();
+}
+
+void RowReuseNetwork::invoke(const float* input, float* output, bool continues) noexcept {
+  float* const scratch = scratch_ ? core_.extra() : nullptr;
+  core_.run(input, output, continues,
+            [scratch](KernelFn fn, const KernelArgs& a, const float* in, float* out) {
+              fn(a, in, out, scratch);
+            });
+}
+
+Status RowReuseInt8Network::create(const Int8Network& net, int shift_rows) {
+  *this = RowReuseInt8Network();
+  if (!net.prepared()) return Status::Error(StatusCode::kNotPrepared, "network not prepared");
+  if (shift_rows < 1)
+    return Status::Error(StatusCode::kInvalidArgument, "shift_rows %d", shift_rows);
+  std::vector<detail::RowReuseCore<int8_t, Int8Args, Int8KernelFn>::StepIn> steps;
+  for (const Int8Network::Step& s : net.steps_) steps.push_back({s.type, s.fn, s.args});
+  in_size_ = net.input_size(), out_size_ = net.output_size();
+  core_.plan(steps, shift_rows, plan::round_up(in_size_, 64) + out_size_);  // q_in, q_out
+  quantize_ = net.quantize_;
+  in_scale_ = net.in_scale_, in_zp_ = net.in_zp_, out_scale_ = net.out_scale_,
+  out_zp_ = net.out_zp_;
+  ready_ = true;
+  return Status::Ok();
+}
+
+void RowReuseInt8Network::invoke(const float* features, float* probs, bool continues) noexcept {
+  int8_t* const q_in = core_.extra();
+  int8_t* const q_out = q_in + plan::round_up(in_size_, 64);
+  quantize_(features, in_size_, in_scale_, in_zp_, q_in);
+  core_.run(
+      q_in, q_out, continues,
+      [](Int8KernelFn fn, const Int8Args& a, const int8_t* in, int8_t* out) { fn(a, in, out); });
+  int8_dequantize(q_out, out_size_, out_scale_, out_zp_, probs);
 }
 
 }  // namespace tkws
