@@ -85,22 +85,13 @@ class RowReuseCore {
   double continued_ops_ = 0.0, full_ops_ = 0.0;
 };
 
-}  // namespace detail
-
-class RowReuseNetwork {
+// What both public classes report about their plan.
+template <class Elem, class Args, class Fn>
+class RowReusePlanned {
  public:
-  // Plans for windows that move `shift_rows` rows between calls. `net` must be prepared with
-  // its default input. Ok with reuses() false when no layer can keep a row (then invoke()
-  // still works, as the whole network).
-  Status create(const Interpreter& net, int shift_rows);
   bool ready() const { return ready_; }
+  // Some layer keeps rows between calls (else invoke() runs the whole network each time).
   bool reuses() const { return core_.reuses(); }
-
-  // input: the whole window (input_size() floats); output: output_size() floats. continues:
-  // this window is the previous call's moved up by shift_rows rows; false (the first call, or
-  // after a gap) computes every row.
-  void invoke(const float* input, float* output, bool continues) noexcept;
-
   int shift_rows() const { return core_.shift_rows(); }
   // Steps that recompute only some rows on a continued call; of those, the ones that keep
   // their rows in a ring (the others' recomputed rows are all the next step reads).
@@ -112,34 +103,41 @@ class RowReuseNetwork {
   double full_ops() const { return core_.full_ops(); }
   size_t state_bytes() const { return core_.state_bytes(); }
 
+ protected:
+  RowReuseCore<Elem, Args, Fn> core_;
+  bool ready_ = false;
+};
+
+}  // namespace detail
+
+class RowReuseNetwork : public detail::RowReusePlanned<float, KernelArgs, KernelFn> {
+ public:
+  // Plans for windows that move `shift_rows` rows between calls. `net` must be prepared with
+  // its default input. Ok with reuses() false when no layer can keep a row (then invoke()
+  // still works, as the whole network).
+  Status create(const Interpreter& net, int shift_rows);
+
+  // input: the whole window (input_size() floats); output: output_size() floats. continues:
+  // this window is the previous call's moved up by shift_rows rows; false (the first call, or
+  // after a gap) computes every row.
+  void invoke(const float* input, float* output, bool continues) noexcept;
+
  private:
-  detail::RowReuseCore<float, KernelArgs, KernelFn> core_;
-  bool ready_ = false, scratch_ = false;
+  bool scratch_ = false;
 };
 
 // The same for an int8 model: invoke() quantises the float window (input_quant), runs the
 // int8 steps with reuse and dequantises the output, as Int8Network::invoke does.
-class RowReuseInt8Network {
+class RowReuseInt8Network : public detail::RowReusePlanned<int8_t, Int8Args, Int8KernelFn> {
  public:
   Status create(const Int8Network& net, int shift_rows);
-  bool ready() const { return ready_; }
-  bool reuses() const { return core_.reuses(); }
   void invoke(const float* features, float* probs, bool continues) noexcept;
 
-  int shift_rows() const { return core_.shift_rows(); }
-  int reusing_steps() const { return core_.reusing_steps(); }
-  int ring_steps() const { return core_.ring_steps(); }
-  double continued_ops() const { return core_.continued_ops(); }
-  double full_ops() const { return core_.full_ops(); }
-  size_t state_bytes() const { return core_.state_bytes(); }
-
  private:
-  detail::RowReuseCore<int8_t, Int8Args, Int8KernelFn> core_;
   void (*quantize_)(const float*, size_t, float, int32_t, int8_t*) = nullptr;
   size_t in_size_ = 0, out_size_ = 0;
   float in_scale_ = 1.0f, out_scale_ = 1.0f;
   int32_t in_zp_ = 0, out_zp_ = 0;
-  bool ready_ = false;
 };
 
 }  // namespace tkws
