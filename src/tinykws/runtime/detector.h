@@ -57,9 +57,10 @@ class StreamDetector {
   // Validates the model and the settings (check_model / DetectorSettings::check: an invalid
   // model or settings give kInvalidModel / kInvalidArgument with the message) and allocates.
   // The settings are usually m.detector with the caller's overrides. reuse_activations: when
-  // the hop allows it (a float model whose strides divide the hop's frames), consecutive hops
-  // that both run the network recompute only the activation rows that changed (row_reuse.h;
-  // the scores are bit-identical either way).
+  // the hop allows it (the network's time strides divide the hop's frames; float or int8),
+  // consecutive hops that both run the network recompute only the activation rows that
+  // changed (row_reuse.h: the same scores, bit-identical except in the last bits on 32-bit ARM
+  // float).
   Status create(const Model& m, const DetectorSettings& s, const InterpreterOptions& opt = {},
                 bool reuse_activations = true);
   bool ready() const { return pipe_.ready(); }

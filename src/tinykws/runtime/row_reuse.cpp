@@ -221,16 +221,10 @@ Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
   if (shift_rows < 1)
     return Status::Error(StatusCode::kInvalidArgument, "shift_rows %d", shift_rows);
   std::vector<detail::RowReuseCore<float, KernelArgs, KernelFn>::StepIn> steps;
-  size_t scratch = 0;
-  scratch_ = net.offset_s_ < net.arena_bytes_;  // the interpreter pads into arena scratch
-  for (const Interpreter::Step& s : net.steps_) {
-    steps.push_back({s.type, s.fn, s.args});
-    const bool windowed = s.type == OpType::kConv2D || s.type == OpType::kDepthwiseConv2D;
-    if (scratch_ && windowed && padded_input_floats(s.args) > scratch)
-      scratch = padded_input_floats(s.args);
-  }
-  if (scratch == 0) scratch_ = false;
-  core_.plan(steps, shift_rows, scratch);
+  for (const Interpreter::Step& s : net.steps_) steps.push_back({s.type, s.fn, s.args});
+  // The interpreter's pad scratch (the end of its arena), as large: a row range pads less.
+  scratch_ = net.offset_s_ < net.arena_bytes_;
+  core_.plan(steps, shift_rows, scratch_ ? (net.arena_bytes_ - net.offset_s_) / sizeof(float) : 0);
   ready_ = true;
   return Status::Ok();
 }
@@ -251,7 +245,8 @@ Status RowReuseInt8Network::create(const Int8Network& net, int shift_rows) {
   std::vector<detail::RowReuseCore<int8_t, Int8Args, Int8KernelFn>::StepIn> steps;
   for (const Int8Network::Step& s : net.steps_) steps.push_back({s.type, s.fn, s.args});
   in_size_ = net.input_size(), out_size_ = net.output_size();
-  core_.plan(steps, shift_rows, plan::round_up(in_size_, 64) + out_size_);  // q_in, q_out
+  q_out_off_ = plan::round_up(in_size_, 64);
+  core_.plan(steps, shift_rows, q_out_off_ + out_size_);
   quantize_ = net.quantize_;
   in_scale_ = net.in_scale_, in_zp_ = net.in_zp_, out_scale_ = net.out_scale_,
   out_zp_ = net.out_zp_;
@@ -261,7 +256,7 @@ Status RowReuseInt8Network::create(const Int8Network& net, int shift_rows) {
 
 void RowReuseInt8Network::invoke(const float* features, float* probs, bool continues) noexcept {
   int8_t* const q_in = core_.extra();
-  int8_t* const q_out = q_in + plan::round_up(in_size_, 64);
+  int8_t* const q_out = q_in + q_out_off_;
   quantize_(features, in_size_, in_scale_, in_zp_, q_in);
   core_.run(
       q_in, q_out, continues,

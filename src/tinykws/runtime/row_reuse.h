@@ -48,7 +48,7 @@ class RowReuseCore {
     Args args;
   };
   // Plans `steps` (input shape: steps[0].args.in) for windows moving `shift_rows` rows per
-  // call; `extra` elements after the buffers (scratch) at extra_offset().
+  // call, and holds `extra` more elements for the caller at extra() (scratch, int8 I/O).
   void plan(const std::vector<StepIn>& steps, int shift_rows, size_t extra);
   // call(fn, args, in, out) runs one kernel.
   template <class Call>
@@ -138,6 +138,7 @@ class RowReuseInt8Network : public detail::RowReusePlanned<int8_t, Int8Args, Int
   size_t in_size_ = 0, out_size_ = 0;
   float in_scale_ = 1.0f, out_scale_ = 1.0f;
   int32_t in_zp_ = 0, out_zp_ = 0;
+  size_t q_out_off_ = 0;  // extra(): q_in [in_size_], then q_out from here
 };
 
 }  // namespace tkws
