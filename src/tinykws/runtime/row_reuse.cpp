@@ -213,15 +213,27 @@ void RowReuseCore<Elem, Args, Fn>::run(const Elem* input, Elem* output, bool con
 template class RowReuseCore<float, KernelArgs, KernelFn>;
 template class RowReuseCore<int8_t, Int8Args, Int8KernelFn>;
 
+namespace {
+
+// create()'s argument checks, then the network's steps as the planner takes them.
+template <class StepIn, class NetStep>
+Status steps_to_plan(bool prepared, int shift_rows, const std::vector<NetStep>& net_steps,
+                     std::vector<StepIn>* steps) {
+  if (!prepared) return Status::Error(StatusCode::kNotPrepared, "network not prepared");
+  if (shift_rows < 1)
+    return Status::Error(StatusCode::kInvalidArgument, "shift_rows %d", shift_rows);
+  for (const NetStep& s : net_steps) steps->push_back({s.type, s.fn, s.args});
+  return Status::Ok();
+}
+
+}  // namespace
 }  // namespace detail
 
 Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
   *this = RowReuseNetwork();
-  if (!net.prepared()) return Status::Error(StatusCode::kNotPrepared, "interpreter not prepared");
-  if (shift_rows < 1)
-    return Status::Error(StatusCode::kInvalidArgument, "shift_rows %d", shift_rows);
-  std::vector<detail::RowReuseCore<float, KernelArgs, KernelFn>::StepIn> steps;
-  for (const Interpreter::Step& s : net.steps_) steps.push_back({s.type, s.fn, s.args});
+  std::vector<decltype(core_)::StepIn> steps;
+  if (Status st = detail::steps_to_plan(net.prepared(), shift_rows, net.steps_, &steps); !st.ok())
+    return st;
   // The interpreter's pad scratch (the end of its arena), as large: a row range pads less.
   scratch_ = net.offset_s_ < net.arena_bytes_;
   core_.plan(steps, shift_rows, scratch_ ? (net.arena_bytes_ - net.offset_s_) / sizeof(float) : 0);
@@ -239,11 +251,9 @@ void RowReuseNetwork::invoke(const float* input, float* output, bool continues) 
 
 Status RowReuseInt8Network::create(const Int8Network& net, int shift_rows) {
   *this = RowReuseInt8Network();
-  if (!net.prepared()) return Status::Error(StatusCode::kNotPrepared, "network not prepared");
-  if (shift_rows < 1)
-    return Status::Error(StatusCode::kInvalidArgument, "shift_rows %d", shift_rows);
-  std::vector<detail::RowReuseCore<int8_t, Int8Args, Int8KernelFn>::StepIn> steps;
-  for (const Int8Network::Step& s : net.steps_) steps.push_back({s.type, s.fn, s.args});
+  std::vector<decltype(core_)::StepIn> steps;
+  if (Status st = detail::steps_to_plan(net.prepared(), shift_rows, net.steps_, &steps); !st.ok())
+    return st;
   in_size_ = net.input_size(), out_size_ = net.output_size();
   q_out_off_ = plan::round_up(in_size_, 64);
   core_.plan(steps, shift_rows, q_out_off_ + out_size_);
