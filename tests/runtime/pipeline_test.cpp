@@ -138,5 +138,26 @@ TEST(Pipeline, Errors) {
   EXPECT_EQ(p.features(nullptr, buf).code, StatusCode::kInvalidArgument);
 }
 
+TEST(Pipeline, ReleasedNetworkMemory) {
+  // The streaming detector frees the arena when its reusing network has buffers of its own:
+  // the front end still works, the network refuses to run instead of touching freed memory.
+  const Model m = dscnn_model();
+  KwsPipeline p;
+  ASSERT_TRUE(p.create(m).ok());
+  EXPECT_GE(p.buffer_bytes(), p.arena_bytes());
+  const std::vector<float> clip = uniform_vector(p.clip_samples(), 9, -0.3f, 0.3f);
+  std::vector<float> feats(static_cast<size_t>(p.num_frames()) * p.num_features()), again = feats,
+                                                                                    probs(4);
+  ASSERT_TRUE(p.features(clip.data(), feats.data()).ok());
+  p.release_network_memory();
+  EXPECT_EQ(p.buffer_bytes(), 0u);
+  ASSERT_TRUE(p.features(clip.data(), again.data()).ok());
+  EXPECT_EQ(feats, again);
+  EXPECT_EQ(p.network(feats.data(), probs.data()).code, StatusCode::kNotPrepared);
+  EXPECT_EQ(p.run(clip.data(), probs.data()).code, StatusCode::kNotPrepared);
+  ASSERT_TRUE(p.create(m).ok());  // create() gives it back
+  EXPECT_TRUE(p.run(clip.data(), probs.data()).ok());
+}
+
 }  // namespace
 }  // namespace tkws

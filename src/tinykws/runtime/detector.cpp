@@ -43,6 +43,8 @@ Status StreamDetector::create(const Model& m, const DetectorSettings& s,
       if (Status st = reuse_.create(pipe_.interpreter(), hop_frames_); !st.ok()) return st;
       if (!reuse_.reuses()) reuse_ = RowReuseNetwork();
     }
+    // The reusing network has buffers of its own: the pipeline's arena would sit unused.
+    if (reuse_.reuses() || reuse8_.reuses()) pipe_.release_network_memory();
   }
   DeciderConfig dc = DeciderConfig::from_settings(m, s, hop_frames_ * step_ms);
   if (Status st = decider_.init(dc); !st.ok()) return st;
@@ -169,7 +171,7 @@ void StreamDetector::hop(EventFn on_event, void* user) noexcept {
 size_t StreamDetector::state_bytes() const {
   return (buf_.capacity() + ring_.capacity() + chunk_.capacity() + scores_.capacity()) *
              sizeof(float) +
-         decider_.memory_bytes() + pipe_.arena_bytes() + reuse_.state_bytes() +
+         decider_.memory_bytes() + pipe_.buffer_bytes() + reuse_.state_bytes() +
          reuse8_.state_bytes();
 }
 

@@ -87,9 +87,10 @@ class StreamDetector {
   int64_t network_runs() const { return runs_; }
   // Activations are reused between hops (create's reuse_activations, and the geometry allows it).
   bool reuses_activations() const { return reuse_.reuses() || reuse8_.reuses(); }
-  // Bytes of the streaming state: sample buffer, feature ring, scores, decider, network arena,
-  // the activation rings when reused (not the weights and front-end tables, which KwsPipeline holds
-  // for single clips too).
+  // Bytes of the streaming state: sample buffer, feature ring, scores, decider, and either the
+  // pipeline's network arena and clip buffer or, when activations are reused, the reusing network's
+  // rings and buffers (the arena is then freed). Not the weights and front-end tables, which
+  // KwsPipeline holds for single clips too.
   size_t state_bytes() const;
 
  private:

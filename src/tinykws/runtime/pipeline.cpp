@@ -69,13 +69,22 @@ void KwsPipeline::normalise(float* rows, int n) const noexcept {
                      inv_std_.empty() ? nullptr : inv_std_.data());
 }
 
+void KwsPipeline::release_network_memory() {
+  std::vector<float>().swap(arena_storage_);
+  std::vector<float>().swap(feats_);
+  arena_ = nullptr;
+}
+
 Status KwsPipeline::network(const float* feats, float* probs) noexcept {
   if (!frontend_) return Status::Error(StatusCode::kNotPrepared, "pipeline not created");
+  if (!arena_) return Status::Error(StatusCode::kNotPrepared, "pipeline's network memory released");
   if (int8_) return int8_net_.invoke(feats, probs, arena_, int8_net_.arena_bytes());
   return interp_.invoke(feats, probs, arena_, interp_.arena_bytes());
 }
 
 Status KwsPipeline::run(const float* clip, float* probs) noexcept {
+  if (frontend_ && !arena_)
+    return Status::Error(StatusCode::kNotPrepared, "pipeline's network memory released");
   if (Status s = features(clip, feats_.data()); !s.ok()) return s;
   return network(feats_.data(), probs);
 }

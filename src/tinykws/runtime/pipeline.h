@@ -50,6 +50,14 @@ class KwsPipeline {
   int num_features() const { return num_features_; }
   int clip_samples() const { return clip_samples_; }
   size_t arena_bytes() const { return int8_ ? int8_net_.arena_bytes() : interp_.arena_bytes(); }
+  // For a caller that runs the network on memory of its own (the streaming detector's
+  // RowReuseNetwork, which keeps the weights here): frees the arena and the clip feature buffer.
+  // network() and run() then return kNotPrepared; features() and the front end still work.
+  void release_network_memory();
+  // Bytes the pipeline holds for the arena and the clip feature buffer (0 once released).
+  size_t buffer_bytes() const {
+    return (arena_storage_.capacity() + feats_.capacity()) * sizeof(float);
+  }
   const std::vector<std::string>& labels() const { return labels_; }
   bool is_int8() const { return int8_; }  // network on Int8Network (else on Interpreter)
   // The network runner in use, e.g. to set a step hook.
