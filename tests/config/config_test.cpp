@@ -40,6 +40,37 @@ TEST(Config, PresetsParseAndValidate) {
   }
 }
 
+// [detector]: the streaming defaults a trained model stores; checked as the model's are.
+TEST(Config, DetectorSection) {
+  const std::string net = std::string(kNet);
+  const Config c = parse_config(net + "[detector]\nthreshold = 0.9\nmin_hops = 2\nhop_ms = 40\n"
+                                      "gate = false\ngate_dbfs = -45\n",
+                                "test.toml");
+  DetectorSettings want;
+  want.threshold = 0.9f, want.min_hops = 2, want.hop_ms = 40, want.gate = false;
+  want.gate_dbfs = -45.0f;
+  EXPECT_EQ(c.detector, want);
+  EXPECT_EQ(parse_config(net, "test.toml").detector, DetectorSettings{});  // absent: defaults
+  expect_error(net + "[detector]\nthreshold = 1.5\n", {"test.toml", "detector.threshold = 1.5"});
+  expect_error(net + "[detector]\nhop_ms = 0\n", {"detector.hop_ms = 0", "[1, 5000]"});
+  expect_error(net + "[detector]\nhops = 3\n", {"detector", "hops"});  // unknown key
+}
+
+// The experiment configs docs/keyword-spotting.md tables cite must still parse.
+TEST(Config, ExperimentConfigsParseAndValidate) {
+  const std::filesystem::path dir = std::string(TINYKWS_SOURCE_DIR) + "/configs/experiments";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".toml") continue;
+    SCOPED_TRACE(e.path().string());
+    Config c = load_config(e.path().string());
+    EXPECT_FALSE(c.model.layers.empty());
+    EXPECT_TRUE(c.train.has_unknown());
+    ++n;
+  }
+  EXPECT_GT(n, 10);
+}
+
 TEST(Config, SeedPresetsMatchTheReports) {
   Config a = load_config(preset("seed-a"));  // report 1, Tab. I and II
   EXPECT_EQ(a.frontend.frame_length, 1024);
@@ -181,6 +212,7 @@ TEST(Config, PrintedDefaultsParseBackToTheDefaults) {
   EXPECT_FLOAT_EQ(c.prune.power, p.power);
   EXPECT_EQ(c.prune.frequency, p.frequency);
   EXPECT_EQ(c.prune.depthwise, p.depthwise);
+  EXPECT_EQ(c.detector, DetectorSettings{});
   const ClusterConfig k;
   EXPECT_TRUE(c.cluster.enabled);
   EXPECT_EQ(c.cluster.clusters, k.clusters);

@@ -109,6 +109,10 @@ silence_percentage = 25
 time_shift_ms = 50
 background_frequency = 0.5
 background_volume = 0.2
+
+[detector]
+threshold = 0.9
+min_hops = 2
 )";
 
 class KwsTrainTest : public ::testing::Test {
@@ -139,6 +143,9 @@ TEST_F(KwsTrainTest, FourClassModelWithGroupsAndClassSizes) {
   const Model m = read_model(root_ + "/a/model.tkws");
   EXPECT_THAT(m.labels, ElementsAre("up", "down", "_unknown_", "_silence_"));
   EXPECT_THAT(m.keyword_flags, ElementsAre(1, 1, 0, 0));
+  EXPECT_EQ(m.detector, c.detector);  // [detector]: the model's streaming defaults
+  EXPECT_FLOAT_EQ(m.detector.threshold, 0.9f);
+  EXPECT_EQ(m.detector.min_hops, 2);
   const auto metrics = nlohmann::json::parse(read_text_file(root_ + "/a/metrics.json"));
   // 6 training speakers x 3 clips x 2 keywords = 36; ceil(50 %) = 18 unknown; ceil(25 %) = 9.
   EXPECT_EQ(metrics["n_train"], 36 + 18 + 9);

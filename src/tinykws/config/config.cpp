@@ -270,6 +270,19 @@ void read_quantize(TableReader& r, QuantizeConfig& q) {
   r.finish();
 }
 
+void read_detector(TableReader& r, DetectorSettings& d) {
+  r.read("hop_ms", d.hop_ms);
+  r.read("smoothing_ms", d.smoothing_ms);
+  r.read("threshold", d.threshold);
+  r.read("min_hops", d.min_hops);
+  r.read("refractory_ms", d.refractory_ms);
+  r.read("gate", d.gate);
+  r.read("gate_dbfs", d.gate_dbfs);
+  r.read("gate_min_speech_ms", d.gate_min_speech_ms);
+  r.read("gate_hangover_ms", d.gate_hangover_ms);
+  r.finish();
+}
+
 }  // namespace
 
 void PruneConfig::resolve(int64_t total, int64_t per_epoch, int64_t* begin, int64_t* end) const {
@@ -299,6 +312,7 @@ double PruneConfig::sparsity_at(int64_t step, int64_t begin, int64_t end) const 
 void Config::validate() const {
   auto bad = [&](const std::string& what) { throw InputError(source + ": " + what); };
   if (auto msg = frontend.check(); !msg.empty()) bad(msg);
+  if (auto msg = detector.check(); !msg.empty()) bad(msg);
 
   const auto& m = model;
   if (m.layers.empty()) bad("model.layers is empty: the network needs at least one dense layer");
@@ -489,13 +503,14 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   Config c;
   c.source = source_name;
   c.text = text;
-  static const std::set<std::string> sections{"frontend", "model",    "train",  "prune",
-                                              "cluster",  "quantize", "distill"};
+  static const std::set<std::string> sections{"frontend", "model",   "train",   "prune",
+                                              "cluster",  "quantize", "distill", "detector"};
   for (auto& [k, v] : root) {
     std::string key(k.str());
     if (!v.as_table() || !sections.count(key))
       throw InputError(source_name + ": unknown section [" + key +
-                       "] (known: frontend, model, train, distill, prune, cluster, quantize)");
+                       "] (known: frontend, model, train, distill, prune, cluster, quantize, "
+                       "detector)");
   }
   if (auto* t = root["distill"].as_table()) {
     TableReader r(*t, source_name, "distill");
@@ -518,6 +533,10 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   if (auto* t = root["quantize"].as_table()) {
     TableReader r(*t, source_name, "quantize");
     read_quantize(r, c.quantize);
+  }
+  if (auto* t = root["detector"].as_table()) {
+    TableReader r(*t, source_name, "detector");
+    read_detector(r, c.detector);
   }
   if (auto* t = root["frontend"].as_table()) {
     TableReader r(*t, source_name, "frontend");
@@ -565,6 +584,7 @@ std::string config_defaults_toml() {
   const PruneConfig p;
   const ClusterConfig c;
   const QuantizeConfig q;
+  const DetectorSettings det;
   const auto b = [](bool v) { return v ? "true" : "false"; };
   const auto n = [](double v) { return fmt_num(v); };
   std::ostringstream o;
@@ -644,7 +664,13 @@ std::string config_defaults_toml() {
     << "\n# preserve_sparsity = " << b(c.preserve_sparsity) << "\n"
     << "# depthwise = " << b(c.depthwise) << "\n# dense = " << b(c.dense) << "\n\n"
     << "[quantize]\nmode = \"none\"   # fp16, int8\n"
-    << "calibration_clips = " << q.calibration_clips << "\n";
+    << "calibration_clips = " << q.calibration_clips << "\n\n"
+    << "[detector]           # the streaming detector's defaults stored in the model\n"
+    << "hop_ms = " << det.hop_ms << "\nsmoothing_ms = " << det.smoothing_ms
+    << "\nthreshold = " << n(det.threshold) << "   # every keyword\nmin_hops = " << det.min_hops
+    << "\nrefractory_ms = " << det.refractory_ms << "\ngate = " << b(det.gate)
+    << "\ngate_dbfs = " << n(det.gate_dbfs) << "\ngate_min_speech_ms = " << det.gate_min_speech_ms
+    << "\ngate_hangover_ms = " << det.gate_hangover_ms << "\n";
   return o.str();
 }
 

@@ -193,6 +193,10 @@ struct Config {
   PruneConfig prune;
   ClusterConfig cluster;
   QuantizeConfig quantize;
+  // [detector]: the streaming detector's defaults the trained model stores (format/model.h,
+  // DetectorSettings; `listen` and `stream-eval` flags override them, `stream-eval
+  // --write-model` rewrites them). Per-keyword thresholds are not set here.
+  DetectorSettings detector;
   std::string source;  // file the config came from ("<string>" when parsed from text)
   std::string text;    // the TOML text as given (stored in run folders for provenance)
 

@@ -30,6 +30,7 @@ Model float_model(TrainRun& r) {
   model.frontend = r.cfg.frontend;
   model.labels = plan.labels;
   model.keyword_flags = plan.keyword_flags;
+  model.detector = r.cfg.detector;
   if (r.cfg.train.normalize) {
     model.norm_mean = r.data->stats.mean;
     model.norm_inv_std = r.data->stats.inv_std;
