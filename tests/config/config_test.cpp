@@ -43,8 +43,9 @@ TEST(Config, PresetsParseAndValidate) {
 // [detector]: the streaming defaults a trained model stores; checked as the model's are.
 TEST(Config, DetectorSection) {
   const std::string net = std::string(kNet);
-  const Config c = parse_config(net + "[detector]\nthreshold = 0.9\nmin_hops = 2\nhop_ms = 40\n"
-                                      "gate = false\ngate_dbfs = -45\n",
+  const Config c = parse_config(net +
+                                    "[detector]\nthreshold = 0.9\nmin_hops = 2\nhop_ms = 40\n"
+                                    "gate = false\ngate_dbfs = -45\n",
                                 "test.toml");
   DetectorSettings want;
   want.threshold = 0.9f, want.min_hops = 2, want.hop_ms = 40, want.gate = false;

@@ -503,7 +503,7 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   Config c;
   c.source = source_name;
   c.text = text;
-  static const std::set<std::string> sections{"frontend", "model",   "train",   "prune",
+  static const std::set<std::string> sections{"frontend", "model",    "train",   "prune",
                                               "cluster",  "quantize", "distill", "detector"};
   for (auto& [k, v] : root) {
     std::string key(k.str());
