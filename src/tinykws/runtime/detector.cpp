@@ -44,7 +44,7 @@ Status StreamDetector::create(const Model& m, const DetectorSettings& s,
       if (!reuse_.reuses()) reuse_ = RowReuseNetwork();
     }
     // The reusing network has buffers of its own: the pipeline's arena would sit unused.
-    if (reuse_.reuses() || reuse8_.reuses()) pipe_.release_network_memory();
+    if (reuses_activations()) pipe_.release_network_memory();
   }
   DeciderConfig dc = DeciderConfig::from_settings(m, s, hop_frames_ * step_ms);
   if (Status st = decider_.init(dc); !st.ok()) return st;
