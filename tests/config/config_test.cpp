@@ -271,6 +271,19 @@ TEST(Config, UnknownAndSilenceClasses) {
   EXPECT_FLOAT_EQ(s.train.augment.speed_min, 0.9f);
   EXPECT_TRUE(s.train.augment.speed() && s.train.augment.waveform());
   EXPECT_FALSE(AugmentConfig{}.speed());
+  // Background by SNR: the mode, the range, and the errors.
+  const Config b = parse_config(train +
+                                    "[train.augment]\nbackground_frequency = 0.8\n"
+                                    "background_level = \"snr\"\nbackground_snr_db_min = 0\n"
+                                    "background_snr_db_max = 15\n",
+                                "test.toml");
+  EXPECT_EQ(b.train.augment.background_level, AugmentConfig::BackgroundLevel::kSnr);
+  EXPECT_FLOAT_EQ(b.train.augment.background_snr_db_min, 0.0f);
+  EXPECT_FLOAT_EQ(b.train.augment.background_snr_db_max, 15.0f);
+  EXPECT_EQ(AugmentConfig{}.background_level, AugmentConfig::BackgroundLevel::kVolume);
+  expect_error(train + "[train.augment]\nbackground_level = \"db\"\n", {"background_level"});
+  expect_error(train + "[train.augment]\nbackground_snr_db_min = 30\n",
+               {"background_snr_db_min = 30", "-30 <= min <= max <= 60"});
 }
 
 TEST(Config, MissingFile) {

@@ -1,13 +1,18 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "../common/real_data.h"
+#include "tinykws/audio/background.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/dataset.h"
+#include "tinykws/audio/level.h"
+#include "tinykws/audio/wav.h"
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/config/config.h"
@@ -230,6 +235,63 @@ TEST(Augment, SpeedDrawsLeaveTheOtherDrawsUnchanged) {
   EXPECT_EQ(r1, r2);
   EXPECT_NE(r1, r3);
   EXPECT_TRUE(range.waveform());
+}
+
+TEST(Augment, BackgroundAtAnSnrBelowTheClipsSpeech) {
+  // A recording of white noise; a clip with a word (a tone burst) in its middle 400 ms.
+  const std::string dir = testing::temp_dir("bg_snr");
+  std::mt19937 rng(3);
+  std::normal_distribution<float> gauss(0.0f, 0.1f);
+  std::vector<float> noise(48000);
+  for (float& v : noise) v = gauss(rng);
+  write_wav_pcm16(dir + "/noise.wav", noise, 16000);
+  BackgroundNoise bg({dir + "/noise.wav"}, 16000, 16000, dir);
+  std::vector<float> clip(16000, 0.0f);
+  for (int i = 6000; i < 12400; ++i) clip[i] = 0.05f * std::sin(0.2f * i);
+  const double speech = speech_power(clip.data(), clip.size(), 16000);
+
+  AugmentConfig a;
+  a.background_frequency = 1.0f;
+  a.background_level = AugmentConfig::BackgroundLevel::kSnr;
+  a.background_snr_db_min = 10.0f;
+  a.background_snr_db_max = 20.0f;
+  double lo = 1e9, hi = -1e9;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    std::vector<float> x = clip;
+    augment_waveform(x, a, 16000, seed, &bg);
+    double pn = 0.0;  // the added noise, measured where the clip is silent
+    for (int i = 0; i < 6000; ++i) pn += static_cast<double>(x[i]) * x[i];
+    const double snr = 10.0 * std::log10(speech / (pn / 6000));
+    lo = std::min(lo, snr), hi = std::max(hi, snr);
+    std::vector<float> again = clip;  // deterministic from the seed
+    augment_waveform(again, a, 16000, seed, &bg);
+    EXPECT_EQ(x, again);
+  }
+  // Noise windows are not perfectly stationary over 375 ms: allow 0.5 dB.
+  EXPECT_GT(lo, 9.5);
+  EXPECT_LT(hi, 20.5);
+  EXPECT_GT(hi - lo, 5.0) << "the SNR is drawn over the range";
+
+  // An all-zero clip has no speech level: it gets the volume draw instead.
+  std::vector<float> zeros(16000, 0.0f);
+  a.background_volume = 0.0f;
+  augment_waveform(zeros, a, 16000, 1, &bg);
+  EXPECT_EQ(zeros, std::vector<float>(16000, 0.0f));
+  // Volume mode ignores the clip's level: the same noise is added at any clip gain.
+  AugmentConfig v;
+  v.background_frequency = 1.0f;
+  v.background_volume = 0.1f;
+  std::vector<float> quiet = clip, loud = clip;
+  for (float& s : loud) s *= 8.0f;
+  augment_waveform(quiet, v, 16000, 9, &bg);
+  augment_waveform(loud, v, 16000, 9, &bg);
+  double added = 0.0;
+  for (int i = 0; i < 16000; ++i) {
+    EXPECT_NEAR(quiet[i] - clip[i], loud[i] - 8.0f * clip[i], 1e-6) << i;
+    added += std::abs(quiet[i] - clip[i]);
+  }
+  EXPECT_GT(added, 0.0);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Network, KernelLargerThanInputIsInputError) {

@@ -177,7 +177,13 @@ void read_augment(TableReader& r, AugmentConfig& a) {
   r.read("freq_masks", a.freq_masks);
   r.read("freq_mask_max", a.freq_mask_max);
   r.read("background_frequency", a.background_frequency);
+  r.read_enum("background_level", a.background_level,
+              std::map<std::string, AugmentConfig::BackgroundLevel>{
+                  {"volume", AugmentConfig::BackgroundLevel::kVolume},
+                  {"snr", AugmentConfig::BackgroundLevel::kSnr}});
   r.read("background_volume", a.background_volume);
+  r.read("background_snr_db_min", a.background_snr_db_min);
+  r.read("background_snr_db_max", a.background_snr_db_max);
   r.read("speed_min", a.speed_min);
   r.read("speed_max", a.speed_max);
   r.finish();
@@ -493,6 +499,11 @@ void Config::validate() const {
         " must be in [0, 1]");
   if (!(a.background_volume >= 0.0f && a.background_volume <= 1.0f))
     bad("train.augment.background_volume = " + fmt_num(a.background_volume) + " must be in [0, 1]");
+  if (!(a.background_snr_db_min >= -30.0f && a.background_snr_db_min <= a.background_snr_db_max &&
+        a.background_snr_db_max <= 60.0f))
+    bad("train.augment.background_snr_db_min = " + fmt_num(a.background_snr_db_min) +
+        ", background_snr_db_max = " + fmt_num(a.background_snr_db_max) +
+        " must satisfy -30 <= min <= max <= 60");
   if (!(a.speed_min >= 0.5f && a.speed_min <= a.speed_max && a.speed_max <= 2.0f))
     bad("train.augment.speed_min = " + fmt_num(a.speed_min) +
         ", speed_max = " + fmt_num(a.speed_max) + " must satisfy 0.5 <= min <= max <= 2");
@@ -638,7 +649,13 @@ std::string config_defaults_toml() {
     << "freq_masks = " << a.freq_masks << "\nfreq_mask_max = " << a.freq_mask_max << "\n"
     << "background_frequency = " << n(a.background_frequency)
     << "   # share of clips mixed with _background_noise_\n"
-    << "background_volume = " << n(a.background_volume) << "\n"
+    << "background_level = \""
+    << (a.background_level == AugmentConfig::BackgroundLevel::kSnr ? "snr" : "volume")
+    << "\"   # or \"snr\": scale the window to an SNR below the clip's speech\n"
+    << "background_volume = " << n(a.background_volume) << "   # volume: drawn in [0, this]\n"
+    << "background_snr_db_min = " << n(a.background_snr_db_min)
+    << "\nbackground_snr_db_max = " << n(a.background_snr_db_max)
+    << "   # snr: drawn in [min, max]\n"
     << "speed_min = " << n(a.speed_min) << "\nspeed_max = " << n(a.speed_max)
     << "   # resampling factor drawn per clip; 1, 1 = off\n\n"
     << "# [distill]            # present = on\n"

@@ -62,10 +62,18 @@ struct AugmentConfig {
   int freq_masks = 0;     // number of coefficient masks per clip
   int freq_mask_max = 0;  //   each up to this many coefficients
   // Real background noise (the dataset's `_background_noise_` recordings): this share of the
-  // training clips gets a random 1-s window of a random recording added at a volume drawn
-  // uniformly in [0, background_volume] (TensorFlow speech_commands: 0.8 and 0.1).
+  // training clips gets a random 1-s window of a random recording added, scaled by
+  // background_level:
+  //  - kVolume: by a volume drawn uniformly in [0, background_volume] (TensorFlow
+  //    speech_commands: 0.8 and 0.1), whatever the clip's own level;
+  //  - kSnr: to an SNR drawn uniformly in [background_snr_db_min, background_snr_db_max],
+  //    the clip's power taken over its audible extent (audio/level.h), as `make-stream` mixes
+  //    its streams; a clip with no power (all zero) falls back to the volume draw.
+  enum class BackgroundLevel { kVolume, kSnr };
   float background_frequency = 0.0f;
+  BackgroundLevel background_level = BackgroundLevel::kVolume;
   float background_volume = 0.1f;
+  float background_snr_db_min = 5.0f, background_snr_db_max = 20.0f;
   // Speed perturbation: each clip is resampled about its centre by a factor drawn uniformly in
   // [speed_min, speed_max] (> 1 = faster and higher, as Kaldi's speed perturbation), then cut
   // or zero-padded back to the clip length. 1, 1 = off.

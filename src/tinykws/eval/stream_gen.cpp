@@ -6,41 +6,11 @@
 #include <cmath>
 #include <random>
 
+#include "tinykws/audio/level.h"
 #include "tinykws/audio/wav.h"
 #include "tinykws/common/error.h"
 
 namespace tkws {
-namespace {
-
-double mean_square(const float* x, size_t n) {
-  double s = 0.0;
-  for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
-  return n ? s / static_cast<double>(n) : 0.0;
-}
-
-}  // namespace
-
-void audible_extent(const std::vector<float>& clip, int sample_rate, size_t* begin, size_t* end) {
-  const size_t frame = static_cast<size_t>(std::max(1, sample_rate / 100));  // 10 ms
-  const size_t frames = clip.size() / frame;
-  std::vector<double> e(frames);
-  double peak = 0.0;
-  for (size_t f = 0; f < frames; ++f) {
-    e[f] = mean_square(clip.data() + f * frame, frame);
-    peak = std::max(peak, e[f]);
-  }
-  const double floor = std::max(peak * 1e-3, 1e-7);  // 30 dB below the peak, >= -70 dBFS
-  size_t first = frames, last = 0;
-  for (size_t f = 0; f < frames; ++f)
-    if (e[f] >= floor && peak > 1e-7) first = std::min(first, f), last = f;
-  if (first == frames) {
-    *begin = 0, *end = clip.size();
-    return;
-  }
-  *begin = first * frame;
-  *end = std::min(clip.size(), (last + 1) * frame);
-}
-
 GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
                                 const std::vector<StreamWordClip>& others,
                                 const std::vector<std::string>& noise_paths,
@@ -107,7 +77,7 @@ GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
     const size_t from = pick(n.size() - slot + 1);
     const double pn = mean_square(n.data() + from, slot), ps = mean_square(x.data() + b, e - b);
     const double snr = uniform(opt.snr_min_db, opt.snr_max_db);
-    const double gain = pn > 0 && ps > 0 ? std::sqrt(ps / (pn * std::pow(10.0, snr / 10.0))) : 0;
+    const double gain = snr_gain(ps, pn, snr);
     for (size_t i = 0; i < slot; ++i)
       g.audio[s * slot + i] += static_cast<float>(gain * n[from + i]);
   }

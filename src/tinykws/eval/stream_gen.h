@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykws/audio/level.h"  // audible_extent (the labels' rule above)
 #include "tinykws/eval/stream_metrics.h"
 
 namespace tkws {
@@ -45,9 +46,6 @@ GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
                                 const std::vector<StreamWordClip>& others,
                                 const std::vector<std::string>& noise_paths,
                                 const StreamGenOptions& opt);
-
-// Audible extent [*begin, *end) of a clip in samples (see above).
-void audible_extent(const std::vector<float>& clip, int sample_rate, size_t* begin, size_t* end);
 
 // "start_s,end_s,label" CSV text of `labels` (millisecond precision), parse_stream_labels' input.
 std::string stream_labels_csv(const std::vector<StreamLabel>& labels);

@@ -7,6 +7,7 @@
 
 #include "tinykws/audio/background.h"
 #include "tinykws/audio/clips.h"
+#include "tinykws/audio/level.h"
 #include "tinykws/format/model.h"
 #include "tinykws/frontend/frontend.h"
 
@@ -94,6 +95,11 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
     float g = static_cast<float>(std::pow(10.0, db / 20.0));
     for (auto& v : clip) v *= g;
   }
+  const bool mix_bg = bg && !bg->empty() && a.background_frequency > 0.0f &&
+                      static_cast<int>(clip.size()) == bg->clip_samples();
+  const bool by_snr = mix_bg && a.background_level == AugmentConfig::BackgroundLevel::kSnr;
+  // The speech level before the white noise below spreads the clip's audible extent.
+  const double speech = by_snr ? speech_power(clip.data(), clip.size(), sample_rate) : 0.0;
   if (a.noise_prob > 0.0f && u01(rng) < a.noise_prob) {
     double snr = a.noise_snr_db_min + (a.noise_snr_db_max - a.noise_snr_db_min) * u01(rng);
     double p = 0.0;
@@ -103,14 +109,22 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
     std::normal_distribution<double> g(0.0, sigma);
     for (auto& v : clip) v += static_cast<float>(g(rng));
   }
-  if (bg && !bg->empty() && a.background_frequency > 0.0f &&
-      static_cast<int>(clip.size()) == bg->clip_samples()) {
+  if (mix_bg) {
     std::mt19937_64 brng(splitmix64(rng_seed ^ 0x626b67ull));  // "bkg": its own stream
     const double u = (brng() >> 11) * 0x1.0p-53;
     if (u < a.background_frequency) {
-      const float volume = static_cast<float>((brng() >> 11) * 0x1.0p-53 * a.background_volume);
+      const double level = (brng() >> 11) * 0x1.0p-53;  // volume or SNR, uniform in its range
+      const bool snr_mode = by_snr && speech > 0.0;
       std::vector<float> w(clip.size());
-      bg->window(Split::kTrain, brng(), volume, w.data());
+      bg->window(Split::kTrain, brng(),
+                 snr_mode ? 1.0f : static_cast<float>(level * a.background_volume), w.data());
+      if (snr_mode) {
+        const double snr =
+            a.background_snr_db_min + (a.background_snr_db_max - a.background_snr_db_min) * level;
+        const auto gain =
+            static_cast<float>(snr_gain(speech, mean_square(w.data(), w.size()), snr));
+        for (float& v : w) v *= gain;
+      }
       for (size_t i = 0; i < clip.size(); ++i) clip[i] += w[i];
     }
   }
