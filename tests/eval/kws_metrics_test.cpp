@@ -48,9 +48,25 @@ TEST(KwsMetrics, FourClassModel) {
   EXPECT_DOUBLE_EQ(it->fa_rate, 0.25);
   EXPECT_DOUBLE_EQ(it->fa_held_out, 1.0);
   EXPECT_DOUBLE_EQ(it->fa_words, 1.0 / 3);
-  // The curve starts at the argmax decision.
-  EXPECT_DOUBLE_EQ(m.curve.front().miss_rate, m.miss_rate);
-  EXPECT_DOUBLE_EQ(m.curve.front().fa_rate, m.fa_rate);
+  // Below 0.5 the curve takes the most probable keyword even where _unknown_ won, as the
+  // streaming detector does: at 0.2 the up clip given _unknown_ (up 0.2) is a hit, and no
+  // other clip fires (the go clip's keywords are at 0.1).
+  auto at = [&](double t) {
+    const auto p = std::find_if(m.curve.begin(), m.curve.end(), [&](const ThresholdPoint& q) {
+      return std::abs(q.threshold - t) < 1e-9;
+    });
+    EXPECT_NE(p, m.curve.end()) << t;
+    return *p;
+  };
+  EXPECT_DOUBLE_EQ(at(0.2).miss_rate, 0.0);
+  EXPECT_DOUBLE_EQ(at(0.2).fa_rate, 2.0 / 4);
+  EXPECT_DOUBLE_EQ(at(0.05).fa_words, 1.0);  // every word clip's top keyword is >= 0.05
+  EXPECT_DOUBLE_EQ(at(0.05).fa_background, 0.0);
+  // Above 0.5 it is the argmax decision with a threshold.
+  EXPECT_DOUBLE_EQ(at(0.55).miss_rate, m.miss_rate);
+  EXPECT_DOUBLE_EQ(at(0.55).fa_rate, m.fa_rate);
+  EXPECT_DOUBLE_EQ(m.curve.front().threshold, 0.05);
+  EXPECT_DOUBLE_EQ(m.curve.back().threshold, 0.999);
   const auto j = to_json(m);
   EXPECT_EQ(j["groups"]["held_out"]["false_accepts"], 1);
   EXPECT_EQ(j["threshold_curve"].size(), m.curve.size());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -101,15 +102,24 @@ KwsMetrics kws_metrics(const std::vector<ScoredClip>& clips, const std::vector<s
   }
   for (auto& [name, w] : words) m.words.push_back(w);
 
+  // The curve follows the streaming detector's rule: the most probable keyword fires when its
+  // probability reaches the threshold, whatever the non-keyword classes score.
+  std::vector<int> top_keyword(clips.size(), -1);
+  for (size_t i = 0; i < clips.size(); ++i)
+    for (int k = 0; k < static_cast<int>(clips[i].probs.size()); ++k)
+      if (is_keyword_class(keyword_flags, k) &&
+          (top_keyword[i] < 0 || clips[i].probs[k] > clips[i].probs[top_keyword[i]]))
+        top_keyword[i] = k;
   std::vector<double> thresholds;
-  for (int i = 0; i < 20; ++i) thresholds.push_back(0.05 * i);
+  for (int i = 1; i < 20; ++i) thresholds.push_back(0.05 * i);
   thresholds.push_back(0.99);
   thresholds.push_back(0.999);
   for (double t : thresholds) {
     int miss = 0, fa[kClipGroups] = {0, 0, 0, 0};
-    for (const auto& c : clips) {
-      const int p = argmax(c.probs);
-      const bool fires = is_keyword_class(keyword_flags, p) && c.probs[p] >= t;
+    for (size_t i = 0; i < clips.size(); ++i) {
+      const ScoredClip& c = clips[i];
+      const int p = top_keyword[i];
+      const bool fires = p >= 0 && c.probs[p] >= t;
       if (c.group == ClipGroup::kKeyword)
         miss += !(fires && p == c.truth);
       else
@@ -195,10 +205,13 @@ std::string to_text(const KwsMetrics& m) {
     o << fmt::format("  {:<12} {:>8} % {:>6} %\n", m.labels[c], pct(m.precision[c]),
                      pct(m.recall[c]));
   }
+  // The rows of the curve (the detector's rule: the most probable keyword fires at >= the
+  // threshold, even below 0.5 where another class may be more probable).
   o << "  threshold  miss %   false accepts %  (words / unseen / background)\n";
   for (const auto& p : m.curve) {
-    if (p.threshold != 0.5 && p.threshold != 0.7 && p.threshold != 0.9 && p.threshold < 0.99 &&
-        p.threshold != 0.0)
+    const int hundredths = static_cast<int>(std::lround(p.threshold * 100));
+    if (p.threshold < 0.99 &&
+        (hundredths % 10 != 0 || hundredths == 40 || hundredths == 60 || hundredths == 80))
       continue;
     o << fmt::format("  {:9.3f} {:7.2f} {:9.2f}  ({:.2f} / {:.2f} / {:.2f})\n", p.threshold,
                      100 * p.miss_rate, 100 * p.fa_rate, 100 * p.fa_words, 100 * p.fa_held_out,

@@ -40,10 +40,15 @@ struct ScoredClip {
   std::vector<float> probs;  // the model's class probabilities
 };
 
+// One point of the threshold curve. A clip fires at threshold t as the streaming detector
+// decides: its most probable keyword class k fires when probs[k] >= t, even when a non-keyword
+// class (`_unknown_`, `_silence_`) is more probable. Above 0.5 that is the argmax decision with
+// a threshold; below it, keywords that lost to `_unknown_` are taken too (fewer misses, more
+// false accepts).
 struct ThresholdPoint {
   double threshold = 0;
-  double miss_rate = 0;      // keyword clips not given their own keyword at >= threshold
-  double fa_rate = 0;        // non-keyword clips given some keyword at >= threshold
+  double miss_rate = 0;      // keyword clips whose top keyword is not theirs or is < threshold
+  double fa_rate = 0;        // non-keyword clips whose top keyword is >= threshold
   double fa_words = 0;       // ... of the other words' clips (unknown + held out)
   double fa_held_out = 0;    // ... of the held-out words' clips
   double fa_background = 0;  // ... of the background windows
@@ -65,11 +70,11 @@ struct KwsMetrics {
     int clips = 0, fa = 0;  // non-keyword words: clips given a keyword
   };
   std::vector<Word> words;            // every non-keyword word, sorted by name
-  std::vector<ThresholdPoint> curve;  // thresholds 0, 0.05, ..., 0.95, 0.99, 0.999
+  std::vector<ThresholdPoint> curve;  // thresholds 0.05, 0.1, ..., 0.95, 0.99, 0.999
 };
 
-// A clip "fires" keyword k at threshold t when k is its argmax class, k is a keyword and
-// probs[k] >= t. Counts the argmax metrics (t = 0) and the curve.
+// The argmax metrics (a clip fires keyword k when k is its most probable class and a keyword)
+// and the threshold curve (ThresholdPoint's rule).
 KwsMetrics kws_metrics(const std::vector<ScoredClip>& clips, const std::vector<std::string>& labels,
                        const std::vector<uint8_t>& keyword_flags);
 

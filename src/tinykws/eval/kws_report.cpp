@@ -50,8 +50,9 @@ std::string kws_report_section(const nlohmann::json& kws, const std::string& sou
 
   std::string s = "<h2 id=\"kws\">Keyword spotting</h2>\n";
   s += fmt::format(
-      "<p class=\"muted\">From {}: a clip fires when its most probable class is a keyword and "
-      "that probability reaches the threshold. At the most probable class: keyword miss rate "
+      "<p class=\"muted\">From {}: on the curves a clip fires when its most probable keyword "
+      "reaches the threshold (the streaming detector's rule; below 0.5 that includes keywords "
+      "another class outscored). At the most probable class: keyword miss rate "
       "{:.2f} %, false accepts {:.2f} % of the clips that hold no keyword.",
       html_escape(source), 100 * kws.value("miss_rate", 0.0),
       100 * kws.value("false_accept_rate", 0.0));
