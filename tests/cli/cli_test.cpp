@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "../common/cli_util.h"
 #include "../common/synth_data.h"
@@ -87,6 +88,32 @@ TEST_F(Cli, EvalJsonHasTheContractFields) {
   for (auto& row : j["confusion"])
     for (auto& v : row) sum += v.get<int>();
   EXPECT_EQ(sum, 8);
+
+  // --scores: one CSV row per clip with its probabilities, which sum to 1.
+  const std::string csv = root_ + "/scores.csv";
+  r = tinykws("eval --model " + model_ + " --data " + data_ + " --split val" + " --scores " + csv +
+              " --latency-runs 2 --latency-discard 1 --latency-pause-ms 0");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::istringstream in(tkws::read_text_file(csv));
+  std::string line;
+  std::getline(in, line);
+  std::string header = "clip,word,group,truth";
+  for (auto& l : j["labels"]) header += "," + l.get<std::string>();
+  EXPECT_EQ(line, header);
+  int rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    ASSERT_EQ(f.size(), 4 + j["labels"].size()) << line;
+    EXPECT_EQ(f[2], "keyword") << line;
+    EXPECT_EQ(f[3], f[1]) << "a keyword clip must get its own label: " << line;
+    double p = 0;
+    for (size_t k = 4; k < f.size(); ++k) p += std::stod(f[k]);
+    EXPECT_NEAR(p, 1.0, 1e-4) << line;
+  }
+  EXPECT_EQ(rows, 8);
 }
 
 // Quick latency settings for eval runs in these tests (the default is the course's 20 s).

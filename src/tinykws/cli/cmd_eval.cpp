@@ -22,7 +22,7 @@ constexpr int kConstraintFailed = 3;
 Runner add_eval(CLI::App& app) {
   struct Args {
     EvalOptions opt;
-    std::string json_path;
+    std::string json_path, scores_path;
     std::string constraints;
   };
   auto a = std::make_shared<Args>();
@@ -31,6 +31,9 @@ Runner add_eval(CLI::App& app) {
   app.add_option("--split", a->opt.split, "train, val, test or all (default: test, else val)")
       ->check(CLI::IsMember({"train", "val", "validation", "test", "all"}));
   app.add_option("--json", a->json_path, "Also write the full report as JSON to this file");
+  app.add_option("--scores", a->scores_path,
+                 "Also write every clip's class probabilities as CSV to this file "
+                 "(clip,word,group,truth,<labels>)");
   app.add_option("--threads", a->opt.threads, "Clip loading workers (0 = all cores)");
   app.add_option("--latency-runs", a->opt.latency_runs, "Latency protocol runs")
       ->check(CLI::Range(1, 1000000))
@@ -75,6 +78,7 @@ Runner add_eval(CLI::App& app) {
     }
     std::fflush(stdout);
     if (!a->json_path.empty()) write_file_atomic(a->json_path, j.dump(2) + "\n");
+    if (!a->scores_path.empty()) write_file_atomic(a->scores_path, scores_csv(r));
     return all_pass(results) ? 0 : kConstraintFailed;
   };
 }

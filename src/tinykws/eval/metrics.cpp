@@ -232,12 +232,33 @@ EvalReport evaluate(const EvalOptions& opt) {
       !model.keyword_flags.empty())
     r.kws =
         std::make_shared<const KwsMetrics>(kws_metrics(scored, model.labels, model.keyword_flags));
+  r.scores = std::move(scored);
   r.latency = measure_latency(pipe, fe.clip_samples, opt.latency_runs, opt.latency_discard,
                               opt.latency_pause_ms);
   if (opt.profile)
     r.profile = std::make_shared<const Profile>(
         profile_pipeline(pipe, model, opt.latency_runs, r.latency.discarded));
   return r;
+}
+
+std::string scores_csv(const EvalReport& r) {
+  auto field = [](const std::string& v) {
+    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  std::string out = "clip,word,group,truth";
+  for (const auto& l : r.labels) out += "," + field(l);
+  out += "\n";
+  for (const ScoredClip& c : r.scores) {
+    out += field(c.name) + "," + field(c.word) + "," + clip_group_name(c.group) + ",";
+    if (c.truth >= 0 && c.truth < static_cast<int>(r.labels.size()))
+      out += field(r.labels[static_cast<size_t>(c.truth)]);
+    for (float p : c.probs) out += fmt::format(",{:.6g}", p);
+    out += "\n";
+  }
+  return out;
 }
 
 nlohmann::json to_json(const EvalReport& r) {

@@ -9,12 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tinykws/eval/kws_metrics.h"  // ScoredClip
+
 namespace tkws {
 
 class KwsPipeline;
 struct Model;
-struct Profile;     // profile.h
-struct KwsMetrics;  // kws_metrics.h
+struct Profile;  // profile.h
 
 struct Stat {
   double median = 0, std = 0;  // milliseconds
@@ -74,7 +75,16 @@ struct EvalReport {
   // count only clips whose word has a class (other words as `_unknown_` when the model has it).
   std::shared_ptr<const KwsMetrics> kws;
   int foreign_clips = 0;  // clips of words the model has no class for (not in `n`)
+  // Every clip scored (foreign clips and background windows included), in evaluation order,
+  // with its class probabilities: scores_csv() writes them for analysis outside tinykws.
+  std::vector<ScoredClip> scores;
 };
+
+// CSV of EvalReport::scores: header `clip,word,group,truth,<one column per label>`, one row
+// per clip (word empty for background windows; group keyword / unknown / held_out /
+// background; truth the label the clip must get, empty when none; probabilities with 6
+// significant digits). Fields holding a comma or a quote are quoted.
+std::string scores_csv(const EvalReport& r);
 
 // Deflate (zlib, level 9) size of a byte buffer: the "zipped" size the reports quote.
 size_t deflated_size(const std::vector<uint8_t>& bytes);
