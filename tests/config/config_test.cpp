@@ -282,6 +282,16 @@ TEST(Config, UnknownAndSilenceClasses) {
   EXPECT_FLOAT_EQ(b.train.augment.background_snr_db_max, 15.0f);
   EXPECT_EQ(AugmentConfig{}.background_level, AugmentConfig::BackgroundLevel::kVolume);
   expect_error(train + "[train.augment]\nbackground_level = \"db\"\n", {"background_level"});
+  // VTLP: a range, and log-Mel features only.
+  expect_error(train + "[train.augment]\nvtlp_min = 0.7\n", {"vtlp_min = 0.7", "0.8 <= min"});
+  expect_error("[frontend]\nfeatures = \"mfcc\"\n" + train +
+                   "[train.augment]\nvtlp_min = 0.9\nvtlp_max = 1.1\n",
+               {"vtlp", "logmel"});
+  const Config v = parse_config("[frontend]\nfeatures = \"logmel\"\n" + train +
+                                    "[train.augment]\nvtlp_min = 0.9\nvtlp_max = 1.1\n",
+                                "test.toml");
+  EXPECT_FLOAT_EQ(v.train.augment.vtlp_max, 1.1f);
+  EXPECT_TRUE(v.train.augment.vtlp());
   expect_error(train + "[train.augment]\nbackground_snr_db_min = 30\n",
                {"background_snr_db_min = 30", "-30 <= min <= max <= 60"});
 }

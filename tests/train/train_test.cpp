@@ -294,6 +294,55 @@ TEST(Augment, BackgroundAtAnSnrBelowTheClipsSpeech) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Augment, VtlpWarpsMelBandsAlongFrequency) {
+  FrontendConfig fe;
+  fe.kind = FeatureKind::kLogMel;
+  fe.num_mel_bins = 40;
+  const int frames = 3, bands = 40;
+  std::vector<float> x(frames * bands);
+  for (int t = 0; t < frames; ++t)
+    for (int k = 0; k < bands; ++k) x[t * bands + k] = static_cast<float>(k == 20 ? 10 : 0);
+  std::vector<float> same = x;
+  warp_mel_bands(same.data(), frames, fe, 1.0);
+  EXPECT_EQ(same, x);
+  // factor > 1 (a shorter vocal tract): the peak moves to a higher band, < 1 to a lower one;
+  // every frame alike.
+  auto peak = [&](const std::vector<float>& v, int t) {
+    return static_cast<int>(std::max_element(v.begin() + t * bands, v.begin() + (t + 1) * bands) -
+                            (v.begin() + t * bands));
+  };
+  std::vector<float> up = x, down = x;
+  warp_mel_bands(up.data(), frames, fe, 1.15);
+  warp_mel_bands(down.data(), frames, fe, 0.87);
+  for (int t = 0; t < frames; ++t) {
+    EXPECT_GT(peak(up, t), 20) << t;
+    EXPECT_LT(peak(down, t), 20) << t;
+  }
+  // Band centre f_k takes the value at f_k / factor: with the mel scale nearly logarithmic
+  // above 700 Hz, a factor of 1.15 shifts band 20 (~1.2 kHz) by a band or two.
+  EXPECT_LE(peak(up, 0), 23);
+  EXPECT_GE(peak(down, 0), 17);
+  // A constant row stays constant (interpolation and clamping only).
+  std::vector<float> flat(bands, 3.5f);
+  warp_mel_bands(flat.data(), 1, fe, 1.2);
+  for (float v : flat) EXPECT_FLOAT_EQ(v, 3.5f);
+  // The factor: uniform in the range, the same for the same stream.
+  AugmentConfig a;
+  a.vtlp_min = 0.9f;
+  a.vtlp_max = 1.1f;
+  double lo = 2, hi = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const double f = vtlp_factor(a, seed);
+    EXPECT_EQ(f, vtlp_factor(a, seed));
+    lo = std::min(lo, f), hi = std::max(hi, f);
+  }
+  EXPECT_GE(lo, 0.9 - 1e-6);
+  EXPECT_LE(hi, 1.1 + 1e-6);
+  EXPECT_GT(hi - lo, 0.15);
+  EXPECT_TRUE(a.vtlp() && a.per_clip());
+  EXPECT_FALSE(a.waveform());
+}
+
 TEST(Network, KernelLargerThanInputIsInputError) {
   Config c = parse_config(R"(
 [model]

@@ -186,6 +186,8 @@ void read_augment(TableReader& r, AugmentConfig& a) {
   r.read("background_snr_db_max", a.background_snr_db_max);
   r.read("speed_min", a.speed_min);
   r.read("speed_max", a.speed_max);
+  r.read("vtlp_min", a.vtlp_min);
+  r.read("vtlp_max", a.vtlp_max);
   r.finish();
 }
 
@@ -504,6 +506,11 @@ void Config::validate() const {
     bad("train.augment.background_snr_db_min = " + fmt_num(a.background_snr_db_min) +
         ", background_snr_db_max = " + fmt_num(a.background_snr_db_max) +
         " must satisfy -30 <= min <= max <= 60");
+  if (!(a.vtlp_min >= 0.8f && a.vtlp_min <= a.vtlp_max && a.vtlp_max <= 1.25f))
+    bad("train.augment.vtlp_min = " + fmt_num(a.vtlp_min) + ", vtlp_max = " + fmt_num(a.vtlp_max) +
+        " must satisfy 0.8 <= min <= max <= 1.25");
+  if (a.vtlp() && frontend.kind != FeatureKind::kLogMel)
+    bad("train.augment.vtlp_min/max warp mel bands: they need frontend.features = \"logmel\"");
   if (!(a.speed_min >= 0.5f && a.speed_min <= a.speed_max && a.speed_max <= 2.0f))
     bad("train.augment.speed_min = " + fmt_num(a.speed_min) +
         ", speed_max = " + fmt_num(a.speed_max) + " must satisfy 0.5 <= min <= max <= 2");
@@ -657,7 +664,9 @@ std::string config_defaults_toml() {
     << "\nbackground_snr_db_max = " << n(a.background_snr_db_max)
     << "   # snr: drawn in [min, max]\n"
     << "speed_min = " << n(a.speed_min) << "\nspeed_max = " << n(a.speed_max)
-    << "   # resampling factor drawn per clip; 1, 1 = off\n\n"
+    << "   # resampling factor drawn per clip; 1, 1 = off\n"
+    << "vtlp_min = " << n(a.vtlp_min) << "\nvtlp_max = " << n(a.vtlp_max)
+    << "   # logmel: mel-band warp factor drawn per clip; 1, 1 = off\n\n"
     << "# [distill]            # present = on\n"
     << "# teacher = \"" << d.teacher << "\"     # or the path of a .tkws teacher\n"
     << "# teacher_width = " << n(d.teacher_width) << "\n# alpha = " << n(d.alpha)

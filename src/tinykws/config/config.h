@@ -79,7 +79,14 @@ struct AugmentConfig {
   // or zero-padded back to the clip length. 1, 1 = off.
   float speed_min = 1.0f, speed_max = 1.0f;
   bool speed() const { return speed_min != 1.0f || speed_max != 1.0f; }
+  // Vocal tract length perturbation (log-Mel features only): each clip's mel bands are warped
+  // along frequency by a factor drawn uniformly in [vtlp_min, vtlp_max] (> 1 moves energy to
+  // higher bands, as a shorter vocal tract; Jaitly & Hinton 2013), after the front end and
+  // before normalisation (warp_mel_bands, train/feature_set.h). 1, 1 = off.
+  float vtlp_min = 1.0f, vtlp_max = 1.0f;
+  bool vtlp() const { return vtlp_min != 1.0f || vtlp_max != 1.0f; }
   bool waveform() const;  // any waveform augmentation on (features recomputed per epoch)
+  bool per_clip() const { return waveform() || vtlp(); }  // features change per epoch
   bool masking() const { return time_masks > 0 || freq_masks > 0; }
 };
 

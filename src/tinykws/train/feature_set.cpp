@@ -130,6 +130,38 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
   }
 }
 
+void warp_mel_bands(float* feats, int frames, const FrontendConfig& fe, double factor) {
+  const int bands = fe.num_mel_bins;
+  if (factor == 1.0 || bands < 2) return;
+  auto mel = [](double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); };
+  auto hz = [](double m) { return 700.0 * (std::exp(m / 1127.0) - 1.0); };
+  const double lo = mel(fe.lower_hz), step = (mel(fe.upper_hz) - lo) / (bands + 1);
+  // Fractional source band of each band (the centre of band k is edge k + 1).
+  std::vector<double> src(static_cast<size_t>(bands));
+  for (int k = 0; k < bands; ++k) {
+    const double centre = hz(lo + (k + 1) * step);
+    src[static_cast<size_t>(k)] =
+        std::clamp((mel(centre / factor) - lo) / step - 1.0, 0.0, bands - 1.0);
+  }
+  std::vector<float> row(static_cast<size_t>(bands));
+  for (int t = 0; t < frames; ++t) {
+    float* x = feats + static_cast<size_t>(t) * bands;
+    std::copy(x, x + bands, row.begin());
+    for (int k = 0; k < bands; ++k) {
+      const double j = src[static_cast<size_t>(k)];
+      const int j0 = std::min(static_cast<int>(j), bands - 2);
+      const double w = j - j0;
+      x[k] = static_cast<float>(row[static_cast<size_t>(j0)] * (1.0 - w) +
+                                row[static_cast<size_t>(j0) + 1] * w);
+    }
+  }
+}
+
+double vtlp_factor(const AugmentConfig& a, uint64_t rng_seed) {
+  std::mt19937_64 rng(splitmix64(rng_seed ^ 0x76746cull));  // "vtl"
+  return a.vtlp_min + (a.vtlp_max - a.vtlp_min) * ((rng() >> 11) * 0x1.0p-53);
+}
+
 void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,
                    uint64_t rng_seed) {
   std::mt19937_64 rng(rng_seed);
@@ -176,9 +208,12 @@ std::vector<float> extract_features(int n, const std::function<void(int, float*)
     Frontend& f = *fronts[i % threads];
     std::vector<float>& clip = bufs[i % threads];
     fill(i, clip.data());
+    const uint64_t clip_seed = stream_seed(seed, epoch, i, 1);
     if (augment && augment->waveform())
-      augment_waveform(clip, *augment, fe.sample_rate, stream_seed(seed, epoch, i, 1), bg);
+      augment_waveform(clip, *augment, fe.sample_rate, clip_seed, bg);
     f.compute(clip.data(), out.data() + per * i);
+    if (augment && augment->vtlp())
+      warp_mel_bands(out.data() + per * i, fe.num_frames(), fe, vtlp_factor(*augment, clip_seed));
   });
   return out;
 }

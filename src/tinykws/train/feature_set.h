@@ -46,6 +46,16 @@ void speed_perturb(std::vector<float>& clip, double factor);
 void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
                       uint64_t rng_seed, const BackgroundNoise* bg = nullptr);
 
+// Vocal tract length perturbation of one [frames][bands] log-Mel matrix, in place: band k
+// takes the (linearly interpolated) value the unwarped matrix has at frequency f_k / factor,
+// f_k the band's centre frequency on the front end's mel scale (clamped to the first and last
+// band). factor 1 leaves the matrix unchanged.
+void warp_mel_bands(float* feats, int frames, const FrontendConfig& fe, double factor);
+
+// The warp factor of clip stream `rng_seed` (stream_seed(), the waveform draws' seed): a
+// stream of its own, uniform in [vtlp_min, vtlp_max].
+double vtlp_factor(const AugmentConfig& a, uint64_t rng_seed);
+
 // In-place SpecAugment-style masks on one normalised [frames][coeffs] matrix (masked = 0,
 // i.e. the training mean).
 void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a, uint64_t rng_seed);

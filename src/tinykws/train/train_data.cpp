@@ -73,7 +73,7 @@ std::unique_ptr<TrainData> prepare_train_data(const Config& cfg,
   d->frames = fe.num_frames();
   d->coeffs = fe.num_features();
   d->per = static_cast<size_t>(d->frames) * d->coeffs;
-  d->per_epoch = tc.augment.waveform() || d->set->num_unknown() > 0 || d->set->num_silence() > 0;
+  d->per_epoch = tc.augment.per_clip() || d->set->num_unknown() > 0 || d->set->num_silence() > 0;
   // Features without augmentation: their statistics define the normalisation.
   d->tr_clean = extract_features(
       d->n_train(), [&](int i, float* out) { d->set->clip(0, i, out); }, fe, nullptr, tc.seed, 0,
