@@ -2,6 +2,7 @@
 // dataset ("up" = rising chirp, "down" = falling chirp) and a small model trained on it here.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -222,6 +223,14 @@ TEST_F(StreamCli, StreamEvalCurveTargetAndModelDefaults) {
   const tkws::Model tuned = tkws::read_model(out_model);
   EXPECT_FLOAT_EQ(tuned.detector.threshold, j["chosen_threshold"].get<float>());
   EXPECT_CONTAINS(tkws::read_text_file(root_ + "/stream.html"), "chart-stream-curve");
+  // --hop-scores: one CSV row per hop, as many as the JSON counts.
+  r = tinykws("stream-eval --model " + model_ + " --input " + root_ + "/stream.wav --labels " +
+              root_ + "/stream.csv --hop-scores " + root_ + "/hops.csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string hops = tkws::read_text_file(root_ + "/hops.csv");
+  EXPECT_EQ(hops.rfind("time_s,network,", 0), 0u) << hops.substr(0, 80);
+  EXPECT_EQ(static_cast<int64_t>(std::count(hops.begin(), hops.end(), '\n')),
+            j["hops"].get<int64_t>() + 1);
   // `tinykws report` picks the JSON up from the run folder.
   r = tinykws("report " + root_ + "/run");
   ASSERT_EQ(r.code, 0) << r.out;

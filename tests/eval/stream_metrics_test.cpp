@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tinykws/audio/wav.h"
+#include "tinykws/common/csv.h"
 #include "tinykws/common/error.h"
 #include "tinykws/eval/stream_gen.h"
 
@@ -143,6 +144,20 @@ TEST(StreamScore, ReplayAndSweepFollowTheDecider) {
   EXPECT_EQ(curve[2].score.hits, 0);
   EXPECT_EQ(pick_for_fa_rate(curve, 0.0), &curve[0]);
   EXPECT_EQ(default_sweep_thresholds().size(), 26u);
+}
+
+TEST(StreamScore, HopScoresCsv) {
+  ScoreTrace t;
+  t.num_labels = 2;
+  const float s[] = {0.25f, 0.75f};
+  t.add(1.0, true, s);
+  t.add(1.08, false, nullptr);
+  EXPECT_EQ(hop_scores_csv(t, {"up", "a,\"b\""}),
+            "time_s,network,up,\"a,\"\"b\"\"\"\n"
+            "1.000,1,0.25,0.75\n"
+            "1.080,0,0,0\n");
+  EXPECT_EQ(csv_field("plain"), "plain");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
 }
 
 TEST(StreamGen, SlotsLabelsNoiseAndDeterminism) {

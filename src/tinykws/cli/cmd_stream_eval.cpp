@@ -23,7 +23,7 @@ namespace tkws::cli {
 namespace {
 
 struct StreamEvalOptions {
-  std::string model, input, labels, json, html, write_model;
+  std::string model, input, labels, json, html, write_model, hop_scores;
   double target_fa = -1.0;
   double window_after = 1.0;
 };
@@ -65,6 +65,9 @@ Runner add_stream_eval(CLI::App& app) {
   app.add_option("--labels", o->labels, "Stream labels CSV: start_s,end_s,label")->required();
   app.add_option("--json", o->json, "Write the results and the curve as JSON to this file");
   app.add_option("--html", o->html, "Write an HTML page with the curve to this file");
+  app.add_option("--hop-scores", o->hop_scores,
+                 "Write every hop's network probabilities as CSV to this file "
+                 "(time_s,network,<labels>)");
   app.add_option("--target-fa-per-hour", o->target_fa,
                  "Print the threshold with the fewest misses at most this many false accepts "
                  "per hour")
@@ -167,6 +170,7 @@ Runner add_stream_eval(CLI::App& app) {
     }
     if (!o->json.empty()) write_file_atomic(o->json, j.dump(2) + "\n");
     if (!o->html.empty()) write_file_atomic(o->html, render_stream_report(j));
+    if (!o->hop_scores.empty()) write_file_atomic(o->hop_scores, hop_scores_csv(trace, m.labels));
     if (!o->write_model.empty()) {
       if (o->target_fa >= 0 && !chosen)
         throw InputError("--write-model: no threshold meets --target-fa-per-hour " +

@@ -16,6 +16,7 @@
 #include "tinykws/audio/background.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/dataset.h"
+#include "tinykws/common/csv.h"
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/eval/kws_metrics.h"
@@ -242,19 +243,13 @@ EvalReport evaluate(const EvalOptions& opt) {
 }
 
 std::string scores_csv(const EvalReport& r) {
-  auto field = [](const std::string& v) {
-    if (v.find_first_of(",\"\n") == std::string::npos) return v;
-    std::string q = "\"";
-    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
   std::string out = "clip,word,group,truth";
-  for (const auto& l : r.labels) out += "," + field(l);
+  for (const auto& l : r.labels) out += "," + csv_field(l);
   out += "\n";
   for (const ScoredClip& c : r.scores) {
-    out += field(c.name) + "," + field(c.word) + "," + clip_group_name(c.group) + ",";
+    out += csv_field(c.name) + "," + csv_field(c.word) + "," + clip_group_name(c.group) + ",";
     if (c.truth >= 0 && c.truth < static_cast<int>(r.labels.size()))
-      out += field(r.labels[static_cast<size_t>(c.truth)]);
+      out += csv_field(r.labels[static_cast<size_t>(c.truth)]);
     for (float p : c.probs) out += fmt::format(",{:.6g}", p);
     out += "\n";
   }

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
+#include "tinykws/common/csv.h"
 #include "tinykws/common/error.h"
 
 namespace tkws {
@@ -137,6 +140,19 @@ void ScoreTrace::add(double t, bool did_run, const float* s) {
   time_s.push_back(t);
   ran.push_back(did_run ? 1 : 0);
   for (int c = 0; c < num_labels; ++c) scores.push_back(did_run && s ? s[c] : 0.0f);
+}
+
+std::string hop_scores_csv(const ScoreTrace& trace, const std::vector<std::string>& labels) {
+  std::string out = "time_s,network";
+  for (const std::string& l : labels) out += "," + csv_field(l);
+  out += "\n";
+  const size_t n = static_cast<size_t>(trace.num_labels);
+  for (size_t h = 0; h < trace.hops(); ++h) {
+    out += fmt::format("{:.3f},{}", trace.time_s[h], trace.ran[h] ? 1 : 0);
+    for (size_t k = 0; k < n; ++k) out += fmt::format(",{:.6g}", trace.scores[h * n + k]);
+    out += "\n";
+  }
+  return out;
 }
 
 std::vector<StreamDetection> replay_decisions(const ScoreTrace& trace, const DeciderConfig& cfg,

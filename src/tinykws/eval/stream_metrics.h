@@ -66,6 +66,12 @@ struct ScoreTrace {
   size_t hops() const { return time_s.size(); }
 };
 
+// CSV of `trace`: header `time_s,network,<one column per label>`, one row per hop: the time of
+// the hop's window end (seconds, millisecond precision), 1 when the network ran (0: the energy
+// gate was closed, scores 0), and the network's class probabilities (6 significant digits),
+// before smoothing. Labels holding a comma or a quote are quoted.
+std::string hop_scores_csv(const ScoreTrace& trace, const std::vector<std::string>& labels);
+
 // The detections StreamDecider makes on `trace` with `cfg` (label names from `labels`).
 std::vector<StreamDetection> replay_decisions(const ScoreTrace& trace, const DeciderConfig& cfg,
                                               const std::vector<std::string>& labels);
