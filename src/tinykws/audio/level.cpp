@@ -14,13 +14,16 @@ double mean_square(const float* x, size_t n) {
 void audible_extent(const float* clip, size_t n, int sample_rate, size_t* begin, size_t* end) {
   const size_t frame = static_cast<size_t>(std::max(1, sample_rate / 100));  // 10 ms
   const size_t frames = n / frame;
+  std::vector<double> e(frames);
   double peak = 0.0;
-  for (size_t f = 0; f < frames; ++f) peak = std::max(peak, mean_square(clip + f * frame, frame));
+  for (size_t f = 0; f < frames; ++f) {
+    e[f] = mean_square(clip + f * frame, frame);
+    peak = std::max(peak, e[f]);
+  }
   const double floor = std::max(peak * 1e-3, 1e-7);  // 30 dB below the peak, >= -70 dBFS
   size_t first = frames, last = 0;
-  if (peak > 1e-7)
-    for (size_t f = 0; f < frames; ++f)
-      if (mean_square(clip + f * frame, frame) >= floor) first = std::min(first, f), last = f;
+  for (size_t f = 0; f < frames; ++f)
+    if (e[f] >= floor && peak > 1e-7) first = std::min(first, f), last = f;
   if (first == frames) {
     *begin = 0, *end = n;
     return;

@@ -210,9 +210,9 @@ std::string to_text(const KwsMetrics& m) {
   o << "  threshold  miss %   false accepts %  (words / unseen / background)\n";
   for (const auto& p : m.curve) {
     const int hundredths = static_cast<int>(std::lround(p.threshold * 100));
-    if (p.threshold < 0.99 &&
-        (hundredths % 10 != 0 || hundredths == 40 || hundredths == 60 || hundredths == 80))
-      continue;
+    const bool shown = hundredths >= 99 || hundredths == 10 || hundredths == 20 ||
+                       hundredths == 30 || hundredths == 50 || hundredths == 70 || hundredths == 90;
+    if (!shown) continue;
     o << fmt::format("  {:9.3f} {:7.2f} {:9.2f}  ({:.2f} / {:.2f} / {:.2f})\n", p.threshold,
                      100 * p.miss_rate, 100 * p.fa_rate, 100 * p.fa_words, 100 * p.fa_held_out,
                      100 * p.fa_background);

@@ -33,11 +33,6 @@ namespace tkws {
 
 namespace {
 
-// Mel scale of tf.signal (HTK-style, natural log): mel(f) = 1127 ln(1 + f / 700), f in Hz.
-float hz_to_mel(float hz) {
-  return 1127.0f * std::log(1.0f + hz / 700.0f);
-}
-
 // tf.linspace in float32: start + i * ((stop - start) / (num - 1)), endpoints exact.
 float linspace_at(float start, float stop, int num, int i) {
   if (i == 0) return start;
@@ -88,6 +83,14 @@ inline void load_frames(const float* const* src, const float* win, int length, f
 }
 
 }  // namespace
+
+float hz_to_mel(float hz) {
+  return 1127.0f * std::log(1.0f + hz / 700.0f);
+}
+
+float mel_to_hz(float mel) {
+  return 700.0f * (std::exp(mel / 1127.0f) - 1.0f);
+}
 
 std::vector<float> mel_weight_matrix(int num_mel_bins, int num_bins, int sample_rate,
                                      float lower_hz, float upper_hz) {

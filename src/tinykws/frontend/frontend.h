@@ -10,6 +10,11 @@
 
 namespace tkws {
 
+// Mel scale of tf.signal (HTK-style, natural log): mel(f) = 1127 ln(1 + f / 700), f in Hz,
+// and its inverse.
+float hz_to_mel(float hz);
+float mel_to_hz(float mel);
+
 // [num_bins][num_mel_bins] row-major, float32, tf.signal.linear_to_mel_weight_matrix.
 std::vector<float> mel_weight_matrix(int num_mel_bins, int num_bins, int sample_rate,
                                      float lower_hz, float upper_hz);

@@ -95,11 +95,16 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
     float g = static_cast<float>(std::pow(10.0, db / 20.0));
     for (auto& v : clip) v *= g;
   }
+  // The background's draws come from a stream of their own ("bkg"), so whether this clip gets
+  // one is known here, before the white noise: the speech level is measured only then, and
+  // before that noise spreads the clip's audible extent.
+  std::mt19937_64 brng(splitmix64(rng_seed ^ 0x626b67ull));
   const bool mix_bg = bg && !bg->empty() && a.background_frequency > 0.0f &&
-                      static_cast<int>(clip.size()) == bg->clip_samples();
-  const bool by_snr = mix_bg && a.background_level == AugmentConfig::BackgroundLevel::kSnr;
-  // The speech level before the white noise below spreads the clip's audible extent.
-  const double speech = by_snr ? speech_power(clip.data(), clip.size(), sample_rate) : 0.0;
+                      static_cast<int>(clip.size()) == bg->clip_samples() &&
+                      (brng() >> 11) * 0x1.0p-53 < a.background_frequency;
+  const double speech = mix_bg && a.background_level == AugmentConfig::BackgroundLevel::kSnr
+                            ? speech_power(clip.data(), clip.size(), sample_rate)
+                            : 0.0;
   if (a.noise_prob > 0.0f && u01(rng) < a.noise_prob) {
     double snr = a.noise_snr_db_min + (a.noise_snr_db_max - a.noise_snr_db_min) * u01(rng);
     double p = 0.0;
@@ -110,38 +115,31 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
     for (auto& v : clip) v += static_cast<float>(g(rng));
   }
   if (mix_bg) {
-    std::mt19937_64 brng(splitmix64(rng_seed ^ 0x626b67ull));  // "bkg": its own stream
-    const double u = (brng() >> 11) * 0x1.0p-53;
-    if (u < a.background_frequency) {
-      const double level = (brng() >> 11) * 0x1.0p-53;  // volume or SNR, uniform in its range
-      const bool snr_mode = by_snr && speech > 0.0;
-      std::vector<float> w(clip.size());
-      bg->window(Split::kTrain, brng(),
-                 snr_mode ? 1.0f : static_cast<float>(level * a.background_volume), w.data());
-      if (snr_mode) {
-        const double snr =
-            a.background_snr_db_min + (a.background_snr_db_max - a.background_snr_db_min) * level;
-        const auto gain =
-            static_cast<float>(snr_gain(speech, mean_square(w.data(), w.size()), snr));
-        for (float& v : w) v *= gain;
-      }
-      for (size_t i = 0; i < clip.size(); ++i) clip[i] += w[i];
+    const double level = (brng() >> 11) * 0x1.0p-53;  // volume or SNR, uniform in its range
+    const bool snr_mode = speech > 0.0;               // kSnr and a clip with a level
+    std::vector<float> w(clip.size());
+    bg->window(Split::kTrain, brng(),
+               snr_mode ? 1.0f : static_cast<float>(level * a.background_volume), w.data());
+    if (snr_mode) {
+      const double snr =
+          a.background_snr_db_min + (a.background_snr_db_max - a.background_snr_db_min) * level;
+      const auto gain = static_cast<float>(snr_gain(speech, mean_square(w.data(), w.size()), snr));
+      for (float& v : w) v *= gain;
     }
+    for (size_t i = 0; i < clip.size(); ++i) clip[i] += w[i];
   }
 }
 
 void warp_mel_bands(float* feats, int frames, const FrontendConfig& fe, double factor) {
   const int bands = fe.num_mel_bins;
   if (factor == 1.0 || bands < 2) return;
-  auto mel = [](double hz) { return 1127.0 * std::log(1.0 + hz / 700.0); };
-  auto hz = [](double m) { return 700.0 * (std::exp(m / 1127.0) - 1.0); };
-  const double lo = mel(fe.lower_hz), step = (mel(fe.upper_hz) - lo) / (bands + 1);
+  const double lo = hz_to_mel(fe.lower_hz), step = (hz_to_mel(fe.upper_hz) - lo) / (bands + 1);
   // Fractional source band of each band (the centre of band k is edge k + 1).
   std::vector<double> src(static_cast<size_t>(bands));
   for (int k = 0; k < bands; ++k) {
-    const double centre = hz(lo + (k + 1) * step);
-    src[static_cast<size_t>(k)] =
-        std::clamp((mel(centre / factor) - lo) / step - 1.0, 0.0, bands - 1.0);
+    const double centre = mel_to_hz(static_cast<float>(lo + (k + 1) * step));
+    src[static_cast<size_t>(k)] = std::clamp(
+        (hz_to_mel(static_cast<float>(centre / factor)) - lo) / step - 1.0, 0.0, bands - 1.0);
   }
   std::vector<float> row(static_cast<size_t>(bands));
   for (int t = 0; t < frames; ++t) {
