@@ -276,6 +276,10 @@ TEST_F(StreamCli, BadInputExits2WithAMessage) {
        "none.csv: file not found"},
       {"make-stream --data " + data_ + " --out " + root_ + "/m.wav --others-share 0.5",
        "no clips of other words"},
+      {"make-stream --data " + data_ + " --out " + root_ + "/m.wav --rt60-min 0.3",
+       "--rt60-min needs --rt60-max"},
+      {"make-stream --data " + data_ + " --out " + root_ + "/m.wav --others-share 0 --rt60-max 3",
+       "--rt60-max 3: expected 0.05 <= min <= max <= 2 s"},
   };
   for (const Case& c : cases) {
     Result r = tinykws(c.args);

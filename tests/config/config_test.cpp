@@ -292,6 +292,16 @@ TEST(Config, UnknownAndSilenceClasses) {
                                 "test.toml");
   EXPECT_FLOAT_EQ(v.train.augment.vtlp_max, 1.1f);
   EXPECT_TRUE(v.train.augment.vtlp());
+  expect_error(train + "[train.augment]\nreverb_prob = 1.5\n", {"reverb_prob = 1.5", "[0, 1]"});
+  expect_error(train + "[train.augment]\nreverb_rt60_min = 0.9\nreverb_rt60_max = 0.5\n",
+               {"reverb_rt60_min = 0.9", "0.05 <= min <= max <= 2"});
+  expect_error(train + "[train.augment]\nreverb_drr_db_max = 50\n",
+               {"reverb_drr_db_max = 50", "-20 <= min <= max <= 40"});
+  Config rv = parse_config(train + "[train.augment]\nreverb_prob = 0.3\nreverb_rt60_max = 1.2\n",
+                           "test.toml");
+  EXPECT_FLOAT_EQ(rv.train.augment.reverb_prob, 0.3f);
+  EXPECT_FLOAT_EQ(rv.train.augment.reverb_rt60_max, 1.2f);
+  EXPECT_TRUE(rv.train.augment.waveform());
   expect_error(train + "[train.augment]\nbackground_snr_db_min = 30\n",
                {"background_snr_db_min = 30", "-30 <= min <= max <= 60"});
 }

@@ -207,6 +207,23 @@ TEST(StreamGen, SlotsLabelsNoiseAndDeterminism) {
   EXPECT_EQ(a.audio, b.audio);
   EXPECT_EQ(stream_labels_csv(a.labels), stream_labels_csv(b.labels));
   EXPECT_EQ(parse_stream_labels(stream_labels_csv(a.labels), "x").size(), 30u);
+  // Rooms: every word reverberated, from a stream of its own, so the slots, words, labels and
+  // noise are those of the dry stream; the reverberant tail lengthens each word.
+  StreamGenOptions r = o;
+  r.rt60_min_s = 0.4, r.rt60_max_s = 0.6, r.drr_min_db = r.drr_max_db = 0.0;
+  const GeneratedStream wet = generate_stream(kw, other, {(dir / "noise.wav").string()}, r);
+  EXPECT_EQ(stream_labels_csv(wet.labels), stream_labels_csv(a.labels));
+  EXPECT_NE(wet.audio, a.audio);
+  EXPECT_EQ(wet.audio, generate_stream(kw, other, {(dir / "noise.wav").string()}, r).audio);
+  const size_t tail = static_cast<size_t>((a.labels[0].end_s + 0.01) * 16000);
+  double dry_tail = 0, wet_tail = 0;
+  for (size_t i = tail; i < tail + 1600; ++i)
+    dry_tail += a.audio[i] * a.audio[i], wet_tail += wet.audio[i] * wet.audio[i];
+  EXPECT_GT(wet_tail, 1.8 * dry_tail);  // 10-110 ms after the word: reverberation over noise
+  r.rt60_min_s = 0.01;
+  EXPECT_THROW(generate_stream(kw, other, {(dir / "noise.wav").string()}, r), InputError);
+  r.rt60_min_s = 0.4, r.drr_max_db = 50.0;
+  EXPECT_THROW(generate_stream(kw, other, {(dir / "noise.wav").string()}, r), InputError);
   o.seed = 8;
   EXPECT_NE(generate_stream(kw, other, {(dir / "noise.wav").string()}, o).audio, a.audio);
   o.others_share = 1.5;

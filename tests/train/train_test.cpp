@@ -237,6 +237,46 @@ TEST(Augment, SpeedDrawsLeaveTheOtherDrawsUnchanged) {
   EXPECT_TRUE(range.waveform());
 }
 
+TEST(Augment, ReverbOnAShareOfClipsFromItsOwnStream) {
+  AugmentConfig a;
+  a.time_shift_ms = 50;
+  a.gain_db_min = -6;
+  a.gain_db_max = 6;
+  a.noise_prob = 0.5f;
+  std::vector<float> clip(16000, 0.0f);
+  for (int i = 6000; i < 10000; ++i) clip[i] = 0.3f * std::sin(0.05f * i);
+  // A faint tail (direct-to-reverberant ratio 40 dB) changes the clip by little: the other
+  // draws (shift, gain, noise) are the ones they are without reverberation.
+  AugmentConfig faint = a;
+  faint.reverb_prob = 1.0f;
+  faint.reverb_drr_db_min = faint.reverb_drr_db_max = 40.0f;
+  EXPECT_TRUE(faint.waveform());
+  std::vector<float> dry = clip, wet = clip;
+  augment_waveform(dry, a, 16000, 11);
+  augment_waveform(wet, faint, 16000, 11);
+  EXPECT_NE(dry, wet);
+  double diff = 0.0, peak = 0.0;
+  for (size_t i = 0; i < clip.size(); ++i)
+    diff = std::max(diff, std::fabs(double{dry[i]} - wet[i])),
+    peak = std::max(peak, std::fabs(double{dry[i]}));
+  EXPECT_LT(diff, 0.05 * peak);
+  // reverb_prob = 0.5: about half the clips are reverberated, the same ones for the same seeds.
+  AugmentConfig half = a;
+  half.reverb_prob = 0.5f;
+  half.reverb_drr_db_min = half.reverb_drr_db_max = 0.0f;
+  int changed = 0;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    std::vector<float> d = clip, r1 = clip, r2 = clip;
+    augment_waveform(d, a, 16000, seed);
+    augment_waveform(r1, half, 16000, seed);
+    augment_waveform(r2, half, 16000, seed);
+    EXPECT_EQ(r1, r2);
+    changed += d != r1;
+  }
+  EXPECT_GT(changed, 35);
+  EXPECT_LT(changed, 65);
+}
+
 TEST(Augment, BackgroundAtAnSnrBelowTheClipsSpeech) {
   // A recording of white noise; a clip with a word (a tone burst) in its middle 400 ms.
   const std::string dir = testing::temp_dir("bg_snr");

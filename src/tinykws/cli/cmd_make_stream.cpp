@@ -2,6 +2,8 @@
 // `tinykws stream-eval` (eval/stream_gen.h says how it is built).
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -66,10 +68,20 @@ Runner add_make_stream(CLI::App& app) {
   app.add_option("--noise", o->noise_dir,
                  "Folder of background WAVs (default: _background_noise_ in a --data folder)");
   app.add_flag("--no-noise", o->no_noise, "No background noise");
+  app.add_option("--rt60-min", o->gen.rt60_min_s,
+                 "Shortest room reverberation time of the words, s (default 0.2; with --rt60-max)");
+  app.add_option("--rt60-max", o->gen.rt60_max_s,
+                 "Longest reverberation time, s; > 0 puts every word in a synthetic room");
+  app.add_option("--drr-min", o->gen.drr_min_db, "Lowest direct-to-reverberant ratio, dB");
+  app.add_option("--drr-max", o->gen.drr_max_db, "Highest direct-to-reverberant ratio, dB");
   app.add_option("--rate", o->gen.sample_rate, "Sample rate of the stream, Hz")
       ->check(CLI::Range(1000, 192000));
   app.add_option("--seed", o->gen.seed, "Random seed (the same seed gives the same stream)");
-  return [o] {
+  const CLI::Option* rt60_min = app.get_option("--rt60-min");
+  const CLI::Option* rt60_max = app.get_option("--rt60-max");
+  return [o, rt60_min, rt60_max] {
+    if (rt60_min->count() && !rt60_max->count())
+      throw InputError("--rt60-min needs --rt60-max (the longest reverberation time, s)");
     o->data = require_data_dirs(o->data);
     const Split split = parse_split(o->split);
     o->gen.clip_samples = o->gen.sample_rate;  // 1 s clips
@@ -103,14 +115,18 @@ Runner add_make_stream(CLI::App& app) {
     }
     write_file_atomic(csv_path, stream_labels_csv(g.labels));
     std::printf(
-        "wrote %s (%.1f s, %d keywords from %zu clips, %d other words from %zu clips, %s) and "
-        "%s\n",
+        "wrote %s (%.1f s, %d keywords from %zu clips, %d other words from %zu clips, %s%s) "
+        "and %s\n",
         o->out.c_str(), static_cast<double>(g.audio.size()) / o->gen.sample_rate, g.keywords,
         kw.size(), g.others, others.size(),
         o->gen.noise ? ("background at " + std::to_string(static_cast<int>(o->gen.snr_min_db)) +
                         "-" + std::to_string(static_cast<int>(o->gen.snr_max_db)) + " dB SNR")
                            .c_str()
                      : "no background",
+        o->gen.rt60_max_s > 0.0
+            ? fmt::format(", rooms of RT60 {:g}-{:g} s", o->gen.rt60_min_s, o->gen.rt60_max_s)
+                  .c_str()
+            : "",
         csv_path.c_str());
     return 0;
   };

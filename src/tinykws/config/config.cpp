@@ -46,7 +46,7 @@ int ModelConfig::scaled_filters(int filters) const {
 
 bool AugmentConfig::waveform() const {
   return time_shift_ms > 0.0f || noise_prob > 0.0f || gain_db_min != 0.0f || gain_db_max != 0.0f ||
-         background_frequency > 0.0f || speed();
+         background_frequency > 0.0f || speed() || reverb_prob > 0.0f;
 }
 
 namespace {
@@ -188,6 +188,11 @@ void read_augment(TableReader& r, AugmentConfig& a) {
   r.read("speed_max", a.speed_max);
   r.read("vtlp_min", a.vtlp_min);
   r.read("vtlp_max", a.vtlp_max);
+  r.read("reverb_prob", a.reverb_prob);
+  r.read("reverb_rt60_min", a.reverb_rt60_min);
+  r.read("reverb_rt60_max", a.reverb_rt60_max);
+  r.read("reverb_drr_db_min", a.reverb_drr_db_min);
+  r.read("reverb_drr_db_max", a.reverb_drr_db_max);
   r.finish();
 }
 
@@ -514,6 +519,17 @@ void Config::validate() const {
   if (!(a.speed_min >= 0.5f && a.speed_min <= a.speed_max && a.speed_max <= 2.0f))
     bad("train.augment.speed_min = " + fmt_num(a.speed_min) +
         ", speed_max = " + fmt_num(a.speed_max) + " must satisfy 0.5 <= min <= max <= 2");
+  if (!(a.reverb_prob >= 0.0f && a.reverb_prob <= 1.0f))
+    bad("train.augment.reverb_prob = " + fmt_num(a.reverb_prob) + " must be in [0, 1]");
+  if (!(a.reverb_rt60_min >= 0.05f && a.reverb_rt60_min <= a.reverb_rt60_max &&
+        a.reverb_rt60_max <= 2.0f))
+    bad("train.augment.reverb_rt60_min = " + fmt_num(a.reverb_rt60_min) + ", reverb_rt60_max = " +
+        fmt_num(a.reverb_rt60_max) + " must satisfy 0.05 <= min <= max <= 2 (seconds)");
+  if (!(a.reverb_drr_db_min >= -20.0f && a.reverb_drr_db_min <= a.reverb_drr_db_max &&
+        a.reverb_drr_db_max <= 40.0f))
+    bad("train.augment.reverb_drr_db_min = " + fmt_num(a.reverb_drr_db_min) +
+        ", reverb_drr_db_max = " + fmt_num(a.reverb_drr_db_max) +
+        " must satisfy -20 <= min <= max <= 40 (dB)");
 }
 
 Config parse_config(const std::string& text, const std::string& source_name) {
@@ -666,7 +682,12 @@ std::string config_defaults_toml() {
     << "speed_min = " << n(a.speed_min) << "\nspeed_max = " << n(a.speed_max)
     << "   # resampling factor drawn per clip; 1, 1 = off\n"
     << "vtlp_min = " << n(a.vtlp_min) << "\nvtlp_max = " << n(a.vtlp_max)
-    << "   # logmel: mel-band warp factor drawn per clip; 1, 1 = off\n\n"
+    << "   # logmel: mel-band warp factor drawn per clip; 1, 1 = off\n"
+    << "reverb_prob = " << n(a.reverb_prob) << "   # share of clips given room reverberation\n"
+    << "reverb_rt60_min = " << n(a.reverb_rt60_min)
+    << "\nreverb_rt60_max = " << n(a.reverb_rt60_max) << "   # seconds\n"
+    << "reverb_drr_db_min = " << n(a.reverb_drr_db_min)
+    << "\nreverb_drr_db_max = " << n(a.reverb_drr_db_max) << "   # direct-to-reverberant ratio\n\n"
     << "# [distill]            # present = on\n"
     << "# teacher = \"" << d.teacher << "\"     # or the path of a .tkws teacher\n"
     << "# teacher_width = " << n(d.teacher_width) << "\n# alpha = " << n(d.alpha)

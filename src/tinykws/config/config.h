@@ -85,6 +85,13 @@ struct AugmentConfig {
   // before normalisation (warp_mel_bands, train/feature_set.h). 1, 1 = off.
   float vtlp_min = 1.0f, vtlp_max = 1.0f;
   bool vtlp() const { return vtlp_min != 1.0f || vtlp_max != 1.0f; }
+  // Room reverberation: this share of the clips is convolved, after speed perturbation and
+  // before the time shift, with a synthetic room impulse response (audio/reverb.h) whose RT60
+  // is drawn uniformly in [reverb_rt60_min, reverb_rt60_max] seconds and whose
+  // direct-to-reverberant ratio in [reverb_drr_db_min, reverb_drr_db_max] dB. 0 = off.
+  float reverb_prob = 0.0f;
+  float reverb_rt60_min = 0.2f, reverb_rt60_max = 0.8f;
+  float reverb_drr_db_min = 0.0f, reverb_drr_db_max = 10.0f;
   bool waveform() const;  // any waveform augmentation on (features recomputed per epoch)
   bool per_clip() const { return waveform() || vtlp(); }  // features change per epoch
   bool masking() const { return time_masks > 0 || freq_masks > 0; }

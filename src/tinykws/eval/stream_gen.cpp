@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tinykws/audio/level.h"
+#include "tinykws/audio/reverb.h"
 #include "tinykws/audio/wav.h"
 #include "tinykws/common/error.h"
 
@@ -23,6 +24,17 @@ GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
       !std::isfinite(opt.snr_max_db))
     throw InputError(fmt::format("--snr-min {:g} / --snr-max {:g}: expected finite, min <= max",
                                  opt.snr_min_db, opt.snr_max_db));
+  const bool reverb = opt.rt60_max_s > 0.0;
+  if (reverb &&
+      !(opt.rt60_min_s >= 0.05 && opt.rt60_min_s <= opt.rt60_max_s && opt.rt60_max_s <= 2.0))
+    throw InputError(
+        fmt::format("--rt60-min {:g} / --rt60-max {:g}: expected 0.05 <= min <= max <= 2 s",
+                    opt.rt60_min_s, opt.rt60_max_s));
+  if (reverb &&
+      !(opt.drr_min_db >= -20.0 && opt.drr_min_db <= opt.drr_max_db && opt.drr_max_db <= 40.0))
+    throw InputError(
+        fmt::format("--drr-min {:g} / --drr-max {:g}: expected -20 <= min <= max <= 40 dB",
+                    opt.drr_min_db, opt.drr_max_db));
   if (opt.others_share < 1.0 && keywords.empty())
     throw InputError("make-stream: no keyword clips in the split (check --keywords and --data)");
   if (opt.others_share > 0.0 && others.empty())
@@ -57,6 +69,10 @@ GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
     return lo + (hi - lo) * std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   };
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  std::mt19937_64 room(opt.seed ^ 0x726f6f6dull);  // "room": the reverberation's own stream
+  auto room_uniform = [&](double lo, double hi) {
+    return lo + (hi - lo) * std::uniform_real_distribution<double>(0.0, 1.0)(room);
+  };
   GeneratedStream g;
   g.audio.assign(slots * slot, 0.0f);
   for (size_t s = 0; s < slots; ++s) {
@@ -66,16 +82,22 @@ GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
     fit_length(x, opt.clip_samples);
     const size_t offset = gap ? pick(gap + 1) : 0;
     const size_t at = s * slot + offset;
-    for (size_t i = 0; i < clip; ++i) g.audio[at + i] += x[i];
     size_t b = 0, e = clip;
     audible_extent(x, opt.sample_rate, &b, &e);
+    const double ps = mean_square(x.data() + b, e - b);
+    if (reverb) {
+      const double rt60 = room_uniform(opt.rt60_min_s, opt.rt60_max_s);
+      const double drr = room_uniform(opt.drr_min_db, opt.drr_max_db);
+      reverberate(x, make_rir(rt60, drr, opt.sample_rate, room(), opt.clip_samples));
+    }
+    for (size_t i = 0; i < clip; ++i) g.audio[at + i] += x[i];
     g.labels.push_back({static_cast<double>(at + b) / opt.sample_rate,
                         static_cast<double>(at + e) / opt.sample_rate, w.label});
     (other ? g.others : g.keywords) += 1;
     if (noise.empty()) continue;
     const std::vector<float>& n = noise[pick(noise.size())];
     const size_t from = pick(n.size() - slot + 1);
-    const double pn = mean_square(n.data() + from, slot), ps = mean_square(x.data() + b, e - b);
+    const double pn = mean_square(n.data() + from, slot);
     const double snr = uniform(opt.snr_min_db, opt.snr_max_db);
     const double gain = snr_gain(ps, pn, snr);
     for (size_t i = 0; i < slot; ++i)

@@ -31,6 +31,12 @@ struct StreamGenOptions {
   double others_share = 0.3;  // fraction of slots holding a non-keyword word, [0, 1]
   double snr_min_db = 10.0, snr_max_db = 20.0;
   bool noise = true;  // false: no background
+  // Room reverberation of every word (audio/reverb.h) when rt60_max_s > 0: RT60 drawn in
+  // [rt60_min_s, rt60_max_s] s and direct-to-reverberant ratio in [drr_min_db, drr_max_db] dB
+  // per word, from a random stream of its own (a stream without it is as before). The labels
+  // and the SNR are those of the dry word.
+  double rt60_min_s = 0.2, rt60_max_s = 0.0;
+  double drr_min_db = 0.0, drr_max_db = 10.0;
   uint64_t seed = 0;
 };
 

@@ -8,6 +8,7 @@
 #include "tinykws/audio/background.h"
 #include "tinykws/audio/clips.h"
 #include "tinykws/audio/level.h"
+#include "tinykws/audio/reverb.h"
 #include "tinykws/format/model.h"
 #include "tinykws/frontend/frontend.h"
 
@@ -80,6 +81,15 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
     std::mt19937_64 srng(splitmix64(rng_seed ^ 0x737064ull));  // "spd"
     const double u = (srng() >> 11) * 0x1.0p-53;
     speed_perturb(clip, a.speed_min + (a.speed_max - a.speed_min) * u);
+  }
+  if (a.reverb_prob > 0.0f) {  // its own stream too ("rvb")
+    std::mt19937_64 rrng(splitmix64(rng_seed ^ 0x727662ull));
+    auto draw = [&rrng] { return (rrng() >> 11) * 0x1.0p-53; };
+    if (draw() < a.reverb_prob) {
+      const double rt60 = a.reverb_rt60_min + (a.reverb_rt60_max - a.reverb_rt60_min) * draw();
+      const double drr = a.reverb_drr_db_min + (a.reverb_drr_db_max - a.reverb_drr_db_min) * draw();
+      reverberate(clip, make_rir(rt60, drr, sample_rate, rrng(), n));
+    }
   }
   if (a.time_shift_ms > 0.0f) {
     int max_shift = static_cast<int>(a.time_shift_ms * 1e-3 * sample_rate);

@@ -37,12 +37,12 @@ void normalize(std::vector<float>& feats, const FeatureStats& s, int n, int fram
 // sample, linear interpolation, silence outside the clip (factor > 1: shorter and higher).
 void speed_perturb(std::vector<float>& clip, double factor);
 
-// In-place waveform augmentation of one clip: speed perturbation (speed_min/max), random time
-// shift (zero fill), gain, white noise at a random SNR, then (background_frequency > 0, `bg`
-// given) a background window of the training part of the recordings at a random volume or
-// at a random SNR below the clip's speech (AugmentConfig::background_level). `rng_seed` from
-// stream_seed(); the speed and background draws use streams of their own, so turning them on leaves
-// the other draws unchanged.
+// In-place waveform augmentation of one clip: speed perturbation (speed_min/max), room
+// reverberation (reverb_prob), random time shift (zero fill), gain, white noise at a random SNR,
+// then (background_frequency > 0, `bg` given) a background window of the training part of the
+// recordings at a random volume or at a random SNR below the clip's speech
+// (AugmentConfig::background_level). `rng_seed` from stream_seed(); the speed, reverberation and
+// background draws use streams of their own, so turning them on leaves the other draws unchanged.
 void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int sample_rate,
                       uint64_t rng_seed, const BackgroundNoise* bg = nullptr);
 
