@@ -209,12 +209,18 @@ TEST(Augment, SpeedPerturbResamplesAboutTheCentre) {
   EXPECT_NEAR(slow[800 + 16], tone[800 + 8], 1e-6);
 }
 
-TEST(Augment, SpeedDrawsLeaveTheOtherDrawsUnchanged) {
+// Time shift, gain and white noise: the draws of the augmentation's main stream.
+AugmentConfig shift_gain_noise(float noise_prob) {
   AugmentConfig a;
   a.time_shift_ms = 50;
   a.gain_db_min = -6;
   a.gain_db_max = 6;
-  a.noise_prob = 1.0f;
+  a.noise_prob = noise_prob;
+  return a;
+}
+
+TEST(Augment, SpeedDrawsLeaveTheOtherDrawsUnchanged) {
+  const AugmentConfig a = shift_gain_noise(1.0f);
   std::vector<float> clip(16000);
   for (int i = 0; i < 16000; ++i) clip[i] = 0.3f * std::sin(0.05f * i);
   AugmentConfig fixed = a;  // a fixed factor: the speed stream's draw does not matter
@@ -238,11 +244,7 @@ TEST(Augment, SpeedDrawsLeaveTheOtherDrawsUnchanged) {
 }
 
 TEST(Augment, ReverbOnAShareOfClipsFromItsOwnStream) {
-  AugmentConfig a;
-  a.time_shift_ms = 50;
-  a.gain_db_min = -6;
-  a.gain_db_max = 6;
-  a.noise_prob = 0.5f;
+  const AugmentConfig a = shift_gain_noise(0.5f);
   std::vector<float> clip(16000, 0.0f);
   for (int i = 6000; i < 10000; ++i) clip[i] = 0.3f * std::sin(0.05f * i);
   // A faint tail (direct-to-reverberant ratio 40 dB) changes the clip by little: the other
