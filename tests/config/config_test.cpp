@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "tinykws/common/error.h"
+#include "tinykws/common/fs.h"
 #include "tinykws/config/config.h"
 
 namespace tkws {
@@ -32,12 +33,31 @@ layers = [ { type = "conv", filters = 4, kernel = 3, stride = 2 }, { type = "rel
 )";
 
 TEST(Config, PresetsParseAndValidate) {
-  for (auto name : {"seed-a", "seed-b", "course-dscnn", "default", "mfcc-64"}) {
+  for (auto name : {"seed-a", "seed-b", "course-dscnn", "default", "mfcc-64", "far-field"}) {
     SCOPED_TRACE(name);
     Config c = load_config(preset(name));
     EXPECT_FALSE(c.model.layers.empty());
     EXPECT_GT(c.frontend.num_frames(), 0);
   }
+}
+
+// The far-field preset is the default with room reverberation: every other setting the same.
+TEST(Config, FarFieldPresetIsTheDefaultWithRooms) {
+  auto settings = [](const std::string& name, bool drop_reverb) {
+    std::istringstream in(read_text_file(preset(name)));
+    std::string line, out;
+    while (std::getline(in, line)) {
+      line = line.substr(0, line.find('#'));
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      if (line.empty() || (drop_reverb && line.rfind("reverb_", 0) == 0)) continue;
+      out += line + "\n";
+    }
+    return out;
+  };
+  EXPECT_EQ(settings("far-field", true), settings("default", false));
+  const Config c = load_config(preset("far-field"));
+  EXPECT_FLOAT_EQ(c.train.augment.reverb_prob, 0.3f);
+  EXPECT_EQ(load_config(preset("default")).train.augment.reverb_prob, 0.0f);
 }
 
 // [detector]: the streaming defaults a trained model stores; checked as the model's are.
