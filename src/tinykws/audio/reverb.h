@@ -1,5 +1,5 @@
 // Synthetic room reverberation, for training augmentation (train/feature_set) and far-field
-// test streams (`make-stream --reverb`): a clip convolved with a room impulse response made of
+// test streams (`make-stream --rt60-max`): a clip convolved with a room impulse response made of
 // a direct path and an exponentially decaying noise tail (the statistical room model of
 // Schroeder; as in Kaldi's and openWakeWord's simulated-RIR augmentation, without a measured
 // RIR set, which this project cannot ship).
