@@ -22,8 +22,9 @@ void audible_extent(const float* clip, size_t n, int sample_rate, size_t* begin,
   }
   const double floor = std::max(peak * 1e-3, 1e-7);  // 30 dB below the peak, >= -70 dBFS
   size_t first = frames, last = 0;
-  for (size_t f = 0; f < frames; ++f)
-    if (e[f] >= floor && peak > 1e-7) first = std::min(first, f), last = f;
+  if (peak > 1e-7)
+    for (size_t f = 0; f < frames; ++f)
+      if (e[f] >= floor) first = std::min(first, f), last = f;
   if (first == frames) {
     *begin = 0, *end = n;
     return;

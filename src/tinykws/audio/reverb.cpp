@@ -39,14 +39,21 @@ struct FftrDeleter {
 };
 using FftrPtr = std::unique_ptr<kiss_fftr_state, FftrDeleter>;
 
-// One forward and one inverse plan per worker thread, rebuilt only when the length changes.
+// One forward and one inverse plan per worker thread, with their buffers, rebuilt only when
+// the length changes.
 struct ConvPlans {
   int nfft = 0;
   FftrPtr fwd, inv;
+  std::vector<float> a, b;           // [nfft]: the clip and the response, zero-padded
+  std::vector<kiss_fft_cpx> fa, fb;  // [nfft / 2 + 1]: their spectra
   void ensure(int n) {
     if (n == nfft) return;
     fwd.reset(kiss_fftr_alloc(n, 0, nullptr, nullptr));
     inv.reset(kiss_fftr_alloc(n, 1, nullptr, nullptr));
+    a.resize(static_cast<size_t>(n));
+    b.resize(static_cast<size_t>(n));
+    fa.resize(static_cast<size_t>(n) / 2 + 1);
+    fb.resize(static_cast<size_t>(n) / 2 + 1);
     nfft = n;
   }
 };
@@ -59,25 +66,22 @@ void reverberate(std::vector<float>& clip, const std::vector<float>& rir) {
   if (before == 0.0) return;
   int nfft = 2;
   while (static_cast<size_t>(nfft) < n + rir.size() - 1) nfft *= 2;
-  thread_local ConvPlans plans;
-  plans.ensure(nfft);
-  const size_t bins = static_cast<size_t>(nfft) / 2 + 1;
-  std::vector<float> a(static_cast<size_t>(nfft), 0.0f), b(static_cast<size_t>(nfft), 0.0f);
-  std::copy(clip.begin(), clip.end(), a.begin());
-  std::copy(rir.begin(), rir.end(), b.begin());
-  std::vector<kiss_fft_cpx> fa(bins), fb(bins);
-  kiss_fftr(plans.fwd.get(), a.data(), fa.data());
-  kiss_fftr(plans.fwd.get(), b.data(), fb.data());
-  for (size_t k = 0; k < bins; ++k) {
-    const float re = fa[k].r * fb[k].r - fa[k].i * fb[k].i;
-    const float im = fa[k].r * fb[k].i + fa[k].i * fb[k].r;
-    fa[k].r = re;
-    fa[k].i = im;
+  thread_local ConvPlans p;
+  p.ensure(nfft);
+  std::fill(std::copy(clip.begin(), clip.end(), p.a.begin()), p.a.end(), 0.0f);
+  std::fill(std::copy(rir.begin(), rir.end(), p.b.begin()), p.b.end(), 0.0f);
+  kiss_fftr(p.fwd.get(), p.a.data(), p.fa.data());
+  kiss_fftr(p.fwd.get(), p.b.data(), p.fb.data());
+  for (size_t k = 0; k < p.fa.size(); ++k) {
+    const float re = p.fa[k].r * p.fb[k].r - p.fa[k].i * p.fb[k].i;
+    const float im = p.fa[k].r * p.fb[k].i + p.fa[k].i * p.fb[k].r;
+    p.fa[k].r = re;
+    p.fa[k].i = im;
   }
-  kiss_fftri(plans.inv.get(), fa.data(), a.data());  // unnormalised: nfft times the result
-  const double after = mean_square(a.data(), n);
+  kiss_fftri(p.inv.get(), p.fa.data(), p.a.data());  // unnormalised: nfft times the result
+  const double after = mean_square(p.a.data(), n);
   const auto gain = static_cast<float>(after > 0.0 ? std::sqrt(before / after) : 0.0);
-  for (size_t i = 0; i < n; ++i) clip[i] = a[i] * gain;
+  for (size_t i = 0; i < n; ++i) clip[i] = p.a[i] * gain;
 }
 
 }  // namespace tkws

@@ -9,6 +9,11 @@
 
 namespace tkws {
 
+// The rooms training (`[train.augment] reverb_*`) and `make-stream` (`--rt60-*`, `--drr-*`)
+// accept: reverberation time in seconds, direct-to-reverberant ratio in dB.
+constexpr double kRt60MinS = 0.05, kRt60MaxS = 2.0;
+constexpr double kDrrMinDb = -20.0, kDrrMaxDb = 40.0;
+
 // A room impulse response: h[0] = 1 (the direct path), then from 2.5 ms on Gaussian noise whose
 // amplitude decays by 60 dB over rt60_s seconds, scaled so that the direct path's energy is
 // drr_db above the tail's (direct-to-reverberant ratio). The response is cut where the decay

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "tinykws/audio/reverb.h"
 #include "tinykws/common/error.h"
 #include "tinykws/config/toml_reader.h"
 
@@ -521,15 +522,16 @@ void Config::validate() const {
         ", speed_max = " + fmt_num(a.speed_max) + " must satisfy 0.5 <= min <= max <= 2");
   if (!(a.reverb_prob >= 0.0f && a.reverb_prob <= 1.0f))
     bad("train.augment.reverb_prob = " + fmt_num(a.reverb_prob) + " must be in [0, 1]");
-  if (!(a.reverb_rt60_min >= 0.05f && a.reverb_rt60_min <= a.reverb_rt60_max &&
-        a.reverb_rt60_max <= 2.0f))
-    bad("train.augment.reverb_rt60_min = " + fmt_num(a.reverb_rt60_min) + ", reverb_rt60_max = " +
-        fmt_num(a.reverb_rt60_max) + " must satisfy 0.05 <= min <= max <= 2 (seconds)");
-  if (!(a.reverb_drr_db_min >= -20.0f && a.reverb_drr_db_min <= a.reverb_drr_db_max &&
-        a.reverb_drr_db_max <= 40.0f))
+  if (!(a.reverb_rt60_min >= kRt60MinS && a.reverb_rt60_min <= a.reverb_rt60_max &&
+        a.reverb_rt60_max <= kRt60MaxS))
+    bad("train.augment.reverb_rt60_min = " + fmt_num(a.reverb_rt60_min) +
+        ", reverb_rt60_max = " + fmt_num(a.reverb_rt60_max) + " must satisfy " +
+        fmt_num(kRt60MinS) + " <= min <= max <= " + fmt_num(kRt60MaxS) + " (seconds)");
+  if (!(a.reverb_drr_db_min >= kDrrMinDb && a.reverb_drr_db_min <= a.reverb_drr_db_max &&
+        a.reverb_drr_db_max <= kDrrMaxDb))
     bad("train.augment.reverb_drr_db_min = " + fmt_num(a.reverb_drr_db_min) +
-        ", reverb_drr_db_max = " + fmt_num(a.reverb_drr_db_max) +
-        " must satisfy -20 <= min <= max <= 40 (dB)");
+        ", reverb_drr_db_max = " + fmt_num(a.reverb_drr_db_max) + " must satisfy " +
+        fmt_num(kDrrMinDb) + " <= min <= max <= " + fmt_num(kDrrMaxDb) + " (dB)");
 }
 
 Config parse_config(const std::string& text, const std::string& source_name) {

@@ -25,16 +25,18 @@ GeneratedStream generate_stream(const std::vector<StreamWordClip>& keywords,
     throw InputError(fmt::format("--snr-min {:g} / --snr-max {:g}: expected finite, min <= max",
                                  opt.snr_min_db, opt.snr_max_db));
   const bool reverb = opt.rt60_max_s > 0.0;
-  if (reverb &&
-      !(opt.rt60_min_s >= 0.05 && opt.rt60_min_s <= opt.rt60_max_s && opt.rt60_max_s <= 2.0))
+  if (reverb && !(opt.rt60_min_s >= kRt60MinS && opt.rt60_min_s <= opt.rt60_max_s &&
+                  opt.rt60_max_s <= kRt60MaxS))
     throw InputError(
-        fmt::format("--rt60-min {:g} / --rt60-max {:g}: expected 0.05 <= min <= max <= 2 s",
-                    opt.rt60_min_s, opt.rt60_max_s));
-  if (reverb &&
-      !(opt.drr_min_db >= -20.0 && opt.drr_min_db <= opt.drr_max_db && opt.drr_max_db <= 40.0))
+        fmt::format("--rt60-min {:g} / --rt60-max {:g}: expected {:g} <= min <= max "
+                    "<= {:g} s",
+                    opt.rt60_min_s, opt.rt60_max_s, kRt60MinS, kRt60MaxS));
+  if (reverb && !(opt.drr_min_db >= kDrrMinDb && opt.drr_min_db <= opt.drr_max_db &&
+                  opt.drr_max_db <= kDrrMaxDb))
     throw InputError(
-        fmt::format("--drr-min {:g} / --drr-max {:g}: expected -20 <= min <= max <= 40 dB",
-                    opt.drr_min_db, opt.drr_max_db));
+        fmt::format("--drr-min {:g} / --drr-max {:g}: expected {:g} <= min <= max "
+                    "<= {:g} dB",
+                    opt.drr_min_db, opt.drr_max_db, kDrrMinDb, kDrrMaxDb));
   if (opt.others_share < 1.0 && keywords.empty())
     throw InputError("make-stream: no keyword clips in the split (check --keywords and --data)");
   if (opt.others_share > 0.0 && others.empty())

@@ -13,10 +13,6 @@ namespace {
 
 constexpr uint64_t kUnknownStream = 5, kSilenceStream = 6;
 
-double u01(std::mt19937_64& rng) {
-  return (rng() >> 11) * 0x1.0p-53;
-}
-
 // Keeps the onset (or the ending) of the clip's energy: the samples up to where the
 // cumulative energy reaches `share` of the total (or from where 1 - share of it remains);
 // the rest is silenced. A clip of digital silence is left as it is.
@@ -57,7 +53,7 @@ void EpochSet::unknown_clip(uint64_t rng_seed, float* out) const {
   const int n = clip_samples_;
   const size_t pool = unknown_.size();
   const auto& first = unknown_[rng() % pool];
-  const double u = u01(rng);
+  const double u = uniform01(rng);
   const double r = t_.unknown_reversed, f = r + t_.unknown_fragments, b = f + t_.unknown_babble;
   if (u < r) {  // time-reversed word
     std::reverse_copy(first.begin(), first.end(), out);
@@ -65,11 +61,11 @@ void EpochSet::unknown_clip(uint64_t rng_seed, float* out) const {
     const bool keyword = t_.unknown_keyword_fragments && (rng() & 1) != 0;
     const auto& src = keyword ? words_[rng() % words_.size()] : unknown_[rng() % pool];
     std::copy(src.begin(), src.end(), out);
-    const double share = 0.2 + 0.3 * u01(rng);
+    const double share = 0.2 + 0.3 * uniform01(rng);
     keep_fragment(out, n, share, (rng() & 1) != 0);
   } else if (u < b) {  // babble: two words at once
     const auto& second = unknown_[rng() % pool];
-    const float g = static_cast<float>(0.5 + 0.5 * u01(rng));
+    const float g = static_cast<float>(0.5 + 0.5 * uniform01(rng));
     for (int i = 0; i < n; ++i) out[i] = 0.7f * (first[i] + g * second[i]);
   } else {
     std::copy(first.begin(), first.end(), out);
@@ -87,7 +83,7 @@ void EpochSet::clip(int epoch, int i, float* out) const {
     if (rng() % 10 == 0) {
       std::fill(out, out + clip_samples_, 0.0f);  // digital silence
     } else {
-      const float volume = static_cast<float>(u01(rng));
+      const float volume = static_cast<float>(uniform01(rng));
       bg_->window(Split::kTrain, rng(), volume, out);
     }
   }

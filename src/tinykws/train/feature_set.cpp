@@ -79,15 +79,16 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
   const int n = static_cast<int>(clip.size());
   if (a.speed()) {  // its own random stream: the draws below stay as they were without it
     std::mt19937_64 srng(splitmix64(rng_seed ^ 0x737064ull));  // "spd"
-    const double u = (srng() >> 11) * 0x1.0p-53;
+    const double u = uniform01(srng);
     speed_perturb(clip, a.speed_min + (a.speed_max - a.speed_min) * u);
   }
   if (a.reverb_prob > 0.0f) {  // its own stream too ("rvb")
     std::mt19937_64 rrng(splitmix64(rng_seed ^ 0x727662ull));
-    auto draw = [&rrng] { return (rrng() >> 11) * 0x1.0p-53; };
-    if (draw() < a.reverb_prob) {
-      const double rt60 = a.reverb_rt60_min + (a.reverb_rt60_max - a.reverb_rt60_min) * draw();
-      const double drr = a.reverb_drr_db_min + (a.reverb_drr_db_max - a.reverb_drr_db_min) * draw();
+    if (uniform01(rrng) < a.reverb_prob) {
+      const double rt60 =
+          a.reverb_rt60_min + (a.reverb_rt60_max - a.reverb_rt60_min) * uniform01(rrng);
+      const double drr =
+          a.reverb_drr_db_min + (a.reverb_drr_db_max - a.reverb_drr_db_min) * uniform01(rrng);
       reverberate(clip, make_rir(rt60, drr, sample_rate, rrng(), n));
     }
   }
@@ -111,7 +112,7 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
   std::mt19937_64 brng(splitmix64(rng_seed ^ 0x626b67ull));
   const bool mix_bg = bg && !bg->empty() && a.background_frequency > 0.0f &&
                       static_cast<int>(clip.size()) == bg->clip_samples() &&
-                      (brng() >> 11) * 0x1.0p-53 < a.background_frequency;
+                      uniform01(brng) < a.background_frequency;
   const double speech = mix_bg && a.background_level == AugmentConfig::BackgroundLevel::kSnr
                             ? speech_power(clip.data(), clip.size(), sample_rate)
                             : 0.0;
@@ -125,8 +126,8 @@ void augment_waveform(std::vector<float>& clip, const AugmentConfig& a, int samp
     for (auto& v : clip) v += static_cast<float>(g(rng));
   }
   if (mix_bg) {
-    const double level = (brng() >> 11) * 0x1.0p-53;  // volume or SNR, uniform in its range
-    const bool snr_mode = speech > 0.0;               // kSnr and a clip with a level
+    const double level = uniform01(brng);  // volume or SNR, uniform in its range
+    const bool snr_mode = speech > 0.0;    // kSnr and a clip with a level
     std::vector<float> w(clip.size());
     bg->window(Split::kTrain, brng(),
                snr_mode ? 1.0f : static_cast<float>(level * a.background_volume), w.data());
@@ -167,7 +168,7 @@ void warp_mel_bands(float* feats, int frames, const FrontendConfig& fe, double f
 
 double vtlp_factor(const AugmentConfig& a, uint64_t rng_seed) {
   std::mt19937_64 rng(splitmix64(rng_seed ^ 0x76746cull));  // "vtl"
-  return a.vtlp_min + (a.vtlp_max - a.vtlp_min) * ((rng() >> 11) * 0x1.0p-53);
+  return a.vtlp_min + (a.vtlp_max - a.vtlp_min) * uniform01(rng);
 }
 
 void mask_features(float* feats, int frames, int coeffs, const AugmentConfig& a,

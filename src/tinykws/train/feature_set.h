@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <vector>
 
 #include "tinykws/config/config.h"
@@ -14,6 +15,12 @@ class BackgroundNoise;
 // Counter-based seeding: one independent stream per (seed, epoch, clip, purpose), so results
 // never depend on thread scheduling or on where a resumed run restarted.
 uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t index, uint64_t purpose);
+
+// A draw uniform in [0, 1) from the top 53 bits of one rng() output: the same on every
+// standard library (std::uniform_real_distribution is not).
+inline double uniform01(std::mt19937_64& rng) {
+  return (rng() >> 11) * 0x1.0p-53;
+}
 // The purpose of the training-order shuffles (epoch e: stream_seed(seed, e, 0, kShuffleStream)).
 constexpr uint64_t kShuffleStream = 2;
 
