@@ -3,9 +3,11 @@
 #include <filesystem>
 #include <sstream>
 
+#include "../audio/audio_test_util.h"
 #include "tinykws/common/error.h"
 #include "tinykws/common/fs.h"
 #include "tinykws/config/config.h"
+#include "tinykws/config/toml_reader.h"
 
 namespace tkws {
 namespace {
@@ -43,18 +45,13 @@ TEST(Config, PresetsParseAndValidate) {
 
 // The far-field preset is the default with room reverberation: every other setting the same.
 TEST(Config, FarFieldPresetIsTheDefaultWithRooms) {
-  auto settings = [](const std::string& name, bool drop_reverb) {
-    std::istringstream in(read_text_file(preset(name)));
-    std::string line, out;
-    while (std::getline(in, line)) {
-      line = line.substr(0, line.find('#'));
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      if (line.empty() || (drop_reverb && line.rfind("reverb_", 0) == 0)) continue;
-      out += line + "\n";
-    }
-    return out;
-  };
-  EXPECT_EQ(settings("far-field", true), settings("default", false));
+  toml::table far = parse_toml(resolve_config_text(preset("far-field")), "far-field");
+  toml::table* aug = far["train"]["augment"].as_table();
+  ASSERT_NE(aug, nullptr);
+  for (auto key : {"reverb_prob", "reverb_rt60_min", "reverb_rt60_max", "reverb_drr_db_min",
+                   "reverb_drr_db_max"})
+    EXPECT_EQ(aug->erase(key), 1u) << key;
+  EXPECT_EQ(far, parse_toml(read_text_file(preset("default")), "default"));
   const Config c = load_config(preset("far-field"));
   EXPECT_FLOAT_EQ(c.train.augment.reverb_prob, 0.3f);
   EXPECT_EQ(load_config(preset("default")).train.augment.reverb_prob, 0.0f);
@@ -324,6 +321,86 @@ TEST(Config, UnknownAndSilenceClasses) {
   EXPECT_TRUE(rv.train.augment.waveform());
   expect_error(train + "[train.augment]\nbackground_snr_db_min = 30\n",
                {"background_snr_db_min = 30", "-30 <= min <= max <= 60"});
+}
+
+// `base = "FILE"`: the file's settings over the base's, tables merged key by key, any other
+// value replaced whole; bases of bases; a section switched off again with enabled = false.
+TEST(Config, BaseConfigsMerge) {
+  test::TempDir dir;
+  const std::string base = dir.file("base.toml"), mid = dir.file("sub/mid.toml"),
+                    top = dir.file("sub/top.toml");
+  write_file_atomic(base, std::string(kNet) + R"(
+[train]
+epochs = 5
+labels = ["up", "down"]
+unknown_percentage = 50
+[train.augment]
+noise_prob = 0.5
+time_shift_ms = 100
+[prune]
+final_sparsity = 0.4
+[distill]
+teacher = "teachers/t.tkws"
+)");
+  write_file_atomic(mid, R"(base = "../base.toml"   # a comment
+[train]
+epochs = 7
+labels = ["yes", "no"]
+[train.augment]
+gain_db_max = 3
+[prune]
+enabled = false
+)");
+  write_file_atomic(top, "base = \"mid.toml\"\n[train.augment]\nnoise_prob = 0.25\n");
+  const Config b = load_config(base), c = load_config(top);
+  EXPECT_EQ(b.text, read_text_file(base));  // no base: the text as written
+  EXPECT_TRUE(b.prune.enabled);
+  EXPECT_EQ(c.train.epochs, 7);
+  EXPECT_EQ(c.train.labels, (std::vector<std::string>{"yes", "no"}));  // arrays replace
+  EXPECT_FLOAT_EQ(c.train.unknown_percentage, 50.0f);
+  EXPECT_FLOAT_EQ(c.train.augment.noise_prob, 0.25f);
+  EXPECT_FLOAT_EQ(c.train.augment.time_shift_ms, 100.0f);
+  EXPECT_FLOAT_EQ(c.train.augment.gain_db_max, 3.0f);
+  EXPECT_FALSE(c.prune.enabled);
+  EXPECT_FLOAT_EQ(c.prune.final_sparsity, 0.4f);
+  EXPECT_EQ(c.model.layers.size(), b.model.layers.size());
+  // The base's teacher path names a file next to the base, rewritten for the loaded file.
+  EXPECT_TRUE(c.distill.enabled);
+  EXPECT_EQ(c.distill.teacher, "../teachers/t.tkws");
+  // What the run records parses to the same config on its own.
+  EXPECT_NE(c.text.find("with its base configs merged"), std::string::npos);
+  EXPECT_EQ(c.text.find("base ="), std::string::npos);
+  const Config again = parse_config(c.text, "recorded.toml");
+  EXPECT_EQ(again.train.epochs, 7);
+  EXPECT_FLOAT_EQ(again.train.augment.noise_prob, 0.25f);
+  EXPECT_FALSE(again.prune.enabled);
+}
+
+TEST(Config, BadBasesNameTheFile) {
+  test::TempDir dir;
+  const auto expect_load_error = [](const std::string& path, std::vector<std::string> words) {
+    try {
+      load_config(path);
+      FAIL() << "no error for " << path;
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      for (auto& w : words) EXPECT_NE(msg.find(w), std::string::npos) << w << " in: " << msg;
+    }
+  };
+  const std::string a = dir.file("a.toml"), b = dir.file("b.toml");
+  write_file_atomic(a, "base = \"b.toml\"\n");
+  write_file_atomic(b, "base = \"a.toml\"\n");
+  expect_load_error(a, {b, "cycle", "a.toml -> b.toml -> a.toml"});
+  write_file_atomic(a, "base = \"missing.toml\"\n");
+  expect_load_error(a, {a, "base config", "missing.toml", "cannot be read"});
+  write_file_atomic(a, "base = 3\n");
+  expect_load_error(a, {a, "base must be the path of a config file"});
+  write_file_atomic(a, "base = \"b.toml\"\n");
+  write_file_atomic(b, std::string(kNet) + "[train]\nepochs = -1\n");
+  expect_load_error(a, {"train.epochs"});
+  write_file_atomic(b, "[train\n");
+  expect_load_error(a, {b, "syntax"});  // a syntax error names the base
+  expect_error("base = \"x.toml\"\n" + std::string(kNet), {"base", "from a file"});
 }
 
 TEST(Config, MissingFile) {

@@ -127,6 +127,21 @@ TEST_F(Space, AppliesArrayElementsAndCreatesMissingSections) {
   EXPECT_EQ(c.model.layers.size(), 6u);
 }
 
+// A space's base config may itself have a base: the axes edit the merged config.
+TEST_F(Space, BaseConfigWithItsOwnBase) {
+  tkws::testing::write_text(dir_ + "/configs/child.toml",
+                            "base = \"base.toml\"\n[train]\nepochs = 3\n");
+  const std::string path = tkws::testing::write_text(
+      dir_ + "/spaces/child-space.toml",
+      "base = \"../configs/child.toml\"\n[axes]\n\"frontend.num_mfcc\" = [4, 6]\n");
+  auto ts = expand_trials(load_space(path));
+  ASSERT_EQ(ts.size(), 2u);
+  Config c = parse_config(ts[1].config_text);
+  EXPECT_EQ(c.frontend.num_mfcc, 6);
+  EXPECT_EQ(c.train.epochs, 3);          // the child's
+  EXPECT_EQ(c.model.layers.size(), 6u);  // the base's
+}
+
 TEST_F(Space, TrialIdsAreStable) {
   json p = {{"frontend.num_mel_bins", 16}, {"frontend.features", "mfcc"}};
   json q = json::object();

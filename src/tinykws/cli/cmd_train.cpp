@@ -14,7 +14,7 @@ Runner add_train(CLI::App& app) {
     std::vector<std::string> data;
     int64_t seed = -1;
     int epochs = 0, threads = 0, io_threads = 0;
-    bool resume = false, quiet = false, show_defaults = false;
+    bool resume = false, quiet = false, show_defaults = false, show_config = false;
   };
   auto a = std::make_shared<Args>();
   app.add_option("--config", a->config, "Config file (TOML), e.g. configs/default.toml");
@@ -29,12 +29,20 @@ Runner add_train(CLI::App& app) {
   app.add_flag("--resume", a->resume, "Continue a killed run from OUT/checkpoint.pt");
   app.add_flag("--quiet", a->quiet, "No progress output");
   app.add_flag("--print-defaults", a->show_defaults, "Print every config setting's default");
+  app.add_flag("--print-config", a->show_config,
+               "Print --config with its base configs merged (what the run records), then exit");
   return [a] {
     if (a->show_defaults) {
       std::fputs(config_defaults_toml().c_str(), stdout);
       return 0;
     }
     if (a->config.empty()) throw InputError("train: --config FILE.toml is required");
+    if (a->show_config) {
+      const std::string text = resolve_config_text(a->config);
+      parse_config(text, a->config);  // the same checks as a run
+      std::fputs(text.c_str(), stdout);
+      return 0;
+    }
     if (a->out.empty()) throw InputError("train: --out DIR is required");
     Config cfg = load_config(a->config);
     if (a->seed >= 0) cfg.train.seed = static_cast<uint64_t>(a->seed);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -230,6 +231,7 @@ void read_train(TableReader& r, TrainConfig& t) {
 
 void read_prune(TableReader& r, PruneConfig& p) {
   p.enabled = true;
+  r.read("enabled", p.enabled);
   r.read_enum("schedule", p.schedule,
               std::map<std::string, PruneSchedule>{{"polynomial", PruneSchedule::kPolynomial},
                                                    {"constant", PruneSchedule::kConstant}});
@@ -257,6 +259,7 @@ void read_prune(TableReader& r, PruneConfig& p) {
 
 void read_cluster(TableReader& r, ClusterConfig& c) {
   c.enabled = true;
+  r.read("enabled", c.enabled);
   r.read("clusters", c.clusters);
   r.read_enum("init", c.init,
               std::map<std::string, ClusterInit>{{"kmeans++", ClusterInit::kKmeansPlusPlus},
@@ -541,6 +544,10 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   c.text = text;
   static const std::set<std::string> sections{"frontend", "model",    "train",   "prune",
                                               "cluster",  "quantize", "distill", "detector"};
+  if (root.contains("base"))
+    throw InputError(source_name +
+                     ": base = ... names a file relative to this one, so it is resolved only when "
+                     "the config is read from a file (load_config, resolve_config_text)");
   for (auto& [k, v] : root) {
     std::string key(k.str());
     if (!v.as_table() || !sections.count(key))
@@ -551,6 +558,7 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   if (auto* t = root["distill"].as_table()) {
     TableReader r(*t, source_name, "distill");
     c.distill.enabled = true;
+    r.read("enabled", c.distill.enabled);
     r.read("teacher", c.distill.teacher);
     r.read("teacher_width", c.distill.teacher_width);
     r.read("alpha", c.distill.alpha);
@@ -601,12 +609,93 @@ Config parse_config(const std::string& text, const std::string& source_name) {
   return c;
 }
 
-Config load_config(const std::string& path) {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open config file");
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  return ss.str();
+}
+
+// `over` merged into `into`: tables merge key by key; any other value (numbers, strings,
+// arrays such as model.layers or train.labels) replaces the one below it whole.
+void merge_tables(toml::table& into, const toml::table& over) {
+  for (auto& [k, v] : over) {
+    toml::table* below = into.get_as<toml::table>(k);
+    if (below && v.is_table())
+      merge_tables(*below, *v.as_table());
+    else
+      into.insert_or_assign(k, v);
+  }
+}
+
+// A relative distill.teacher path in a base file names a file next to that base; rewrite it
+// relative to the folder of the config being loaded, which the trainer resolves it against.
+void rebase_paths(toml::table& root, const fs::path& file_dir, const fs::path& top_dir) {
+  toml::table* d = root.get_as<toml::table>("distill");
+  toml::value<std::string>* t = d ? d->get_as<std::string>("teacher") : nullptr;
+  if (!t || t->get() == "self" || fs::path(t->get()).is_absolute()) return;
+  const fs::path abs = fs::absolute(file_dir / t->get()).lexically_normal();
+  const fs::path rel = abs.lexically_relative(fs::absolute(top_dir).lexically_normal());
+  *t = rel.empty() ? abs.string() : rel.string();
+}
+
+// `root` (read from `path`) with its chain of bases merged below it. `chain` holds the files
+// being resolved, to name a cycle.
+toml::table with_bases(toml::table root, const fs::path& path, const fs::path& top_dir,
+                       std::vector<fs::path>& chain) {
+  if (chain.size() > 1) rebase_paths(root, path.parent_path(), top_dir);
+  const toml::node* b = root.get("base");
+  if (!b) return root;
+  const std::optional<std::string> name = b->value<std::string>();
+  if (!name || name->empty())
+    throw InputError(path.string() +
+                     ": base must be the path of a config file (a string, relative to this one)");
+  const fs::path base_path = (path.parent_path() / *name).lexically_normal();
+  const fs::path key = fs::weakly_canonical(base_path);
+  if (std::find(chain.begin(), chain.end(), key) != chain.end()) {
+    std::string names;
+    for (const auto& c : chain) names += c.filename().string() + " -> ";
+    throw InputError(path.string() + ": base = \"" + *name + "\" makes a cycle: " + names +
+                     base_path.filename().string());
+  }
+  std::string text;
+  try {
+    text = read_config_file(base_path.string());
+  } catch (const InputError&) {
+    throw InputError(path.string() + ": base config " + base_path.string() + " cannot be read");
+  }
+  chain.push_back(key);
+  toml::table merged = with_bases(parse_toml(text, base_path.string()), base_path, top_dir, chain);
+  root.erase("base");
+  merge_tables(merged, root);
+  return merged;
+}
+
+}  // namespace
+
+std::string resolve_config_text(const std::string& path) {
+  std::string text = read_config_file(path);
+  const toml::table root = parse_toml(text, path);
+  if (!root.contains("base")) return text;
+  std::vector<fs::path> chain{fs::weakly_canonical(path)};
+  const toml::table merged = with_bases(root, path, fs::path(path).parent_path(), chain);
+  std::ostringstream o;
+  o << "# " << path
+    << " with its base configs merged (`tinykws train --print-config`)\n"
+    // 15 significant digits give back every decimal written in a config file exactly.
+    << toml::toml_formatter{merged, toml::toml_formatter::default_flags |
+                                        toml::format_flags::relaxed_float_precision}
+    << "\n";
+  return o.str();
+}
+
+Config load_config(const std::string& path) {
+  return parse_config(resolve_config_text(path), path);
 }
 
 std::string config_defaults_toml() {
@@ -690,12 +779,12 @@ std::string config_defaults_toml() {
     << "\nreverb_rt60_max = " << n(a.reverb_rt60_max) << "   # seconds\n"
     << "reverb_drr_db_min = " << n(a.reverb_drr_db_min)
     << "\nreverb_drr_db_max = " << n(a.reverb_drr_db_max) << "   # direct-to-reverberant ratio\n\n"
-    << "# [distill]            # present = on\n"
+    << "# [distill]            # present = on (enabled = false turns a base's section off)\n"
     << "# teacher = \"" << d.teacher << "\"     # or the path of a .tkws teacher\n"
     << "# teacher_width = " << n(d.teacher_width) << "\n# alpha = " << n(d.alpha)
     << "\n# temperature = " << n(d.temperature)
     << "\n# init_from_teacher = " << b(d.init_from_teacher) << "\n\n"
-    << "# [prune]              # present = on\n"
+    << "# [prune]              # present = on (enabled = false turns a base's section off)\n"
     << "# schedule = \"polynomial\"   # or \"constant\"\n"
     << "# initial_sparsity = " << n(p.initial_sparsity)
     << "\n# final_sparsity = " << n(p.final_sparsity) << "\n"
@@ -704,7 +793,7 @@ std::string config_defaults_toml() {
     << "# power = " << n(p.power) << "\n# frequency = " << p.frequency << "  # steps\n"
     << "# block = [" << p.block_h << ", " << p.block_w << "]\n"
     << "# depthwise = " << b(p.depthwise) << "\n# dense = " << b(p.dense) << "\n\n"
-    << "# [cluster]            # present = on\n"
+    << "# [cluster]            # present = on (enabled = false turns a base's section off)\n"
     << "# clusters = " << c.clusters << "\n"
     << "# init = \"kmeans++\"    # linear, density, random\n"
     << "# epochs = " << c.epochs << "\n# lr = " << n(c.lr) << "              # 0 = train.lr_final\n"

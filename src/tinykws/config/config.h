@@ -148,7 +148,7 @@ struct TrainConfig {
 // (begin_fraction, end_fraction); one form per run.
 enum class PruneSchedule { kPolynomial, kConstant };
 struct PruneConfig {
-  bool enabled = false;  // true when the [prune] section is present
+  bool enabled = false;  // [prune] present (unless it sets enabled = false)
   PruneSchedule schedule = PruneSchedule::kPolynomial;
   float initial_sparsity = 0.0f;  // polynomial: sparsity at `begin`
   float final_sparsity = 0.5f;    // polynomial: sparsity at `end`; constant: the target
@@ -170,7 +170,7 @@ struct PruneConfig {
 enum class ClusterInit { kKmeansPlusPlus, kLinear, kDensity, kRandom };
 enum class ClusterGradient { kSum, kMean };
 struct ClusterConfig {
-  bool enabled = false;  // true when the [cluster] section is present
+  bool enabled = false;  // [cluster] present (unless it sets enabled = false)
   int clusters = 8;      // centroids per tensor (per channel with per_channel)
   ClusterInit init = ClusterInit::kKmeansPlusPlus;
   int epochs = 2;   // fine-tuning epochs with clustered weights
@@ -192,7 +192,7 @@ struct QuantizeConfig {
 // [distill]: knowledge distillation from a teacher. loss = (1 - alpha) CE(student, label)
 // + alpha T^2 KL(softmax(teacher / T) || softmax(student / T)) (Hinton et al., 2015).
 struct DistillConfig {
-  bool enabled = false;  // true when the [distill] section is present
+  bool enabled = false;  // [distill] present (unless it sets enabled = false)
   // "self": first train a teacher in the same run (this config without [prune], [cluster],
   // [quantize] and [distill], width_multiplier x teacher_width), in OUT/teacher; or the path
   // of a .tkws model with the same front end and labels (relative to the config file).
@@ -220,7 +220,7 @@ struct Config {
   // --write-model` rewrites them). Per-keyword thresholds are not set here.
   DetectorSettings detector;
   std::string source;  // file the config came from ("<string>" when parsed from text)
-  std::string text;    // the TOML text as given (stored in run folders for provenance)
+  std::string text;    // the TOML text, bases merged (stored in run folders for provenance)
 
   // Throws InputError("<source>: <section.field> = <value> must be ...") on the first bad value.
   void validate() const;
@@ -228,7 +228,18 @@ struct Config {
 
 // Parses TOML text. Unknown sections or keys are errors (they are almost always typos).
 // Throws InputError naming the source, the key and the problem.
+// A `base = "FILE.toml"` key in the text is an error: bases are resolved from files only.
 Config parse_config(const std::string& text, const std::string& source_name = "<string>");
+
+// The config file's text with its bases merged. A config may start with `base = "OTHER.toml"`
+// (relative to its own folder; bases may have bases): its settings are laid over the base's,
+// tables key by key, any other value (arrays such as model.layers included) whole. A section
+// that switches a phase on ([distill], [prune], [cluster]) is switched off again by
+// `enabled = false`. A file without `base` comes back byte for byte; with one, the merged
+// TOML (comments dropped) under a one-line header, which is what runs record. InputError names
+// the file: unreadable, a cycle of bases, a base that is not a string.
+std::string resolve_config_text(const std::string& path);
+// parse_config(resolve_config_text(path), path).
 Config load_config(const std::string& path);
 
 // Human-readable default values of every section (for `tinykws train --help-config`).

@@ -241,11 +241,9 @@ SearchSpace parse_space(const std::string& text, const std::string& source,
   if (base.empty()) r.fail("", "base = \"CONFIG.toml\" (the config the axes edit) is required");
   fs::path bp = fs::path(base).is_absolute() ? fs::path(base) : fs::path(base_dir) / base;
   sp.base_path = bp.lexically_normal().string();
-  try {
-    sp.base_text = read_text_file(sp.base_path);
-  } catch (const std::exception&) {
+  if (!fs::is_regular_file(sp.base_path))
     throw InputError(source + ": base config " + sp.base_path + " cannot be read");
-  }
+  sp.base_text = resolve_config_text(sp.base_path);  // its own bases merged
 
   if (const toml::node* n = r.get("mode")) {
     const std::optional<std::string> mode = n->value<std::string>();
