@@ -21,6 +21,8 @@ packages=(
   python3-onnx            # onnx.checker on exported ONNX files (tests/export)
   python3-pyarmnn libarmnn-cpuref-backend22  # Arm NN TFLite parser runs exported .tflite (tests/export)
   pybind11-dev python3-dev  # the Python module (python/, built into build/python/)
+  # The firmware of mcu/ for a Cortex-M4F, run under qemu (scripts/mcu.sh; tests/CMakeLists.txt)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 )
 command -v npm >/dev/null || packages+=(nodejs npm)  # onnxruntime-node below (tests/export)
 
@@ -47,3 +49,7 @@ if [ ! -d "$node_dir/node_modules/onnxruntime-node" ]; then
   (cd "$node_dir" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund \
     onnxruntime-node@1.31.1) || echo "setup: npm onnxruntime-node not installed; ONNX runtime checks will skip"
 fi
+
+# kissfft's C sources for the microcontroller build (Debian's source tarball, pinned SHA-256).
+bash "$(dirname "$0")/fetch-kissfft.sh" >/dev/null ||
+  echo "setup: kissfft's source not fetched; the microcontroller check (scripts/mcu.sh) will skip"

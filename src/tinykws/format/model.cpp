@@ -114,13 +114,14 @@ ActShape model_input_shape(const Model& m) {
   return ActShape{m.frontend.num_frames(), m.frontend.num_features(), 1};
 }
 
-void tf_padding(int in, int kernel, int stride, Padding p, int* out, int* before, int* after) {
+void tf_padding(int in, int kernel, int stride, Padding p, int32_t* out, int32_t* before,
+                int32_t* after) {
   if (p == Padding::kSame) {
     const int64_t o = ceil_div(in, stride);  // int64: no overflow for any int input
     const int64_t total = std::max<int64_t>((o - 1) * stride + kernel - in, 0);
-    *out = static_cast<int>(o);
-    *before = static_cast<int>(total / 2);
-    *after = static_cast<int>(total - total / 2);
+    *out = static_cast<int32_t>(o);
+    *before = static_cast<int32_t>(total / 2);
+    *after = static_cast<int32_t>(total - total / 2);
   } else {
     *out = in >= kernel ? (in - kernel) / stride + 1 : 0;
     *before = *after = 0;
@@ -134,7 +135,7 @@ Window op_window(const Op& op, ActShape in) {
   w.sh = op.stride_h;
   w.sw = op.stride_w;
   if (w.kh < 1 || w.kw < 1 || w.sh < 1 || w.sw < 1) return w;  // out_h = out_w = 0
-  int after = 0;
+  int32_t after = 0;
   tf_padding(in.h, w.kh, w.sh, op.padding, &w.out_h, &w.pad_top, &after);
   tf_padding(in.w, w.kw, w.sw, op.padding, &w.out_w, &w.pad_left, &after);
   return w;

@@ -210,7 +210,8 @@ struct ActShape {
 // kernel), no padding; same -> out = ceil(in / stride), pad_total = max((out - 1) * stride +
 // kernel - in, 0), before = pad_total / 2, after = the rest. The one place this formula lives:
 // op_window() below and the training network (train/network.cpp) use it.
-void tf_padding(int in, int kernel, int stride, Padding p, int* out, int* before, int* after);
+void tf_padding(int in, int kernel, int stride, Padding p, int32_t* out, int32_t* before,
+                int32_t* after);
 
 // Sliding-window geometry of a Conv2D / DepthwiseConv2D / MaxPool2D / AvgPool2D on one input
 // size: tf_padding() along h and w (pad_top/left = before; the rest at the bottom/right).

@@ -5,7 +5,8 @@
 // FFT: even fft_length (always 2 * 2^a 3^b 5^c after check()) uses RealFftBatch (fft.h):
 // kLanes = 8 frames per call, one per SIMD lane, and the steps after it (|X|, mel, log, DCT)
 // run on the same [..][kLanes] layout, so every loop is vectorised across frames. Odd
-// lengths (and any even one RealFftBatch does not support) use kissfft one frame at a time:
+// lengths (and any even one RealFftBatch does not support, and every length in a
+// TINYKWS_FRONTEND_ONE_FRAME build) use kissfft one frame at a time:
 // kiss_fftr for even lengths, the complex kiss_fft for odd ones. ln() is log_approx()
 // (fast_log.h, <= 2 ulp). Everything is precomputed in the constructor; compute() allocates
 // nothing, does no I/O and cannot fail.
@@ -55,6 +56,14 @@ inline void sqrt_in_place(float* x, int n) {
 }
 
 constexpr int kLanes = RealFftBatch::kLanes;
+// A build for a board without SIMD and short of RAM (mcu/CMakeLists.txt) defines
+// TINYKWS_FRONTEND_ONE_FRAME: every frame then goes through kissfft on its own, without the
+// batch's [N][kLanes] buffers and scratch (about 80 kB for the default front end).
+#ifdef TINYKWS_FRONTEND_ONE_FRAME
+constexpr bool kBatchedFft = false;
+#else
+constexpr bool kBatchedFft = true;
+#endif
 
 // Windowed frames, transposed for RealFftBatch: dst[t * kLanes + l] = src[l][t] * win[t] for
 // t < length, l < kLanes. src[l] points at frame l's first sample (a zero row for lanes with no
@@ -92,27 +101,47 @@ float mel_to_hz(float mel) {
   return 700.0f * (std::exp(mel / 1127.0f) - 1.0f);
 }
 
+namespace {
+
+// tf.signal.linear_to_mel_weight_matrix's weights one at a time (float32 throughout, as tf),
+// so the front end keeps only each band's nonzero run without building the dense matrix.
+class MelTriangles {
+ public:
+  MelTriangles(int num_mel_bins, int num_bins, int sample_rate, float lower_hz, float upper_hz)
+      : edges_(num_mel_bins + 2), bin_mel_(num_bins > 0 ? num_bins : 0) {
+    const float nyquist = static_cast<float>(sample_rate) / 2.0f;  // Hz
+    const float mel_lo = hz_to_mel(lower_hz);
+    const float mel_hi = hz_to_mel(upper_hz);
+    // Band edges E[0..M+1] in mel; band m is the triangle E[m], E[m+1], E[m+2].
+    for (int j = 0; j < num_mel_bins + 2; ++j)
+      edges_[j] = linspace_at(mel_lo, mel_hi, num_mel_bins + 2, j);
+    for (int i = 0; i < num_bins; ++i)
+      bin_mel_[i] = hz_to_mel(linspace_at(0.0f, nyquist, num_bins, i));  // bin i centre
+  }
+  // Weight of bin i in band m; the DC bin's are zero (tf's bands_to_zero = 1).
+  float weight(int i, int m) const {
+    if (i == 0) return 0.0f;
+    const float mel_f = bin_mel_[i];
+    const float rising = (mel_f - edges_[m]) / (edges_[m + 1] - edges_[m]);
+    const float falling = (edges_[m + 2] - mel_f) / (edges_[m + 2] - edges_[m + 1]);
+    return std::max(0.0f, std::min(rising, falling));
+  }
+
+ private:
+  std::vector<float> edges_, bin_mel_;
+};
+
+}  // namespace
+
 std::vector<float> mel_weight_matrix(int num_mel_bins, int num_bins, int sample_rate,
                                      float lower_hz, float upper_hz) {
   // [num_bins][num_mel_bins], float32 throughout, as tf.signal.linear_to_mel_weight_matrix.
   const int m_count = num_mel_bins;
   std::vector<float> w(static_cast<size_t>(num_bins) * m_count, 0.0f);
   if (num_mel_bins < 1 || num_bins < 2) return w;
-  const float nyquist = static_cast<float>(sample_rate) / 2.0f;  // Hz
-  const float mel_lo = hz_to_mel(lower_hz);
-  const float mel_hi = hz_to_mel(upper_hz);
-  // Band edges E[0..M+1] in mel; band m is the triangle E[m], E[m+1], E[m+2].
-  std::vector<float> edges(m_count + 2);
-  for (int j = 0; j < m_count + 2; ++j) edges[j] = linspace_at(mel_lo, mel_hi, m_count + 2, j);
-  // Row 0 (DC) stays zero (tf's bands_to_zero = 1).
-  for (int i = 1; i < num_bins; ++i) {
-    const float mel_f = hz_to_mel(linspace_at(0.0f, nyquist, num_bins, i));  // bin i centre
-    for (int m = 0; m < m_count; ++m) {
-      const float rising = (mel_f - edges[m]) / (edges[m + 1] - edges[m]);
-      const float falling = (edges[m + 2] - mel_f) / (edges[m + 2] - edges[m + 1]);
-      w[static_cast<size_t>(i) * m_count + m] = std::max(0.0f, std::min(rising, falling));
-    }
-  }
+  const MelTriangles mel(num_mel_bins, num_bins, sample_rate, lower_hz, upper_hz);
+  for (int i = 1; i < num_bins; ++i)
+    for (int m = 0; m < m_count; ++m) w[static_cast<size_t>(i) * m_count + m] = mel.weight(i, m);
   return w;
 }
 
@@ -206,7 +235,7 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
   const float scale = 32768.0f / cfg.pcm_divisor;
   for (float& v : window) v *= scale;
 
-  if (RealFftBatch::supported(fft_length)) {
+  if (kBatchedFft && RealFftBatch::supported(fft_length)) {
     batch = std::make_unique<RealFftBatch>(fft_length);
     if (!batch->ok()) return;
     bdata.assign(static_cast<size_t>(fft_length) * kLanes, 0.0f);
@@ -230,10 +259,10 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
   }
   if (!batch) mag.assign(num_bins, 0.0f);
 
-  // Dense float32 matrix, then keep each band's nonzero run. A triangle's support
-  // (E[m], E[m+2]) is an interval and mel(f_i) increases with i, so the run is contiguous.
-  const std::vector<float> w =
-      mel_weight_matrix(num_mel, num_bins, cfg.sample_rate, cfg.lower_hz, cfg.upper_hz);
+  // Each band's nonzero run of mel_weight_matrix's column (without building the matrix). A
+  // triangle's support (E[m], E[m+2]) is an interval and mel(f_i) increases with i, so the
+  // run is contiguous.
+  const MelTriangles mel(num_mel, num_bins, cfg.sample_rate, cfg.lower_hz, cfg.upper_hz);
   band_start.assign(num_mel, 0);
   band_off.assign(num_mel + 1, 0);
   bin_lo = num_bins;
@@ -241,7 +270,7 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
   for (int m = 0; m < num_mel; ++m) {
     int first = -1, last = -1;
     for (int i = 0; i < num_bins; ++i) {
-      if (w[static_cast<size_t>(i) * num_mel + m] > 0.0f) {
+      if (mel.weight(i, m) > 0.0f) {
         if (first < 0) first = i;
         last = i;
       }
@@ -249,7 +278,7 @@ Frontend::Impl::Impl(const FrontendConfig& c) : cfg(c) {
     band_off[m] = static_cast<int>(band_w.size());
     if (first < 0) continue;  // no bin centre falls inside this band: it stays 0
     band_start[m] = first;
-    for (int i = first; i <= last; ++i) band_w.push_back(w[static_cast<size_t>(i) * num_mel + m]);
+    for (int i = first; i <= last; ++i) band_w.push_back(mel.weight(i, m));
     bin_lo = std::min(bin_lo, first);
     bin_hi = std::max(bin_hi, last + 1);
   }

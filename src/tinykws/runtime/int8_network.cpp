@@ -131,7 +131,7 @@ Status plan_softmax(size_t i, float s_in, Step& s, const std::string& name) {
   if (a.in.c >= 4096)
     return Status::Error(StatusCode::kUnsupported,
                          "op %zu (%s): %d classes, the int8 softmax takes at most 4095", i,
-                         name.c_str(), a.in.c);
+                         name.c_str(), static_cast<int>(a.in.c));
   int8_softmax_params(s_in, 1.0f, &a.m0, &a.m_shift, &a.diff_min);
   s.fn = int8_ref_softmax;
   return Status::Ok();

@@ -60,11 +60,15 @@ namespace {
 constexpr size_t kAlignFloats = 16;  // 64 bytes: weight blocks and arena buffer B
 
 // Weight blocks of the plan, each 64-byte aligned relative to the pool's start.
+// prepare() packs in two passes: the first only counts (data == nullptr: the packers place
+// their blocks and return before writing), the second writes into the weight storage sized by
+// the first, so no growing buffer or second copy of the weights is ever held.
 struct Pool {
-  std::vector<float> data;
+  float* data = nullptr;
+  size_t size = 0;
   size_t alloc(size_t n) {
-    const size_t off = plan::round_up(data.size(), kAlignFloats);
-    data.resize(off + n, 0.0f);
+    const size_t off = plan::round_up(size, kAlignFloats);
+    size = off + n;
     return off;
   }
 };
@@ -96,6 +100,7 @@ Packed pack_dense(const Folded& f, size_t n_in, size_t units, Pool& pool) {
   p.ldw = round_up8(static_cast<int32_t>(n_in));
   p.w_off = pool.alloc(units * p.ldw);
   p.b_off = pool.alloc(units);
+  if (!pool.data) return p;
   for (size_t o = 0; o < units; ++o) {
     for (size_t j = 0; j < n_in; ++j)
       pool.data[p.w_off + o * p.ldw + j] = f.w[o * n_in + j] * f.w_scale(o);
@@ -110,6 +115,7 @@ Packed pack_depthwise(const Folded& f, size_t c, size_t taps, Pool& pool) {
   p.ldw = round_up8(static_cast<int32_t>(c));
   p.w_off = pool.alloc(taps * p.ldw);
   p.b_off = pool.alloc(p.ldw);
+  if (!pool.data) return p;
   for (size_t ch = 0; ch < c; ++ch) {
     for (size_t t = 0; t < taps; ++t)
       pool.data[p.w_off + t * p.ldw + ch] = f.w[ch * taps + t] * f.w_scale(ch);
@@ -124,6 +130,7 @@ Packed pack_conv(const Folded& f, size_t oc, size_t ic, size_t taps, Pool& pool)
   p.ldw = round_up8(static_cast<int32_t>(oc));
   p.w_off = pool.alloc(taps * ic * p.ldw);
   p.b_off = pool.alloc(p.ldw);
+  if (!pool.data) return p;
   for (size_t o = 0; o < oc; ++o) {
     for (size_t ci = 0; ci < ic; ++ci)
       for (size_t t = 0; t < taps; ++t)
@@ -140,18 +147,20 @@ Packed pack_affine(const float* scale, const float* shift, size_t c, Pool& pool)
   p.ldw = round_up8(static_cast<int32_t>(c));
   p.w_off = pool.alloc(p.ldw);
   p.b_off = pool.alloc(p.ldw);
+  if (!pool.data) return p;
   std::memcpy(&pool.data[p.w_off], scale, c * sizeof(float));
   std::memcpy(&pool.data[p.b_off], shift, c * sizeof(float));
   return p;
 }
 
 // Reference kernels: the op's first two tensors (weight, bias) exactly as stored.
-Packed copy_stored(const Op& op, const std::vector<std::vector<float>>& vals, Pool& pool) {
+Packed copy_stored(const Model& m, const Op& op, const std::vector<std::vector<float>>& vals,
+                   Pool& pool) {
   Packed p;
   for (size_t k = 0; k < op.tensors.size() && k < 2; ++k) {
-    const std::vector<float>& v = vals[op.tensors[k]];
-    const size_t off = pool.alloc(v.size());
-    std::memcpy(&pool.data[off], v.data(), v.size() * sizeof(float));
+    const size_t count = m.tensors[op.tensors[k]].numel();
+    const size_t off = pool.alloc(count);
+    if (pool.data) std::memcpy(&pool.data[off], vals[op.tensors[k]].data(), count * sizeof(float));
     (k == 0 ? p.w_off : p.b_off) = off;
   }
   return p;
@@ -177,20 +186,25 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
       return Status::Error(StatusCode::kInvalidModel, "%s", e.c_str());
     in = model_input_shape(m);
   } else if (in.h < 1 || in.w < 1 || in.c < 1) {
-    return Status::Error(StatusCode::kInvalidArgument, "input shape %dx%dx%d", in.h, in.w, in.c);
+    return Status::Error(StatusCode::kInvalidArgument, "input shape %dx%dx%d",
+                         static_cast<int>(in.h), static_cast<int>(in.w), static_cast<int>(in.c));
   }
   const size_t n = m.ops.size();
   if (n == 0) return Status::Error(StatusCode::kInvalidModel, "model has no ops");
   std::vector<ActShape> shapes;
   if (Status st = plan::plan_shapes(m, in, &shapes); !st.ok()) return st;
 
-  // Every tensor an op uses, as float.
+  // Every tensor an op uses must convert to float; checked first, one tensor at a time, so
+  // that the passes below cannot fail halfway.
+  {
+    std::vector<float> v;
+    for (const Op& op : m.ops)
+      for (uint32_t t : op.tensors)
+        if (Status st; !tensor_as_float(m.tensors[t], &v, &st)) return st;
+  }
+  // A step's tensors as float, converted when the writing pass reaches it and freed after
+  // (a board holds one op's weights twice at most, not the whole model's).
   std::vector<std::vector<float>> vals(m.tensors.size());
-  for (const Op& op : m.ops)
-    for (uint32_t t : op.tensors) {
-      Status st;
-      if (vals[t].empty() && !tensor_as_float(m.tensors[t], &vals[t], &st)) return st;
-    }
   auto tensor = [&](const Op& op, size_t k) -> const float* {
     return k < op.tensors.size() ? vals[op.tensors[k]].data() : nullptr;
   };
@@ -200,69 +214,89 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
 
   // One step per op, except that the fast kernels fold a BatchNorm after a weighted op into its
   // weights, and a Relu after either into the kernel: steps cover ops [first_op, last_op].
+  // Two passes (Pool): count, then write into weights_.
   Pool pool;
-  for (size_t i = 0; i < n;) {
-    const Op& op = m.ops[i];
-    size_t last = i;
-    auto fold_next = [&](OpType t) {
-      if (!fk || last + 1 >= n || m.ops[last + 1].type != t) return false;
-      ++last;
-      return true;
-    };
-    const Op* bn = is_weighted(op.type) && fold_next(OpType::kBatchNorm) ? &m.ops[last] : nullptr;
-    const bool relu =
-        (is_weighted(op.type) || op.type == OpType::kBatchNorm) && fold_next(OpType::kRelu);
-    const ActShape& a_in = shapes[i];
-    const ActShape& a_out = shapes[last + 1];
-    const size_t taps = static_cast<size_t>(op.kernel_h) * static_cast<size_t>(op.kernel_w);
-    const bool pointwise =
-        op.type == OpType::kConv2D && taps == 1 && op.stride_h == 1 && op.stride_w == 1;  // a GEMM
-    Step s;
-    Packed p;
-    if (fk && is_weighted(op.type)) {
-      const Folded f{tensor(op, 0), tensor(op, 1), bn ? tensor(*bn, 0) : nullptr,
-                     bn ? tensor(*bn, 1) : nullptr};
-      if (op.type == OpType::kDense) {
-        p = pack_dense(f, a_in.size(), static_cast<size_t>(a_out.c), pool);
-        s.fn = fk->dense;
-      } else if (op.type == OpType::kDepthwiseConv2D) {
-        p = pack_depthwise(f, static_cast<size_t>(a_in.c), taps, pool);
-        s.fn = fk->depthwise;
-      } else {
-        p = pack_conv(f, static_cast<size_t>(a_out.c), static_cast<size_t>(a_in.c), taps, pool);
-        s.fn = pointwise ? fk->pointwise : fk->conv2d;
-      }
-    } else if (fk && op.type == OpType::kBatchNorm) {
-      p = pack_affine(tensor(op, 0), tensor(op, 1), static_cast<size_t>(a_in.c), pool);
-      s.fn = fk->affine;
-    } else if (fk && op.type == OpType::kRelu) {
-      s.fn = fk->relu;
-    } else if (fk && op.type == OpType::kGlobalAvgPool) {
-      s.fn = fk->global_avg_pool;
-    } else {
-      const OpInfo* info = op_info(op.type);
-      if (!info || !info->reference)
-        return Status::Error(StatusCode::kUnsupported, "op %zu: no kernel for %s", i,
-                             op_name(op.type));
-      s.fn = info->reference;
-      p = copy_stored(op, vals, pool);
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) {
+      weights_.assign(pool.size + kAlignFloats, 0.0f);
+      const auto addr = reinterpret_cast<uintptr_t>(weights_.data());
+      wbase_ = ((kAlignFloats * sizeof(float) - addr % (kAlignFloats * sizeof(float))) %
+                (kAlignFloats * sizeof(float))) /
+               sizeof(float);
+      pool = Pool{weights_.data() + wbase_, 0};
     }
-    s.type = op.type;
-    s.first_op = static_cast<int>(i);
-    s.last_op = static_cast<int>(last);
-    s.w_off = p.w_off, s.b_off = p.b_off;
-    s.args.in = a_in;
-    s.args.out = a_out;
-    s.args.win = op_window(op, a_in);
-    s.args.ldw = p.ldw;
-    s.args.relu = relu;
-    // "Conv2D 1x1+BatchNorm+Relu": the first op (" 1x1" on the GEMM kernel), then each folded op.
-    std::string name = op_name(op.type);
-    if (fk && pointwise) name += " 1x1";
-    for (size_t k = i + 1; k <= last; ++k) name += std::string("+") + op_name(m.ops[k].type);
-    std::snprintf(s.name, sizeof s.name, "%s", name.c_str());
-    steps_.push_back(s);
-    i = last + 1;
+    steps_.clear();
+    for (size_t i = 0; i < n;) {
+      const Op& op = m.ops[i];
+      size_t last = i;
+      auto fold_next = [&](OpType t) {
+        if (!fk || last + 1 >= n || m.ops[last + 1].type != t) return false;
+        ++last;
+        return true;
+      };
+      const Op* bn = is_weighted(op.type) && fold_next(OpType::kBatchNorm) ? &m.ops[last] : nullptr;
+      const bool relu =
+          (is_weighted(op.type) || op.type == OpType::kBatchNorm) && fold_next(OpType::kRelu);
+      const ActShape& a_in = shapes[i];
+      const ActShape& a_out = shapes[last + 1];
+      const size_t taps = static_cast<size_t>(op.kernel_h) * static_cast<size_t>(op.kernel_w);
+      const bool pointwise = op.type == OpType::kConv2D && taps == 1 && op.stride_h == 1 &&
+                             op.stride_w == 1;  // a GEMM
+      Step s;
+      Packed p;
+      if (pass == 1)
+        for (size_t k = i; k <= last; ++k)
+          for (uint32_t t : m.ops[k].tensors) {
+            Status st;
+            if (vals[t].empty()) tensor_as_float(m.tensors[t], &vals[t], &st);  // checked above
+          }
+      if (fk && is_weighted(op.type)) {
+        const Folded f{tensor(op, 0), tensor(op, 1), bn ? tensor(*bn, 0) : nullptr,
+                       bn ? tensor(*bn, 1) : nullptr};
+        if (op.type == OpType::kDense) {
+          p = pack_dense(f, a_in.size(), static_cast<size_t>(a_out.c), pool);
+          s.fn = fk->dense;
+        } else if (op.type == OpType::kDepthwiseConv2D) {
+          p = pack_depthwise(f, static_cast<size_t>(a_in.c), taps, pool);
+          s.fn = fk->depthwise;
+        } else {
+          p = pack_conv(f, static_cast<size_t>(a_out.c), static_cast<size_t>(a_in.c), taps, pool);
+          s.fn = pointwise ? fk->pointwise : fk->conv2d;
+        }
+      } else if (fk && op.type == OpType::kBatchNorm) {
+        p = pack_affine(tensor(op, 0), tensor(op, 1), static_cast<size_t>(a_in.c), pool);
+        s.fn = fk->affine;
+      } else if (fk && op.type == OpType::kRelu) {
+        s.fn = fk->relu;
+      } else if (fk && op.type == OpType::kGlobalAvgPool) {
+        s.fn = fk->global_avg_pool;
+      } else {
+        const OpInfo* info = op_info(op.type);
+        if (!info || !info->reference)
+          return Status::Error(StatusCode::kUnsupported, "op %zu: no kernel for %s", i,
+                               op_name(op.type));
+        s.fn = info->reference;
+        p = copy_stored(m, op, vals, pool);
+      }
+      for (size_t k = i; k <= last; ++k)
+        for (uint32_t t : m.ops[k].tensors) std::vector<float>().swap(vals[t]);
+      s.type = op.type;
+      s.first_op = static_cast<int>(i);
+      s.last_op = static_cast<int>(last);
+      s.w_off = p.w_off, s.b_off = p.b_off;
+      s.args.in = a_in;
+      s.args.out = a_out;
+      s.args.win = op_window(op, a_in);
+      s.args.ldw = p.ldw;
+      s.args.relu = relu;
+      // "Conv2D 1x1+BatchNorm+Relu": the first op (" 1x1" on the GEMM kernel), then each folded op.
+      std::string name = op_name(op.type);
+      if (fk && pointwise) name += " 1x1";
+      for (size_t k = i + 1; k <= last; ++k) name += std::string("+") + op_name(m.ops[k].type);
+      std::snprintf(s.name, sizeof s.name, "%s", name.c_str());
+      steps_.push_back(s);
+      i = last + 1;
+    }
   }
 
   // Ping-pong buffers: input -> A -> B -> A ... -> output; scratch S for padded inputs.
@@ -279,14 +313,7 @@ Status Interpreter::prepare(const Model& m, const InterpreterOptions& opt) {
                  : max_b ? offset_b_ + max_b * sizeof(float)
                          : max_a * sizeof(float);
 
-  // Final weight storage, 64-byte aligned; point the steps at it.
-  weights_.assign(pool.data.size() + kAlignFloats, 0.0f);
-  const auto addr = reinterpret_cast<uintptr_t>(weights_.data());
-  wbase_ = ((kAlignFloats * sizeof(float) - addr % (kAlignFloats * sizeof(float))) %
-            (kAlignFloats * sizeof(float))) /
-           sizeof(float);
-  if (!pool.data.empty())
-    std::memcpy(weights_.data() + wbase_, pool.data.data(), pool.data.size() * sizeof(float));
+  // Point the steps at the weights (64-byte aligned blocks from wbase_).
   for (Step& s : steps_) {
     s.args.w = plan::at_offset(weights_.data() + wbase_, s.w_off);
     s.args.b = plan::at_offset(weights_.data() + wbase_, s.b_off);

@@ -122,9 +122,9 @@ void RowReuseCore<Elem, Args, Fn>::plan(const std::vector<StepIn>& in_steps, int
     for (const auto& [r0, r1] : next.ranges) {
       int lo = r0, hi = r1;
       if (next.windowed) {
-        lo = std::max(0, r0 * next.args.win.sh - next.args.win.pad_top);
-        hi = std::min(s.args.out.h,
-                      (r1 - 1) * next.args.win.sh - next.args.win.pad_top + next.args.win.kh);
+        lo = std::max<int>(0, r0 * next.args.win.sh - next.args.win.pad_top);
+        hi = std::min<int>(s.args.out.h,
+                           (r1 - 1) * next.args.win.sh - next.args.win.pad_top + next.args.win.kh);
       }
       for (int r = lo; r < hi && !s.ring; ++r) s.ring = !computed[static_cast<size_t>(r)];
     }
@@ -157,7 +157,7 @@ Args RowReuseCore<Elem, Args, Fn>::row_args(const RStep& s, int r0, int r1, size
   if (s.windowed) {
     const int lo = r0 * a.win.sh - a.win.pad_top,
               hi = (r1 - 1) * a.win.sh - a.win.pad_top + a.win.kh;
-    const int lo_in = std::max(lo, 0), hi_in = std::min(hi, a.in.h);
+    const int lo_in = std::max(lo, 0), hi_in = std::min<int>(hi, a.in.h);
     a.in.h = hi_in - lo_in;
     a.win.pad_top = lo_in - lo;
     *in_off = static_cast<size_t>(lo_in) * in_row;

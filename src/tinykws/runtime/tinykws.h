@@ -84,7 +84,8 @@ TINYKWS_API tinykws_status tinykws_features(tinykws_model* m, const float* sampl
  *   "threshold=0.7,hop_ms=50,min_hops=2,smoothing_ms=300,refractory_ms=1000,gate=1,
  *    gate_dbfs=-50,gate_min_speech_ms=40,gate_hangover_ms=1000"
  * and reuse_activations=0|1 (default 1: when the hop allows it, consecutive hops recompute only
- * the activation rows that changed; same detections, about 1 MB more RAM for the default model;
+ * the activation rows that changed; the same detections at a third to a half less work per
+ * hop, with more state: 74 kB instead of 51 kB for the default model, more for 2-D networks;
  * 0 saves that memory). An unknown name or a value out of range fails with a message naming
  * it. The detector keeps its own copy of what it needs: the model handle may be closed afterwards.
  */

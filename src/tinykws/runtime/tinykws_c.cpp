@@ -18,7 +18,7 @@ using tkws::capi::fail;
 
 namespace {
 
-thread_local char g_open_error[512];
+TINYKWS_THREAD_LOCAL char g_open_error[512];
 
 tinykws_status open_image(const uint8_t* data, size_t size, const std::string& source,
                           tinykws_model** out) {
@@ -34,13 +34,12 @@ tinykws_status open_image(const uint8_t* data, size_t size, const std::string& s
       return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_MODEL, "%s",
                   err.c_str());
     auto m = std::make_unique<tinykws_model>();
-    m->model = model;
     if (tkws::Status s = m->pipe.create(model); !s.ok())
       return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_MODEL,
                   "%s: the runtime cannot run this model: %s", source.c_str(), s.message);
-    m->raw_frontend = std::make_unique<tkws::Frontend>(model.frontend);
     m->clip.assign(static_cast<size_t>(m->pipe.clip_samples()), 0.0f);
     m->sample_rate = model.frontend.sample_rate;
+    m->model = std::move(model);  // moved, not copied: one set of decoded weights at a time
     *out = m.release();
     return TINYKWS_OK;
   } catch (const std::bad_alloc&) {
@@ -156,7 +155,7 @@ tinykws_status tinykws_classify(tinykws_model* m, const float* samples, size_t n
 tinykws_status tinykws_features(tinykws_model* m, const float* samples, size_t n, float* feats) {
   if (tinykws_status s = take_clip(m, samples, n, feats, "tinykws_features"); s != TINYKWS_OK)
     return s;
-  m->raw_frontend->compute(m->clip.data(), feats);
+  m->pipe.frontend().compute(m->clip.data(), feats);  // before the pipeline's normalisation
   return TINYKWS_OK;
 }
 

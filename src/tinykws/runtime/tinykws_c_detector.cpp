@@ -13,7 +13,7 @@ using tkws::capi::fail;
 namespace {
 
 constexpr int kQueue = 256;
-thread_local char g_create_error[512];
+TINYKWS_THREAD_LOCAL char g_create_error[512];
 
 // Applies "name=value,name=value" to s (and reuse_activations to *reuse). False with a message
 // naming the bad item.

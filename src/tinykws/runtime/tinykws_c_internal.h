@@ -11,11 +11,19 @@
 #include "tinykws/runtime/pipeline.h"
 #include "tinykws/runtime/tinykws.h"
 
+// The last-error buffers of tinykws_open_*() and tinykws_detector_create() are per thread.
+// A bare-metal build without an OS (no threads, no thread-local storage; mcu/CMakeLists.txt)
+// defines TINYKWS_NO_THREADS and gets plain static buffers.
+#ifdef TINYKWS_NO_THREADS
+#define TINYKWS_THREAD_LOCAL
+#else
+#define TINYKWS_THREAD_LOCAL thread_local
+#endif
+
 struct tinykws_model {
   tkws::Model model;  // kept for detectors, which build their own pipeline from it
   tkws::KwsPipeline pipe;
-  std::unique_ptr<tkws::Frontend> raw_frontend;  // features before normalisation
-  std::vector<float> clip;                       // clip_samples: input fitted to the clip length
+  std::vector<float> clip;  // clip_samples: input fitted to the clip length
   int sample_rate = 0;
   char error[256] = {};
 };
