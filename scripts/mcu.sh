@@ -6,7 +6,7 @@
 # at 256 KB by mcu/mps2-an386.ld), builds the same program for the host, and compares the two:
 # every hop's network scores (within --tolerance) and every detection (sample and label exact).
 # Prints what the board used: detector state, heap in use and at its peak, stack, code and
-# model flash. docs/deploy.md, "A microcontroller".
+# model flash. docs/deploy.md, "On a Cortex-M4F".
 #
 #   scripts/mcu.sh --model runs/default/model.tkws --audio kw.wav [--threshold X]
 #   scripts/mcu.sh --check      # the committed test models (float and int8) on synthetic audio
@@ -24,7 +24,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 models=() audio="" threshold="-1" tol="1e-4" out="$root/build-mcu" tinykws="$root/build/tinykws"
 build_type=MinSizeRel check=0
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case "$1" in
     --model) models+=("$(realpath "${2:?--model needs a file}")"); shift 2 ;;
@@ -47,6 +47,17 @@ fi
 for m in "${models[@]}"; do [ -f "$m" ] || { echo "mcu.sh: $m: no such model file" >&2; exit 2; }; done
 [ -z "$audio" ] || [ -f "$audio" ] || { echo "mcu.sh: $audio: no such audio file" >&2; exit 2; }
 [ -x "$tinykws" ] || { echo "mcu.sh: $tinykws not built (scripts/build.sh)" >&2; exit 2; }
+[[ "$threshold" == "-1" || "$threshold" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] ||
+  { echo "mcu.sh: --threshold $threshold must be in [0, 1]" >&2; exit 2; }
+[[ "$tol" =~ ^[0-9.]+(e-?[0-9]+)?$ ]] || { echo "mcu.sh: --tolerance $tol is not a number" >&2; exit 2; }
+# Every model's sample rate (the audio must have it, when given).
+rates=()
+for m in "${models[@]}"; do
+  r=$("$tinykws" info "$m" 2>&1 | sed -n 's/^front end: [^,]*, \([0-9]*\) Hz.*/\1/p') ||
+    true
+  [ -n "$r" ] || { echo "mcu.sh: $m: not a model tinykws can read" >&2; "$tinykws" info "$m" >&2; exit 2; }
+  rates+=("$r")
+done
 
 skip() { echo "mcu.sh: skipped: $*" >&2; exit 77; }
 command -v arm-none-eabi-g++ >/dev/null || skip "no arm-none-eabi-g++ (gcc-arm-none-eabi)"
@@ -56,14 +67,20 @@ kissfft=$(bash "$root/scripts/fetch-kissfft.sh") || skip "kissfft's source is no
 
 mkdir -p "$out"
 raw="$out/audio.raw"
-/usr/bin/python3 - "$raw" "$audio" <<'EOF'
+/usr/bin/python3 - "$raw" "$audio" "${rates[@]}" <<'EOF' || exit 2
 import math, random, struct, sys, wave
-raw, src = sys.argv[1], sys.argv[2]
-if src:  # a WAV: its samples as they are (16-bit mono)
-    w = wave.open(src)
+raw, src, rates = sys.argv[1], sys.argv[2], set(map(int, sys.argv[3:]))
+if src:  # a WAV: its samples as they are (16-bit mono at the models' rate)
+    try:
+        w = wave.open(src)
+    except (wave.Error, EOFError) as e:
+        sys.exit(f"mcu.sh: {src}: not a PCM WAV file ({e})")
     if w.getsampwidth() != 2 or w.getnchannels() != 1:
         sys.exit(f"mcu.sh: {src}: needs 16-bit mono PCM (has {8 * w.getsampwidth()}-bit, "
                  f"{w.getnchannels()} channels)")
+    if rates != {w.getframerate()}:
+        sys.exit(f"mcu.sh: {src}: {w.getframerate()} Hz, the models want "
+                 f"{', '.join(map(str, sorted(rates)))} Hz")
     data = w.readframes(w.getnframes())
 else:  # 4 s at 16 kHz: quiet noise, then tone bursts with noise, deterministic
     rng, s = random.Random(7), []
