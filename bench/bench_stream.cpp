@@ -60,7 +60,8 @@ std::vector<float> test_stream(int rate, int seconds) {
 
 // One hop with the network always running (gate off): push hop_samples() of noise.
 // Args: hop in ms; 1 = reuse activations between hops when the hop allows it (80 ms for the
-// default network), 0 = the whole network every hop.
+// default network), 0 = the whole network every hop, 2 = reuse with the kept rows stored once
+// and moved each hop (InterpreterOptions::shift_kept_rows, the small-RAM form).
 void BM_DetectorHop(benchmark::State& state) {
   Model m;
   if (!load_model(state, &m)) return;
@@ -75,7 +76,9 @@ void BM_DetectorHop(benchmark::State& state) {
   };
   const size_t heap_before = heap();
   StreamDetector d;
-  if (Status st = d.create(m, s, {}, state.range(1) != 0); !st.ok())
+  InterpreterOptions opt;
+  opt.shift_kept_rows = state.range(1) == 2;
+  if (Status st = d.create(m, s, opt, state.range(1) != 0); !st.ok())
     return state.SkipWithError(st.message);
   const double heap_bytes = static_cast<double>(heap() - heap_before);
   const std::vector<float> x = test_stream(m.frontend.sample_rate, 4);
@@ -97,6 +100,7 @@ BENCHMARK(BM_DetectorHop)
     ->Args({100, 0})
     ->Args({80, 0})
     ->Args({80, 1})
+    ->Args({80, 2})
     ->Args({40, 1})
     ->Unit(benchmark::kMicrosecond);
 

@@ -1,8 +1,8 @@
 // Fuzz target: the .tkws parser (format/tkws.h parse_model) and, for what it accepts, the
 // runtime built from it: KwsPipeline::create and one clip through the front end and the
 // network (float or int8), as `tinykws predict` would run a downloaded model file; then the
-// streaming detector's row reuse (runtime/row_reuse.h, float or int8) on windows sliding by
-// 2 rows, which must give exactly the whole network's output.
+// streaming detector's row reuse (runtime/row_reuse.h, float or int8, kept rows in rings or
+// moved) on windows sliding by 2 rows, which must give exactly the whole network's output.
 // Each input is parsed as it is, then again with its size field and CRC-32 made to match
 // (tkws_fixup.h).
 #include <cstring>
@@ -17,12 +17,13 @@
 namespace {
 
 // The network's own invoke (`whole`) and row reuse on three windows of a feature sequence
-// 2 rows apart (1 for a network of 2 rows or fewer) must give the same bytes.
+// 2 rows apart (1 for a network of 2 rows or fewer) must give the same bytes, with the kept
+// rows in rings stored twice and stored once and moved.
 template <class Net, class Reuse, class Whole>
-void compare_with_reuse(const Net& net, Reuse& reuse, Whole whole) {
+void compare_with_reuse(const Net& net, Reuse& reuse, Whole whole, bool moved) {
   const int rows = net.input_shape().h, shift = rows > 2 ? 2 : 1;
   if (rows <= shift) return;
-  if (!reuse.create(net, shift).ok()) __builtin_trap();
+  if (!reuse.create(net, shift, moved).ok()) __builtin_trap();
   const size_t row = net.input_size() / static_cast<size_t>(rows);
   std::vector<float> seq(net.input_size() + 2 * shift * row);
   for (size_t i = 0; i < seq.size(); ++i) seq[i] = static_cast<float>(i % 7) * 0.3f - 0.9f;
@@ -33,6 +34,10 @@ void compare_with_reuse(const Net& net, Reuse& reuse, Whole whole) {
     reuse.invoke(window, got.data(), k > 0);
     if (std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) != 0) __builtin_trap();
   }
+}
+template <class Net, class Reuse, class Whole>
+void compare_with_reuse(const Net& net, Reuse& reuse, Whole whole) {
+  for (bool moved : {false, true}) compare_with_reuse(net, reuse, whole, moved);
 }
 
 void parse_and_run(const uint8_t* data, size_t size) {

@@ -191,7 +191,8 @@ TEST(CApi, DetectorMatchesStreamDetector) {
   tinykws_detector_close(nullptr);
 }
 
-// reuse_activations=0|1 changes the work per hop, never the detections.
+// reuse_activations=0|1 and shift_kept_rows=0|1 change the work per hop and the memory, never
+// the detections.
 TEST(CApi, DetectorReuseOptionKeepsTheEvents) {
   const std::vector<uint8_t> bytes = serialize_model(tiny_model(3));
   Handle h;
@@ -216,12 +217,16 @@ TEST(CApi, DetectorReuseOptionKeepsTheEvents) {
   const auto on = events("threshold=0,min_hops=1,refractory_ms=200,hop_ms=40,gate=0");
   const auto off =
       events("threshold=0,min_hops=1,refractory_ms=200,hop_ms=40,gate=0,reuse_activations=0");
+  const auto moved =
+      events("threshold=0,min_hops=1,refractory_ms=200,hop_ms=40,gate=0,shift_kept_rows=1");
   ASSERT_GT(on.size(), 5u);
-  ASSERT_EQ(on.size(), off.size());
-  for (size_t i = 0; i < on.size(); ++i) {
-    EXPECT_EQ(on[i].label, off[i].label);
-    EXPECT_EQ(on[i].score, off[i].score);
-    EXPECT_EQ(on[i].end_sample, off[i].end_sample);
+  for (const auto* other : {&off, &moved}) {
+    ASSERT_EQ(on.size(), other->size());
+    for (size_t i = 0; i < on.size(); ++i) {
+      EXPECT_EQ(on[i].label, (*other)[i].label);
+      EXPECT_EQ(on[i].score, (*other)[i].score);
+      EXPECT_EQ(on[i].end_sample, (*other)[i].end_sample);
+    }
   }
   tinykws_detector* d = nullptr;
   EXPECT_EQ(tinykws_detector_create(h.m, "reuse_activations=yes", &d),

@@ -181,9 +181,16 @@ TEST(StreamDetector, ReusedActivationsGiveTheSameScores) {
     DetectorSettings s = no_gate(80);                               // 4 frames: rows kept
     s.gate = true, s.gate_dbfs = -40.0f, s.gate_hangover_ms = 200;  // gaps restart the reuse
     s.threshold = 0.0f, s.min_hops = 1, s.refractory_ms = 0;
-    StreamDetector with, without;
-    ASSERT_TRUE(with.create(m, s).ok());
-    ASSERT_TRUE(without.create(m, s, {}, false).ok());
+    StreamDetector with, without, moved;
+    InterpreterOptions rings, shifted;
+    rings.shift_kept_rows = false, shifted.shift_kept_rows = true;
+    ASSERT_TRUE(with.create(m, s, rings).ok());
+    ASSERT_TRUE(without.create(m, s, rings, false).ok());
+    // Kept activation rows and the feature window stored once and moved each hop.
+    ASSERT_TRUE(moved.create(m, s, shifted).ok());
+    EXPECT_TRUE(moved.reuses_activations());
+    EXPECT_LT(moved.state_bytes() + 49 * m.frontend.num_features() * sizeof(float),
+              with.state_bytes());
     EXPECT_TRUE(with.reuses_activations());
     EXPECT_FALSE(without.reuses_activations());
     // With reuse the rings replace the pipeline's arena and clip buffer (freed).
@@ -194,13 +201,18 @@ TEST(StreamDetector, ReusedActivationsGiveTheSameScores) {
     // Noise, silence, noise: the network runs, stops, runs again.
     std::vector<float> x = uniform_vector(64000, 6, -0.3f, 0.3f);
     std::fill(x.begin() + 30000, x.begin() + 40000, 0.0f);
-    const Recorder a = stream(with, x, {777}), b = stream(without, x, {4000});
+    const Recorder a = stream(with, x, {777}), b = stream(without, x, {4000}),
+                   c = stream(moved, x, {333});
     ASSERT_EQ(a.hops.size(), b.hops.size());
+    ASSERT_EQ(c.hops.size(), b.hops.size());
     int ran = 0, gated = 0;
     for (size_t i = 0; i < a.hops.size(); ++i) {
       ASSERT_EQ(a.hops[i].ran, b.hops[i].ran) << i;
       EXPECT_EQ(a.hops[i].scores, b.hops[i].scores) << i;  // bit-identical
       EXPECT_EQ(a.hops[i].fired, b.hops[i].fired) << i;
+      ASSERT_EQ(c.hops[i].ran, b.hops[i].ran) << i;
+      EXPECT_EQ(c.hops[i].scores, b.hops[i].scores) << i;
+      EXPECT_EQ(c.hops[i].fired, b.hops[i].fired) << i;
       ran += a.hops[i].ran, gated += !a.hops[i].ran;
     }
     EXPECT_GT(ran, 20);
@@ -214,11 +226,15 @@ TEST(StreamDetector, ReusedActivationsGiveTheSameScores) {
 
 TEST(StreamDetector, PushAllocatesNothing) {
   const Model m = testing_models::dscnn_model();  // the default clip geometry, 49 frames
-  for (int hop_ms : {100, 80}) {                  // the network whole each hop; activations reused
+  // The network whole each hop; activations reused; those with the kept rows moved.
+  for (int mode : {100, 80, -80}) {
+    const int hop_ms = mode < 0 ? -mode : mode;
     StreamDetector d;
     DetectorSettings s;
     s.threshold = 0.0f, s.min_hops = 1, s.hop_ms = hop_ms;
-    ASSERT_TRUE(d.create(m, s).ok());
+    InterpreterOptions opt;
+    opt.shift_kept_rows = mode < 0;
+    ASSERT_TRUE(d.create(m, s, opt).ok());
     EXPECT_EQ(d.reuses_activations(), hop_ms == 80);
     const std::vector<float> x = uniform_vector(48000, 4, -0.3f, 0.3f);
     Recorder r;
@@ -233,7 +249,7 @@ TEST(StreamDetector, PushAllocatesNothing) {
     EXPECT_EQ(counter.count(), 0);
     EXPECT_GT(d.network_runs(), 0);
     EXPECT_FALSE(r.events.empty());
-    EXPECT_GT(d.state_bytes(), 2u * 49 * 10 * sizeof(float));
+    EXPECT_GT(d.state_bytes(), (mode < 0 ? 1u : 2u) * 49 * 10 * sizeof(float));
   }
 }
 

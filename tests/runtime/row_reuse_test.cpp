@@ -59,7 +59,7 @@ void expect_same_as_whole_network(const Model& m, const InterpreterOptions& opt,
   Interpreter net;
   ASSERT_TRUE(net.prepare(m, opt).ok()) << what;
   RowReuseNetwork reuse;
-  ASSERT_TRUE(reuse.create(net, shift).ok()) << what;
+  ASSERT_TRUE(reuse.create(net, shift, opt.shift_kept_rows).ok()) << what;
   const int rows = net.input_shape().h, row = net.input_shape().w * net.input_shape().c;
   const int calls = 24;
   const std::vector<float> seq =
@@ -86,13 +86,17 @@ TEST(RowReuse, BitIdenticalToTheWholeNetwork) {
     const int rows = c.model.frontend.num_frames();
     for (int shift : {1, 2, 3, 4, 5, 6, 8}) {
       if (shift >= rows) continue;
-      InterpreterOptions fast, no_pad, ref;
+      InterpreterOptions fast, no_pad, ref, moved, moved_ref;
+      fast.shift_kept_rows = no_pad.shift_kept_rows = ref.shift_kept_rows = false;
       no_pad.pad_scratch = false;
-      ref.kernels = KernelSet::kReference;
+      ref.kernels = moved_ref.kernels = KernelSet::kReference;
+      moved.shift_kept_rows = moved_ref.shift_kept_rows = true;  // rows stored once, moved
       const std::string what = std::string(c.name) + ", shift " + std::to_string(shift);
       expect_same_as_whole_network(c.model, fast, shift, what + ", fast");
       expect_same_as_whole_network(c.model, no_pad, shift, what + ", fast without pad scratch");
       expect_same_as_whole_network(c.model, ref, shift, what + ", reference");
+      expect_same_as_whole_network(c.model, moved, shift, what + ", fast, kept rows moved");
+      expect_same_as_whole_network(c.model, moved_ref, shift, what + ", reference, moved");
     }
   }
 }
@@ -153,25 +157,31 @@ TEST(RowReuse, Int8BitIdenticalToTheWholeNetwork) {
       opt.reference = reference;
       Int8Network net;
       ASSERT_TRUE(net.prepare(m, opt).ok());
-      for (int shift : {1, 2, 3, 4, 6, 8}) {
-        RowReuseInt8Network reuse;
-        ASSERT_TRUE(reuse.create(net, shift).ok());
-        EXPECT_EQ(reuse.reuses(), shift % 2 == 0) << shift;  // the first conv's stride is 2
-        const int rows = net.input_shape().h, row = net.input_shape().w;
-        const int calls = 20;
-        const std::vector<float> seq = int8_testing::random_features(m, 1 + calls, 5);  // enough
-        std::vector<uint8_t> arena(net.arena_bytes());
-        std::vector<float> want(net.output_size()), got(net.output_size());
-        for (int i = 0; i < calls; ++i) {
-          const float* window = seq.data() + static_cast<size_t>(i) * shift * row;
-          ASSERT_LE(static_cast<size_t>((i * shift + rows) * row), seq.size());
-          ASSERT_TRUE(net.invoke(window, want.data(), arena.data(), arena.size()).ok());
-          reuse.invoke(window, got.data(), i > 0 && i % 7 != 0);
-          ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
-              << m.ops.size() << " ops, " << (reference ? "reference" : "fast") << ", shift "
-              << shift << ", call " << i;
+      for (int shift : {1, 2, 3, 4, 6, 8})
+        for (bool moved : {false, true}) {
+          RowReuseInt8Network reuse;
+          ASSERT_TRUE(reuse.create(net, shift, moved).ok());
+          EXPECT_EQ(reuse.reuses(), shift % 2 == 0) << shift;  // the first conv's stride is 2
+          if (moved && reuse.ring_steps() > 0) {               // kept rows stored once: less state
+            RowReuseInt8Network rings;
+            ASSERT_TRUE(rings.create(net, shift, false).ok());
+            EXPECT_LT(reuse.state_bytes(), rings.state_bytes()) << shift;
+          }
+          const int rows = net.input_shape().h, row = net.input_shape().w;
+          const int calls = 20;
+          const std::vector<float> seq = int8_testing::random_features(m, 1 + calls, 5);  // enough
+          std::vector<uint8_t> arena(net.arena_bytes());
+          std::vector<float> want(net.output_size()), got(net.output_size());
+          for (int i = 0; i < calls; ++i) {
+            const float* window = seq.data() + static_cast<size_t>(i) * shift * row;
+            ASSERT_LE(static_cast<size_t>((i * shift + rows) * row), seq.size());
+            ASSERT_TRUE(net.invoke(window, want.data(), arena.data(), arena.size()).ok());
+            reuse.invoke(window, got.data(), i > 0 && i % 7 != 0);
+            ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+                << m.ops.size() << " ops, " << (reference ? "reference" : "fast") << ", shift "
+                << shift << (moved ? ", kept rows moved" : "") << ", call " << i;
+          }
         }
-      }
     }
 }
 

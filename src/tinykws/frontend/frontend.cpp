@@ -6,7 +6,7 @@
 // kLanes = 8 frames per call, one per SIMD lane, and the steps after it (|X|, mel, log, DCT)
 // run on the same [..][kLanes] layout, so every loop is vectorised across frames. Odd
 // lengths (and any even one RealFftBatch does not support, and every length in a
-// TINYKWS_FRONTEND_ONE_FRAME build) use kissfft one frame at a time:
+// TINYKWS_SMALL_RAM build) use kissfft one frame at a time:
 // kiss_fftr for even lengths, the complex kiss_fft for odd ones. ln() is log_approx()
 // (fast_log.h, <= 2 ulp). Everything is precomputed in the constructor; compute() allocates
 // nothing, does no I/O and cannot fail.
@@ -56,10 +56,10 @@ inline void sqrt_in_place(float* x, int n) {
 }
 
 constexpr int kLanes = RealFftBatch::kLanes;
-// A build for a board without SIMD and short of RAM (mcu/CMakeLists.txt) defines
-// TINYKWS_FRONTEND_ONE_FRAME: every frame then goes through kissfft on its own, without the
-// batch's [N][kLanes] buffers and scratch (about 80 kB for the default front end).
-#ifdef TINYKWS_FRONTEND_ONE_FRAME
+// A build for a board short of RAM (TINYKWS_SMALL_RAM, runtime/interpreter.h) sends every
+// frame through kissfft on its own, without the batch's [N][kLanes] buffers and scratch
+// (about 80 kB for the default front end).
+#ifdef TINYKWS_SMALL_RAM
 constexpr bool kBatchedFft = false;
 #else
 constexpr bool kBatchedFft = true;

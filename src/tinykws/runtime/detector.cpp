@@ -37,10 +37,14 @@ Status StreamDetector::create(const Model& m, const DetectorSettings& s,
   chunk_frames_ = std::min(kChunkFrames, hop_frames_);
   if (reuse_activations && hop_frames_ < num_frames_) {
     if (pipe_.is_int8()) {
-      if (Status st = reuse8_.create(pipe_.int8_network(), hop_frames_); !st.ok()) return st;
+      if (Status st = reuse8_.create(pipe_.int8_network(), hop_frames_, opt.shift_kept_rows);
+          !st.ok())
+        return st;
       if (!reuse8_.reuses()) reuse8_ = RowReuseInt8Network();  // nothing to keep: no rings
     } else {
-      if (Status st = reuse_.create(pipe_.interpreter(), hop_frames_); !st.ok()) return st;
+      if (Status st = reuse_.create(pipe_.interpreter(), hop_frames_, opt.shift_kept_rows);
+          !st.ok())
+        return st;
       if (!reuse_.reuses()) reuse_ = RowReuseNetwork();
     }
     // The reusing network has buffers of its own: the pipeline's arena would sit unused.
@@ -49,7 +53,8 @@ Status StreamDetector::create(const Model& m, const DetectorSettings& s,
   DeciderConfig dc = DeciderConfig::from_settings(m, s, hop_frames_ * step_ms);
   if (Status st = decider_.init(dc); !st.ok()) return st;
   buf_.assign(static_cast<size_t>(frame_length_) + size_t{kChunkFrames} * frame_step_, 0.0f);
-  ring_.assign(size_t{2} * num_frames_ * num_features_, 0.0f);
+  shift_ring_ = opt.shift_kept_rows;
+  ring_.assign(size_t{shift_ring_ ? 1u : 2u} * num_frames_ * num_features_, 0.0f);
   chunk_.assign(size_t{kChunkFrames} * num_features_, 0.0f);
   scores_.assign(m.labels.size(), 0.0f);
   gate_power_ = std::pow(10.0, s.gate_dbfs / 10.0);
@@ -104,15 +109,23 @@ void StreamDetector::process_frames(EventFn on_event, void* user) noexcept {
       if (loud_run_ >= gate_min_frames_) speech_until_ = t + gate_hang_frames_;
       speech_in_hop_ = speech_in_hop_ || t <= speech_until_;
     }
-    // Features of frames done_ .. done_ + k - 1 into both copies of the ring.
+    // Features of frames done_ .. done_ + k - 1 into both copies of the ring (or, shifted,
+    // below the last F - k rows, which move up).
     const size_t F = static_cast<size_t>(num_frames_), nf = static_cast<size_t>(num_features_);
     pipe_.frontend().compute_frames(x, k, chunk_.data());
     pipe_.normalise(chunk_.data(), k);
-    for (int j = 0; j < k; ++j) {
-      float* row = ring_.data() + (static_cast<size_t>(done_ + j) % F) * nf;
-      const float* src = chunk_.data() + static_cast<size_t>(j) * nf;
-      std::memcpy(row, src, nf * sizeof(float));
-      std::memcpy(row + F * nf, src, nf * sizeof(float));
+    if (shift_ring_) {
+      const size_t kk = std::min(static_cast<size_t>(k), F);
+      std::memmove(ring_.data(), ring_.data() + kk * nf, (F - kk) * nf * sizeof(float));
+      std::memcpy(ring_.data() + (F - kk) * nf, chunk_.data() + (k - kk) * nf,
+                  kk * nf * sizeof(float));
+    } else {
+      for (int j = 0; j < k; ++j) {
+        float* row = ring_.data() + (static_cast<size_t>(done_ + j) % F) * nf;
+        const float* src = chunk_.data() + static_cast<size_t>(j) * nf;
+        std::memcpy(row, src, nf * sizeof(float));
+        std::memcpy(row + F * nf, src, nf * sizeof(float));
+      }
     }
     done_ += k;
     first += static_cast<size_t>(k) * S;
@@ -137,7 +150,8 @@ void StreamDetector::hop(EventFn on_event, void* user) noexcept {
   speech_in_hop_ = false;
   float score = 0.0f;
   if (h.ran) {
-    const size_t first_row = static_cast<size_t>(done_ - num_frames_) % num_frames_;
+    const size_t first_row =
+        shift_ring_ ? 0 : static_cast<size_t>(done_ - num_frames_) % num_frames_;
     const float* window = ring_.data() + first_row * num_features_;
     bool ok = true;
     if (reuse_.reuses())

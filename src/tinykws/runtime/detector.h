@@ -107,7 +107,10 @@ class StreamDetector {
   int clip_samples_ = 0, hop_frames_ = 1, chunk_frames_ = 1;
   std::vector<float> buf_;  // samples of the frames not yet computed; buf_[0] = frame done_'s
   size_t buf_len_ = 0;
-  std::vector<float> ring_;   // [2 F][num_features]: frame t at rows t % F and t % F + F
+  // [2 F][num_features]: frame t at rows t % F and t % F + F; with shift_kept_rows
+  // (InterpreterOptions) [F][num_features], the last F frames in order.
+  std::vector<float> ring_;
+  bool shift_ring_ = false;
   std::vector<float> chunk_;  // [kChunkFrames][num_features]: compute_frames output
   std::vector<float> scores_;
   int64_t done_ = 0;      // frames computed

@@ -24,6 +24,15 @@ enum class KernelSet : uint8_t {
   kReference = 1,  // one reference kernel per model op, weights as stored: the ground truth
 };
 
+// A build for a board short of RAM (mcu/CMakeLists.txt) defines TINYKWS_SMALL_RAM: where the
+// runtime trades memory for speed it then takes the smaller form by default (the front end's
+// one-frame FFT, frontend.cpp; shift_kept_rows below).
+#ifdef TINYKWS_SMALL_RAM
+inline constexpr bool kSmallRam = true;
+#else
+inline constexpr bool kSmallRam = false;
+#endif
+
 struct InterpreterOptions {
   KernelSet kernels = KernelSet::kFast;
   // Index into fast_kernel_sets() (0 = the best set this CPU runs); clamped to what exists.
@@ -32,6 +41,12 @@ struct InterpreterOptions {
   // their input (faster inner loops, more RAM: +24 KB for the 32-channel DS-CNN on 49x10).
   // Off: windows are clipped at the border instead.
   bool pad_scratch = true;
+  // Streaming (StreamDetector, RowReuse*Network): rows kept from one hop to the next (the
+  // activation rows a layer reuses, the detector's window of feature rows) live in a ring
+  // stored twice, so every window is read in place (false), or are stored once and moved up
+  // by one memmove per hop (true: half their memory, 23 kB less for the default model, for
+  // one copy of them per hop). The same scores either way.
+  bool shift_kept_rows = kSmallRam;
   // Network input [h][w][c]. h == 0 (default): [num_frames][num_features][1] from the model's
   // front end, and prepare() runs the full check_model(). Any other shape (tests of single
   // ops) checks only the ops and tensors.

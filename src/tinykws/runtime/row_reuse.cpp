@@ -44,9 +44,10 @@ constexpr size_t kAlignBytes = 64;
 
 template <class Elem, class Args, class Fn>
 void RowReuseCore<Elem, Args, Fn>::plan(const std::vector<StepIn>& in_steps, int shift_rows,
-                                        size_t extra) {
+                                        size_t extra, bool shift_kept) {
   *this = RowReuseCore();
   shift_ = shift_rows;
+  shift_kept_ = shift_kept;
   const size_t n = in_steps.size();
   if (n == 0) return;
   const int h0 = in_steps[0].args.in.h;
@@ -130,12 +131,15 @@ void RowReuseCore<Elem, Args, Fn>::plan(const std::vector<StepIn>& in_steps, int
     }
     ring_steps_ += s.ring;
   }
-  // Storage: a ring of 2 x out.h rows, or the plain output (the last step writes the caller's).
+  // Storage: a ring of 2 x out.h rows (out.h rows when they are shifted instead), or the plain
+  // output (the last step writes the caller's).
   const size_t align = kAlignBytes / sizeof(Elem);
   size_t offset = 0;
   for (size_t k = 0; k < n; ++k) {
     RStep& s = steps_[k];
-    const size_t elems = s.ring ? 2 * s.args.out.size() : k + 1 == n ? 0 : s.args.out.size();
+    const size_t elems = s.ring && !shift_kept_ ? 2 * s.args.out.size()
+                         : k + 1 == n           ? 0
+                                                : s.args.out.size();
     s.out_off = offset;
     offset = plan::round_up(offset + elems, align);
   }
@@ -191,20 +195,24 @@ void RowReuseCore<Elem, Args, Fn>::run(const Elem* input, Elem* output, bool con
     RStep& s = steps_[k];
     Elem* out = k + 1 == steps_.size() ? output : base + s.out_off;
     const size_t out_row = static_cast<size_t>(s.args.out.w) * s.args.out.c;
-    if (s.ring) {
+    const bool mirrored = s.ring && !shift_kept_;
+    if (mirrored) {
       s.start = continues ? (s.start + s.shift) % s.args.out.h : 0;
       out += static_cast<size_t>(s.start) * out_row;
+    } else if (s.ring && continues) {  // the kept rows move up to where this window has them
+      std::memmove(out, out + static_cast<size_t>(s.shift) * out_row,
+                   static_cast<size_t>(s.args.out.h - s.shift) * out_row * sizeof(Elem));
     }
     if (s.partial && continues) {
       for (const auto& [r0, r1] : s.ranges) {
         size_t in_off = 0;
         const Args a = row_args(s, r0, r1, &in_off);
         call(s.fn, a, in + in_off, out + static_cast<size_t>(r0) * out_row);
-        if (s.ring) mirror_rows(s, r0, r1);
+        if (mirrored) mirror_rows(s, r0, r1);
       }
     } else {
       call(s.fn, s.args, in, out);
-      if (s.ring) mirror_rows(s, 0, s.args.out.h);
+      if (mirrored) mirror_rows(s, 0, s.args.out.h);
     }
     in = out;
   }
@@ -229,14 +237,15 @@ Status steps_to_plan(bool prepared, int shift_rows, const std::vector<NetStep>& 
 }  // namespace
 }  // namespace detail
 
-Status RowReuseNetwork::create(const Interpreter& net, int shift_rows) {
+Status RowReuseNetwork::create(const Interpreter& net, int shift_rows, bool shift_kept_rows) {
   *this = RowReuseNetwork();
   std::vector<decltype(core_)::StepIn> steps;
   if (Status st = detail::steps_to_plan(net.prepared(), shift_rows, net.steps_, &steps); !st.ok())
     return st;
   // The interpreter's pad scratch (the end of its arena), as large: a row range pads less.
   scratch_ = net.offset_s_ < net.arena_bytes_;
-  core_.plan(steps, shift_rows, scratch_ ? (net.arena_bytes_ - net.offset_s_) / sizeof(float) : 0);
+  core_.plan(steps, shift_rows, scratch_ ? (net.arena_bytes_ - net.offset_s_) / sizeof(float) : 0,
+             shift_kept_rows);
   ready_ = true;
   return Status::Ok();
 }
@@ -249,14 +258,14 @@ void RowReuseNetwork::invoke(const float* input, float* output, bool continues) 
             });
 }
 
-Status RowReuseInt8Network::create(const Int8Network& net, int shift_rows) {
+Status RowReuseInt8Network::create(const Int8Network& net, int shift_rows, bool shift_kept_rows) {
   *this = RowReuseInt8Network();
   std::vector<decltype(core_)::StepIn> steps;
   if (Status st = detail::steps_to_plan(net.prepared(), shift_rows, net.steps_, &steps); !st.ok())
     return st;
   in_size_ = net.input_size(), out_size_ = net.output_size();
   q_out_off_ = plan::round_up(in_size_, 64);
-  core_.plan(steps, shift_rows, q_out_off_ + out_size_);
+  core_.plan(steps, shift_rows, q_out_off_ + out_size_, shift_kept_rows);
   quantize_ = net.quantize_;
   in_scale_ = net.in_scale_, in_zp_ = net.in_zp_, out_scale_ = net.out_scale_,
   out_zp_ = net.out_zp_;

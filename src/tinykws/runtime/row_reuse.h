@@ -9,8 +9,10 @@
 // stride) and the row reads no padding and no changed input row in either window; every other
 // row is computed again. A layer whose kept rows the next layer reads keeps its output in a
 // ring of rows stored twice, so the window it hands on is contiguous (as the detector's feature
-// ring); a layer whose recomputed rows are all the next one reads (a depthwise layer before its
-// 1 x 1 conv) needs only a plain buffer. Layers from the first that cannot reuse (global
+// ring), or, with shift_kept_rows, in one copy moved up by shift rows (a memmove) before each
+// continued call: half the memory for one copy of the kept rows per call. A layer whose
+// recomputed rows are all the next one reads (a depthwise layer before its 1 x 1 conv) needs
+// only a plain buffer. Layers from the first that cannot reuse (global
 // pooling, dense, or a stride the shift does not divide) run whole, as invoke() does.
 //
 // The kernels are the networks' own, run on row ranges (a shorter input and output with the
@@ -22,8 +24,9 @@
 // probabilities, tested). The int8 kernels are integer arithmetic: their output is
 // bit-identical to Int8Network::invoke everywhere.
 //
-// create() allocates (a ring of 2 x H x W x C elements per keeping layer, plain buffers,
-// scratch); invoke() allocates nothing and never throws. The network's weights must outlive it.
+// create() allocates (2 x H x W x C elements per keeping layer, H x W x C with
+// shift_kept_rows; plain buffers, scratch); invoke() allocates nothing and never throws. The
+// network's weights must outlive it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -49,7 +52,8 @@ class RowReuseCore {
   };
   // Plans `steps` (input shape: steps[0].args.in) for windows moving `shift_rows` rows per
   // call, and holds `extra` more elements for the caller at extra() (scratch, int8 I/O).
-  void plan(const std::vector<StepIn>& steps, int shift_rows, size_t extra);
+  // shift_kept: keeping layers store their rows once and move them (else rings stored twice).
+  void plan(const std::vector<StepIn>& steps, int shift_rows, size_t extra, bool shift_kept);
   // call(fn, args, in, out) runs one kernel.
   template <class Call>
   void run(const Elem* input, Elem* output, bool continues, Call call) noexcept;
@@ -82,6 +86,7 @@ class RowReuseCore {
   std::vector<Elem> state_;  // rings, plain outputs, extra; 64-byte aligned from base_
   size_t base_ = 0, extra_off_ = SIZE_MAX;
   int shift_ = 0, reusing_steps_ = 0, ring_steps_ = 0;
+  bool shift_kept_ = false;
   double continued_ops_ = 0.0, full_ops_ = 0.0;
 };
 
@@ -114,8 +119,8 @@ class RowReuseNetwork : public detail::RowReusePlanned<float, KernelArgs, Kernel
  public:
   // Plans for windows that move `shift_rows` rows between calls. `net` must be prepared with
   // its default input. Ok with reuses() false when no layer can keep a row (then invoke()
-  // still works, as the whole network).
-  Status create(const Interpreter& net, int shift_rows);
+  // still works, as the whole network). shift_kept_rows: InterpreterOptions'.
+  Status create(const Interpreter& net, int shift_rows, bool shift_kept_rows = kSmallRam);
 
   // input: the whole window (input_size() floats); output: output_size() floats. continues:
   // this window is the previous call's moved up by shift_rows rows; false (the first call, or
@@ -130,7 +135,7 @@ class RowReuseNetwork : public detail::RowReusePlanned<float, KernelArgs, Kernel
 // int8 steps with reuse and dequantises the output, as Int8Network::invoke does.
 class RowReuseInt8Network : public detail::RowReusePlanned<int8_t, Int8Args, Int8KernelFn> {
  public:
-  Status create(const Int8Network& net, int shift_rows);
+  Status create(const Int8Network& net, int shift_rows, bool shift_kept_rows = kSmallRam);
   void invoke(const float* features, float* probs, bool continues) noexcept;
 
  private:

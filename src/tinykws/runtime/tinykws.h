@@ -86,7 +86,10 @@ TINYKWS_API tinykws_status tinykws_features(tinykws_model* m, const float* sampl
  * and reuse_activations=0|1 (default 1: when the hop allows it, consecutive hops recompute only
  * the activation rows that changed; the same detections at a third to a half less work per
  * hop, with more state: 74 kB instead of 51 kB for the default model, more for 2-D networks;
- * 0 saves that memory). An unknown name or a value out of range fails with a message naming
+ * 0 saves that memory), and shift_kept_rows=0|1 (1: the rows kept between hops are stored
+ * once and moved each hop instead of in rings stored twice: the same detections, 54 kB of
+ * state for the default model, 2 % more time per hop; the default is 1 in a build with
+ * TINYKWS_SMALL_RAM, else 0). An unknown name or a value out of range fails with a message naming
  * it. The detector keeps its own copy of what it needs: the model handle may be closed afterwards.
  */
 typedef struct tinykws_detector tinykws_detector;

@@ -15,9 +15,10 @@ namespace {
 constexpr int kQueue = 256;
 TINYKWS_THREAD_LOCAL char g_create_error[512];
 
-// Applies "name=value,name=value" to s (and reuse_activations to *reuse). False with a message
-// naming the bad item.
-bool apply_options(const char* options, tkws::DetectorSettings* s, bool* reuse, std::string* err) {
+// Applies "name=value,name=value" to s (reuse_activations to *reuse, shift_kept_rows to
+// opt->shift_kept_rows). False with a message naming the bad item.
+bool apply_options(const char* options, tkws::DetectorSettings* s, bool* reuse,
+                   tkws::InterpreterOptions* opt, std::string* err) {
   std::string text = options ? options : "";
   size_t pos = 0;
   while (pos < text.size()) {
@@ -60,10 +61,12 @@ bool apply_options(const char* options, tkws::DetectorSettings* s, bool* reuse, 
       s->gate_hangover_ms = iv;
     else if (name == "reuse_activations")
       *reuse = v != 0;
+    else if (name == "shift_kept_rows")
+      opt->shift_kept_rows = v != 0;
     else {
       *err = "unknown option '" + name +
              "' (hop_ms, smoothing_ms, threshold, min_hops, refractory_ms, gate, gate_dbfs, "
-             "gate_min_speech_ms, gate_hangover_ms, reuse_activations)";
+             "gate_min_speech_ms, gate_hangover_ms, reuse_activations, shift_kept_rows)";
       return false;
     }
   }
@@ -98,11 +101,12 @@ tinykws_status tinykws_detector_create(const tinykws_model* m, const char* optio
     tkws::DetectorSettings s = m->model.detector;
     std::string err;
     bool reuse = true;
-    if (!apply_options(options, &s, &reuse, &err))
+    tkws::InterpreterOptions opt;
+    if (!apply_options(options, &s, &reuse, &opt, &err))
       return fail(g_create_error, sizeof g_create_error, TINYKWS_ERROR_INVALID_ARGUMENT,
                   "tinykws_detector_create: %s", err.c_str());
     auto d = std::make_unique<tinykws_detector>();
-    if (tkws::Status st = d->det.create(m->model, s, {}, reuse); !st.ok())
+    if (tkws::Status st = d->det.create(m->model, s, opt, reuse); !st.ok())
       return fail(g_create_error, sizeof g_create_error,
                   st.code == tkws::StatusCode::kInvalidArgument ? TINYKWS_ERROR_INVALID_ARGUMENT
                                                                 : TINYKWS_ERROR_INVALID_MODEL,
