@@ -206,6 +206,7 @@ TEST_F(Cli, PredictInfoFeatures) {
   EXPECT_CONTAINS(info.out, "Conv2D");
   EXPECT_CONTAINS(info.out, "49 frames x 8 features");
   EXPECT_CONTAINS(info.out, "streaming detector: ");  // its RAM: state and heap bytes
+  EXPECT_CONTAINS(info.out, "with kept rows stored once (shift_kept_rows): ");
 
   std::string npy = root_ + "/f.npy";
   Result f = tinykws("features --model " + model_ + " " + wav + " --out " + npy);

@@ -99,6 +99,19 @@ Runner add_info(CLI::App& app) {
                     d.state_bytes(), heap() - heap_before,
                     d.reuses_activations() ? " (activations reused between hops)" : "");
     }
+    // The same with the rows kept between hops stored once (a TINYKWS_SMALL_RAM build's
+    // default, docs/deploy.md): what to plan for on a small board.
+    InterpreterOptions small;
+    small.shift_kept_rows = true;
+    const size_t small_before = heap();
+    {
+      StreamDetector d;
+      if (auto s = d.create(m, m.detector, small); s.ok())
+        std::printf(
+            "  with kept rows stored once (shift_kept_rows): %zu bytes of state, %zu "
+            "bytes of heap in all\n",
+            d.state_bytes(), heap() - small_before);
+    }
     return 0;
   };
 }
