@@ -150,7 +150,7 @@ PYBIND11_MODULE(tinykws, mod) {
       .def(py::init<const PyModel&, const py::kwargs&>(), py::arg("model"),
            "Streaming detector; keyword options override the model's detector settings "
            "(threshold, hop_ms, smoothing_ms, min_hops, refractory_ms, gate, gate_dbfs, "
-           "gate_min_speech_ms, gate_hangover_ms, reuse_activations)")
+           "gate_min_speech_ms, gate_hangover_ms, reuse_activations, shift_kept_rows)")
       .def("push", &PyDetector::push, py::arg("samples"),
            "1-D float32 samples -> list of (time_s, label, score) detections")
       .def("reset", &PyDetector::reset, "Start a new stream at time 0");
