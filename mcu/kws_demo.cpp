@@ -55,6 +55,34 @@ __attribute__((noinline)) void paint_stack() {
   for (uintptr_t a = g_paint_top - kStackPaint; a < g_paint_top; a += 4)
     *reinterpret_cast<volatile uint32_t*>(a) = kPaint;
 }
+// SysTick, the core's 24-bit down-counter, on the processor clock: cycles on a real part. Under
+// qemu -icount shift=0 (scripts/mcu.sh) virtual time advances 1 ns per instruction and the MPS2
+// board's 25 MHz clock ticks once per 40 instructions, so it counts instructions instead.
+volatile uint32_t& systick_reg(uintptr_t a) {
+  return *reinterpret_cast<volatile uint32_t*>(a);
+}
+void systick_start() {
+  systick_reg(0xE000E014u) = 0xFFFFFFu;  // reload
+  systick_reg(0xE000E018u) = 0;          // current value
+  systick_reg(0xE000E010u) = 5;          // enable, processor clock, no interrupt
+}
+uint32_t systick_now() {
+  return systick_reg(0xE000E018u);
+}
+uint32_t systick_since(uint32_t t0) {
+  return (t0 - systick_now()) & 0xFFFFFFu;
+}
+uint64_t g_callback_ticks = 0;  // spent printing inside push(), left out of the count
+#else
+uint32_t systick_now() {
+  return 0;
+}
+uint32_t systick_since(uint32_t) {
+  return 0;
+}
+uint64_t g_callback_ticks = 0;
+#endif
+#ifdef TINYKWS_MCU_BOARD
 // Bytes of stack used below main's frame (within the painted 32 kB).
 uintptr_t stack_used() {
   uintptr_t a = g_paint_top - kStackPaint;
@@ -70,17 +98,21 @@ struct Out {
 
 void on_hop(void* user, const tkws::HopInfo& h) {
   if (!h.ran) return;
+  const uint32_t t0 = systick_now();
   const auto* out = static_cast<const Out*>(user);
   std::printf("hop %lld", static_cast<long long>(h.end_sample));
   for (size_t i = 0; i < out->labels->size(); ++i) std::printf(" %.6f", h.scores[i]);
   std::printf("\n");
+  g_callback_ticks += systick_since(t0);
 }
 
 void on_event(void* user, const tkws::DetectionEvent& e) {
+  const uint32_t t0 = systick_now();
   auto* out = static_cast<Out*>(user);
   std::printf("event %lld %s %.6f\n", static_cast<long long>(e.end_sample),
               (*out->labels)[e.label].c_str(), e.score);
   ++out->events;
+  g_callback_ticks += systick_since(t0);
 }
 
 }  // namespace
@@ -106,7 +138,11 @@ int main() {
   tkws::DetectorSettings s = m.detector;
   if (kThreshold >= 0.0f) s.threshold = kThreshold, s.thresholds.clear();
   tkws::StreamDetector det;
-  if (tkws::Status st = det.create(m, s); !st.ok()) {
+  tkws::InterpreterOptions opt;  // kept rows stored once in this build (TINYKWS_SMALL_RAM)
+#ifdef TINYKWS_MCU_REFERENCE_KERNELS
+  opt.kernels = tkws::KernelSet::kReference;  // plain loops, weights as stored
+#endif
+  if (tkws::Status st = det.create(m, s, opt); !st.ok()) {
     std::printf("error %s\n", st.message);
     return 1;
   }
@@ -121,10 +157,17 @@ int main() {
   Out out{&det.labels()};
   det.set_hop_hook(on_hop, &out);
   float chunk[160];  // 10 ms at 16 kHz
+#ifdef TINYKWS_MCU_BOARD
+  systick_start();
+#endif
+  uint64_t push_ticks = 0;  // inside push(), one push (< 2^24 ticks) at a time
   for (size_t i = 0; i < n;) {
     const size_t k = n - i < 160 ? n - i : 160;
     for (size_t j = 0; j < k; ++j) chunk[j] = pcm[i + j] / 32768.0f;
-    if (tkws::Status st = det.push(chunk, k, on_event, &out); !st.ok()) {
+    const uint32_t t0 = systick_now();
+    const tkws::Status st = det.push(chunk, k, on_event, &out);
+    push_ticks += systick_since(t0);
+    if (!st.ok()) {
       std::printf("error %s\n", st.message);
       return 1;
     }
@@ -134,6 +177,7 @@ int main() {
               static_cast<long long>(det.network_runs()), out.events);
 #ifdef TINYKWS_MCU_BOARD
   const struct mallinfo mi = mallinfo();
+  std::printf("ticks %llu\n", static_cast<unsigned long long>(push_ticks - g_callback_ticks));
   std::printf(
       "memory state %lu heap_at_start %lu heap_in_use %lu heap_after_stream %lu heap_peak %lu "
       "stack %lu\n",

@@ -6,7 +6,9 @@
 # at 256 KB by mcu/mps2-an386.ld), builds the same program for the host, and compares the two:
 # every hop's network scores (within --tolerance) and every detection (sample and label exact).
 # Prints what the board used: detector state, heap in use and at its peak, stack, code and
-# model flash. docs/deploy.md, "On a Cortex-M4F".
+# model flash, and the instructions it executed (qemu -icount shift=0 makes the board's SysTick
+# count one tick per 40 instructions; qemu models no cycle timing). docs/deploy.md, "On a
+# Cortex-M4F".
 #
 #   scripts/mcu.sh --model runs/default/model.tkws --audio kw.wav [--threshold X]
 #   scripts/mcu.sh --check      # the committed test models (float and int8) on synthetic audio
@@ -15,7 +17,8 @@
 # synthetic tones and noise), --threshold X (every keyword; default the model's), --tolerance T
 # (largest difference allowed between a board and a host score, default 1e-4), --out DIR
 # (default build-mcu), --tinykws BIN (for `export`, default build/tinykws), --build-type T
-# (the board's CMake build type, default MinSizeRel).
+# (the board's CMake build type, default MinSizeRel), --reference-kernels (the network on the
+# plain reference kernels instead of the fast ones, on both sides).
 # Exit codes: 0 the board matches the host, 1 it does not (or a build failed), 2 bad usage,
 # 77 skipped: the ARM toolchain, qemu or kissfft's source is missing (scripts/setup.sh
 # installs and fetches them).
@@ -23,8 +26,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 models=() audio="" threshold="-1" tol="1e-4" out="$root/build-mcu" tinykws="$root/build/tinykws"
-build_type=MinSizeRel check=0
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+build_type=MinSizeRel check=0 reference=OFF
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case "$1" in
     --model) models+=("$(realpath "${2:?--model needs a file}")"); shift 2 ;;
@@ -35,6 +38,7 @@ while (($#)); do
     --tinykws) tinykws=$(realpath "${2:?}"); shift 2 ;;
     --build-type) build_type=${2:?}; shift 2 ;;
     --check) check=1; shift ;;
+    --reference-kernels) reference=ON; shift ;;
     -h|--help) usage ;;
     *) echo "mcu.sh: unknown option $1" >&2; usage ;;
   esac
@@ -98,13 +102,15 @@ configure() {  # $1 folder, $2 model C file, rest: extra cmake args
   shift 2
   cmake -S "$root/mcu" -B "$dir" -G Ninja -DKISSFFT_SOURCE_DIR="$kissfft" \
     -DTINYKWS_MCU_MODEL_C="$model_c" -DTINYKWS_MCU_MODEL_SYMBOL=g_tkws_mcu_model_data \
-    -DTINYKWS_MCU_AUDIO="$raw" -DTINYKWS_MCU_THRESHOLD="$threshold" "$@" >"$dir.cmake.log" 2>&1 ||
+    -DTINYKWS_MCU_AUDIO="$raw" -DTINYKWS_MCU_THRESHOLD="$threshold" \
+    -DTINYKWS_MCU_REFERENCE_KERNELS="$reference" "$@" >"$dir.cmake.log" 2>&1 ||
     { cat "$dir.cmake.log" >&2; return 1; }
   cmake --build "$dir" -j "$(nproc)" >"$dir.build.log" 2>&1 || { tail -30 "$dir.build.log" >&2; return 1; }
 }
 
 rc=0
-for m in "${models[@]}"; do
+for i in "${!models[@]}"; do
+  m=${models[$i]}
   name=$(basename "$m" .tkws)
   model_c="$out/$name.c"
   "$tinykws" export --model "$m" --format c --name tkws_mcu --out "$model_c" >/dev/null
@@ -112,19 +118,20 @@ for m in "${models[@]}"; do
   configure "$out/board" "$model_c" -DCMAKE_BUILD_TYPE="$build_type" \
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/arm-none-eabi-cortex-m4.cmake"
   "$out/host/kws_demo" >"$out/$name.host.txt"
-  timeout 900 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+  timeout 900 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
     -semihosting-config enable=on,target=native -kernel "$out/board/kws_demo.elf" \
     >"$out/$name.board.txt" 2>&1 || true
   arm-none-eabi-size -A "$out/board/kws_demo.elf" >"$out/$name.size.txt"
   /usr/bin/python3 - "$name" "$out/$name.host.txt" "$out/$name.board.txt" "$out/$name.size.txt" \
-    "$(stat -c %s "$m")" "$tol" <<'EOF' || rc=1
+    "$(stat -c %s "$m")" "$tol" "${rates[$i]}" <<'EOF' || rc=1
 import sys
-name, host, board, size, model_bytes, tol = sys.argv[1:7]
+name, host, board, size, model_bytes, tol, rate = sys.argv[1:8]
 tol = float(tol)
 keep = ("model", "hop", "event", "done")
 h = [l.split() for l in open(host) if l.startswith(keep)]
 b = [l.split() for l in open(board) if l.startswith(keep)]
 mem = [l.split() for l in open(board) if l.startswith("memory")]
+ticks = [int(l.split()[1]) for l in open(board) if l.startswith("ticks")]
 def fail(msg):
     print(f"mcu: {name}: FAILED: {msg}")
     print("  board output:", open(board).read()[-600:].replace("\n", "\n  "))
@@ -148,10 +155,17 @@ done = b[-1]
 events = sum(1 for l in b if l[0] == "event")
 print(f"mcu: {name}: the Cortex-M4F matches the host: {done[2]} hops, {events} detections, "
       f"largest score difference {worst:.1e}")
+# The demo paints 32 kB below main's frame; all of it used means the heap reached it.
+stack = f"{m['stack']} B" if m["stack"] < 32768 else "not measured (the heap reached its region)"
 print(f"  RAM: detector state {m['state']} B; heap {m['heap_in_use']} B in use after create "
-      f"({m['heap_at_start']} B of it the C++ library's), peak {m['heap_peak']} B; stack {m['stack']} B")
+      f"({m['heap_at_start']} B of it the C++ library's), peak {m['heap_peak']} B; stack {stack}")
 print(f"  flash: {flash} B of code and constants, the model's {model_bytes} B included "
       f"(audio {sec.get('.audio', 0)} B not counted)")
+if ticks:  # 40 instructions per SysTick tick under -icount shift=0 (25 MHz board clock)
+    insns, seconds = 40 * ticks[0], int(b[0][b[0].index("samples") + 1]) / float(rate)
+    hops = max(int(done[2]), 1)
+    print(f"  instructions in push(): {insns / seconds / 1e6:.2f} M per second of audio, "
+          f"{insns / hops / 1e3:.0f} k per hop on average (qemu -icount; not cycles)")
 EOF
 done
 exit $rc
