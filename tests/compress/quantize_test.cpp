@@ -50,8 +50,35 @@ TEST(QuantizeInt8, CommittedInt8FixtureIsWhatQuantizeWrites) {
   std::ifstream in(path, std::ios::binary);
   const std::vector<uint8_t> have((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());
+#if defined(__x86_64__)
   EXPECT_EQ(have, want) << path << " differs from quantize_int8's output: run this test with "
                         << "TINYKWS_UPDATE_FIXTURES=1 if the change is deliberate";
+#else
+  // The fixture is x86-64's. The calibration pass runs the float network, whose kernels round
+  // differently elsewhere (aarch64 fuses multiply-adds), so a scale can differ in its last bits
+  // and a quantised value by a step: the same model, not the same bytes.
+  const Model h = parse_model(have.data(), have.size(), path);
+  ASSERT_EQ(h.ops.size(), q.ops.size());
+  ASSERT_EQ(h.tensors.size(), q.tensors.size());
+  for (size_t t = 0; t < q.tensors.size(); ++t) {
+    const Tensor &a = h.tensors[t], &b = q.tensors[t];
+    SCOPED_TRACE(b.name);
+    ASSERT_EQ(a.shape, b.shape);
+    ASSERT_EQ(a.dtype, b.dtype);
+    ASSERT_EQ(a.i8.size(), b.i8.size());
+    ASSERT_EQ(a.i32.size(), b.i32.size());
+    ASSERT_EQ(a.quant.scale.size(), b.quant.scale.size());
+    for (size_t i = 0; i < a.i8.size(); ++i) EXPECT_NEAR(a.i8[i], b.i8[i], 1) << i;
+    for (size_t i = 0; i < a.i32.size(); ++i)
+      EXPECT_NEAR(a.i32[i], b.i32[i], std::max(2.0, 1e-4 * std::abs(b.i32[i]))) << i;
+    for (size_t i = 0; i < a.quant.scale.size(); ++i)
+      EXPECT_NEAR(a.quant.scale[i], b.quant.scale[i], 1e-4 * std::abs(b.quant.scale[i])) << i;
+    for (size_t i = 0; i < a.quant.zero_point.size(); ++i)
+      EXPECT_NEAR(a.quant.zero_point[i], b.quant.zero_point[i], 1) << i;
+    for (size_t i = 0; i < a.f32.size(); ++i)
+      EXPECT_NEAR(a.f32[i], b.f32[i], 1e-5 * std::max(1.0f, std::abs(b.f32[i]))) << i;
+  }
+#endif
 }
 
 TEST(QuantizeInt8, FoldsFusesAndQuantises) {
