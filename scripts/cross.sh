@@ -45,7 +45,7 @@ if ((install)); then
   if ! dpkg --print-foreign-architectures | grep -qx "$deb"; then
     $SUDO dpkg --add-architecture "$deb"
   fi
-  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -q
+  bash scripts/apt-update.sh
   # Target libraries of everything but training and search (no libtorch, no sqlite); header-only
   # packages (CLI11, nlohmann-json) are arch-independent and come from scripts/setup.sh.
   # libasound2-dev: `tinykws listen --device` (ALSA capture from a USB microphone).

@@ -139,11 +139,17 @@ size_t expect_fast_matches_reference(const WeightedCase& c, Int8FastKind want_ki
   for (int k = 0; k < sets; ++k) {  // each set with its own packing
     const Int8FastLayout l = int8_fast_layout(kind, fk[k]->packing, f);
     EXPECT_EQ(l.ldw % 8, 0);
-    std::vector<int16_t> wp(l.weight_count, 0x5555);  // junk: pack must overwrite padding too
+    EXPECT_EQ(l.weight_bytes, fk[k]->packing == Int8Packing::kPairs && kind != Int8FastKind::kDense
+                                  ? sizeof(int16_t)
+                                  : sizeof(int8_t))
+        << fk[k]->isa;
+    // int16 storage holds either width; junk: pack must overwrite padding too.
+    std::vector<int16_t> wp((l.weight_count * l.weight_bytes + 1) / 2, 0x5555);
     std::vector<int32_t> bp(l.bias_count, 0x5555);
     int8_fast_pack(kind, fk[k]->packing, f, c.w.data(), c.bias.data(), wp.data(), bp.data());
     f.w = nullptr;
-    f.wp = wp.data();
+    f.wp = l.weight_bytes == 2 ? wp.data() : nullptr;
+    f.wp8 = l.weight_bytes == 1 ? reinterpret_cast<const int8_t*>(wp.data()) : nullptr;
     f.bias = bp.data();
     f.ldw = l.ldw;
     std::vector<int8_t> fast(c.a.out.size(), 0);

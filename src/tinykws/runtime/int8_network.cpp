@@ -1,7 +1,9 @@
 // Int8Network: planning, multipliers and weight packing (prepare), allocation-free invoke().
 #include "tinykws/runtime/int8_network.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -15,12 +17,28 @@ namespace {
 constexpr size_t kAlign = 64;  // bytes: arena buffers
 using plan::round_up;
 
-template <class T>
-size_t append(std::vector<T>* pool, const T* data, size_t n) {
-  const size_t off = pool->size();
-  pool->insert(pool->end(), data, data + n);
+// Pool sizes, counted while planning: each weighted op takes its place in the pools
+// (offsets) before they exist; prepare() then allocates each pool once, at its exact size, and
+// fills it (no growth, no copies: on a board the peak is what stays in use).
+struct PoolSizes {
+  size_t w8 = 0, w16 = 0, i32 = 0;  // int8, int16, int32 values
+};
+size_t take(size_t* used, size_t count, size_t align = 1) {
+  *used = round_up(*used, align);
+  const size_t off = *used;
+  *used += count;
   return off;
 }
+
+// What the fill pass writes for one weighted op.
+struct WeightedFill {
+  size_t step = 0;  // index into steps_
+  const Tensor* w = nullptr;
+  const Tensor* b = nullptr;
+  std::vector<int32_t> mult, shift;
+  bool fast = false;
+  Int8FastKind kind{};
+};
 
 // Largest |accumulator| of an output: |bias| + k products of |w| <= 127 and |x - zp| <= 255.
 // int32 holds it exactly when it stays below 2^31 (k ~ 66,000 for a zero bias: far beyond
@@ -40,13 +58,6 @@ bool requant_fits(double acc_max, QuantizedMultiplier q, int32_t out_zp) {
   return acc_max * m + 1.0 + std::abs(static_cast<double>(out_zp)) < kInt32Max;
 }
 
-// The network's weight pools (Int8Network::w8_, w16_, i32_).
-struct Pools {
-  std::vector<int8_t>& w8;    // reference weights as stored
-  std::vector<int16_t>& w16;  // packed fast weights, each block 64-byte aligned
-  std::vector<int32_t>& i32;  // biases, multipliers, shifts
-};
-
 // One planner per op kind. `Step` is Int8Network::Step with args.in/out/win, the zero points
 // and the activation range set; a planner sets the kernel, its constants and pool offsets and
 // appends to `name` ("Conv2D" -> "Conv2D 1x1+Relu"). kUnsupported when int32 could overflow.
@@ -55,7 +66,7 @@ struct Pools {
 // weights as stored (reference kernels) or packed for the fast kind (ops_int8.h layouts).
 template <class Step>
 Status plan_weighted(size_t i, const Op& op, const Model& m, double s_in, const Int8FastKernels* fk,
-                     Pools pools, Step& s, std::string& name) {
+                     PoolSizes* pools, Step& s, std::string& name, WeightedFill* fill) {
   Int8Args& a = s.args;
   const Tensor& w = m.tensors[op.tensors[0]];
   const Tensor& b = m.tensors[op.tensors[1]];
@@ -66,7 +77,10 @@ Status plan_weighted(size_t i, const Op& op, const Model& m, double s_in, const 
     return Status::Error(StatusCode::kUnsupported,
                          "op %zu (%s): %zu products per output may overflow int32", i, name.c_str(),
                          k);
-  std::vector<int32_t> mult(oc), shift(oc);
+  fill->w = &w;
+  fill->b = &b;
+  fill->mult.resize(oc);
+  fill->shift.resize(oc);
   for (size_t c = 0; c < oc; ++c) {
     const double s_w = w.quant.scale[w.quant.scale.size() == 1 ? 0 : c];
     const QuantizedMultiplier q = quantize_multiplier(s_in * s_w / double{s.out_scale});
@@ -75,29 +89,26 @@ Status plan_weighted(size_t i, const Op& op, const Model& m, double s_in, const 
                            "op %zu (%s): channel %zu's requantised outputs may overflow "
                            "int32 (scales give a multiplier of %g)",
                            i, name.c_str(), c, std::ldexp(static_cast<double>(q.m0), q.shift - 31));
-    mult[c] = q.m0;
-    shift[c] = q.shift;
+    fill->mult[c] = q.m0;
+    fill->shift[c] = q.shift;
   }
-  s.mult_off = append(&pools.i32, mult.data(), oc);
-  s.shift_off = append(&pools.i32, shift.data(), oc);
-  Int8FastKind kind{};
-  if (fk && int8_fast_kind(op.type, a, &kind)) {
-    const Int8FastLayout l = int8_fast_layout(kind, fk->packing, a);
+  s.mult_off = take(&pools->i32, oc);
+  s.shift_off = take(&pools->i32, oc);
+  if (fk && int8_fast_kind(op.type, a, &fill->kind)) {
+    fill->fast = true;
+    const Int8FastLayout l = int8_fast_layout(fill->kind, fk->packing, a);
     a.ldw = l.ldw;
-    std::vector<int16_t> wp(l.weight_count);
-    std::vector<int32_t> bp(l.bias_count);
-    Int8Args pa = a;  // the multipliers for the requantisation constants
-    pa.mult = mult.data();
-    pa.shift = shift.data();
-    int8_fast_pack(kind, fk->packing, pa, w.i8.data(), b.i32.data(), wp.data(), bp.data());
-    pools.w16.resize(round_up(pools.w16.size(), kAlign / sizeof(int16_t)));
-    s.wp_off = append(&pools.w16, wp.data(), wp.size());
-    s.bias_off = append(&pools.i32, bp.data(), bp.size());
-    s.fn = fk->get(kind);
-    if (kind == Int8FastKind::kPointwise) name += " 1x1";
+    if (l.weight_bytes == sizeof(int16_t)) {
+      s.wp_off = take(&pools->w16, l.weight_count, kAlign / sizeof(int16_t));
+    } else {
+      s.wp8_off = take(&pools->w8, l.weight_count, kAlign);
+    }
+    s.bias_off = take(&pools->i32, l.bias_count);
+    s.fn = fk->get(fill->kind);
+    if (fill->kind == Int8FastKind::kPointwise) name += " 1x1";
   } else {
-    s.w_off = append(&pools.w8, w.i8.data(), w.i8.size());
-    s.bias_off = append(&pools.i32, b.i32.data(), b.i32.size());
+    s.w_off = take(&pools->w8, w.i8.size());
+    s.bias_off = take(&pools->i32, b.i32.size());
     s.fn = int8_ref_kernel(op.type);
   }
   if (op.fused_activation == FusedActivation::kRelu) name += "+Relu";
@@ -159,6 +170,9 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
   in_zp_ = m.input_quant.zero_point[0];
   float s_in = in_scale_;
   int32_t zp_in = in_zp_;
+  PoolSizes pools;
+  std::vector<WeightedFill> fills;
+  steps_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const Op& op = m.ops[i];
     Step s;
@@ -180,7 +194,9 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
       case OpType::kConv2D:
       case OpType::kDepthwiseConv2D:
       case OpType::kDense:
-        st = plan_weighted(i, op, m, s_in, fk, Pools{w8_, w16_, i32_}, s, name);
+        fills.emplace_back();
+        fills.back().step = steps_.size();
+        st = plan_weighted(i, op, m, s_in, fk, &pools, s, name, &fills.back());
         break;
       case OpType::kGlobalAvgPool:
         st = plan_global_avg_pool(i, s_in, fk, s, name);
@@ -223,10 +239,33 @@ Status Int8Network::prepare(const Model& m, const Int8NetworkOptions& opt) {
   out_scale_ = steps_.back().out_scale;
   out_zp_ = steps_.back().out_zp;
 
+  // The pools at their exact sizes, then every weighted op's constants into its place.
+  w8_.assign(pools.w8, 0);
+  w16_.assign(pools.w16, 0);
+  i32_.assign(pools.i32, 0);
+  for (const WeightedFill& f : fills) {
+    const Step& s = steps_[f.step];
+    std::copy(f.mult.begin(), f.mult.end(), i32_.begin() + static_cast<ptrdiff_t>(s.mult_off));
+    std::copy(f.shift.begin(), f.shift.end(), i32_.begin() + static_cast<ptrdiff_t>(s.shift_off));
+    if (f.fast) {
+      Int8Args pa = s.args;  // the multipliers for the requantisation constants
+      pa.mult = f.mult.data();
+      pa.shift = f.shift.data();
+      void* wp = s.wp_off != SIZE_MAX ? static_cast<void*>(w16_.data() + s.wp_off)
+                                      : static_cast<void*>(w8_.data() + s.wp8_off);
+      int8_fast_pack(f.kind, fk->packing, pa, f.w->i8.data(), f.b->i32.data(), wp,
+                     i32_.data() + s.bias_off);
+    } else {
+      std::copy(f.w->i8.begin(), f.w->i8.end(), w8_.begin() + static_cast<ptrdiff_t>(s.w_off));
+      std::copy(f.b->i32.begin(), f.b->i32.end(),
+                i32_.begin() + static_cast<ptrdiff_t>(s.bias_off));
+    }
+  }
   for (Step& s : steps_) {
     Int8Args& a = s.args;
     a.w = plan::at_offset(w8_.data(), s.w_off);
     a.wp = plan::at_offset(w16_.data(), s.wp_off);
+    a.wp8 = plan::at_offset(w8_.data(), s.wp8_off);
     a.bias = plan::at_offset(i32_.data(), s.bias_off);
     a.mult = plan::at_offset(i32_.data(), s.mult_off);
     a.shift = plan::at_offset(i32_.data(), s.shift_off);

@@ -72,8 +72,8 @@ class Int8Network : public detail::NetworkBase<Int8Network, Int8StepEvent> {
     Int8KernelFn fn = nullptr;
     Int8Args args;
     // Offsets into the pools (SIZE_MAX = none); resolved into args at the end of prepare().
-    size_t w_off = SIZE_MAX, wp_off = SIZE_MAX, bias_off = SIZE_MAX, mult_off = SIZE_MAX,
-           shift_off = SIZE_MAX;
+    size_t w_off = SIZE_MAX, wp_off = SIZE_MAX, wp8_off = SIZE_MAX, bias_off = SIZE_MAX,
+           mult_off = SIZE_MAX, shift_off = SIZE_MAX;
     detail::StepBuffer src = detail::kStepInput, dst = detail::kStepOutput;  // input: q_in or Q
     int op = 0;
     float out_scale = 0.0f;
@@ -84,9 +84,9 @@ class Int8Network : public detail::NetworkBase<Int8Network, Int8StepEvent> {
   Status run(const int8_t* q_in, int8_t* q_out, uint8_t* arena) const;
 
   std::vector<Step> steps_;
-  std::vector<int8_t> w8_;                    // reference weights as stored
-  std::vector<int16_t> w16_;                  // packed fast weights
-  std::vector<int32_t> i32_;                  // biases, multipliers, shifts
+  std::vector<int8_t> w8_;    // reference weights as stored, int8 packed fast weights
+  std::vector<int16_t> w16_;  // int16 packed fast weights (the pairs packing)
+  std::vector<int32_t> i32_;  // biases, multipliers, shifts
   size_t off_o_ = 0, off_a_ = 0, off_b_ = 0;  // arena offsets; Q is at offset 0
   // int8_quantize or the kernel set's vector form of it (the same bytes).
   void (*quantize_)(const float*, size_t, float, int32_t, int8_t*) = int8_quantize;

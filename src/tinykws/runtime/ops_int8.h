@@ -105,16 +105,19 @@ inline int32_t multiply_by_quantized_multiplier_split(int32_t x, int32_t m0, int
 
 struct Int8Args {
   ActShape in, out;
-  Window win;                   // Conv2D, DepthwiseConv2D, pools (op_window(), TF padding)
-  const int8_t* w = nullptr;    // reference kernels: weights in model.h layout
-  const int16_t* wp = nullptr;  // fast kernels: weights packed by int8_fast_pack()
+  Window win;                 // Conv2D, DepthwiseConv2D, pools (op_window(), TF padding)
+  const int8_t* w = nullptr;  // reference kernels: weights in model.h layout
+  // Fast kernels: weights packed by int8_fast_pack(), int16 (wp: the pairs packing) or int8
+  // (wp8: the rows packing, and Dense in either); Int8FastLayout::weight_bytes says which.
+  const int16_t* wp = nullptr;
+  const int8_t* wp8 = nullptr;
   // Reference: [out_c] int32 bias (scale s_in * s_w[c]) or null. Fast: packed bias, never null.
   const int32_t* bias = nullptr;
   const int32_t* mult = nullptr;   // [out_c] M0 of s_in * s_w[c] / s_out (equal if per tensor)
   const int32_t* shift = nullptr;  // [out_c] its shift
   int32_t in_zp = 0, out_zp = 0;   // zero points of input and output
   int32_t act_min = -128, act_max = 127;  // output clamp (fused ReLU: act_min = max(-128, out_zp))
-  int32_t ldw = 0;                        // fast kernels: row stride of wp (multiple of 8)
+  int32_t ldw = 0;  // fast kernels: row stride of wp / wp8 in weights (multiple of 8)
   // GlobalAvgPool: M0 / shift of s_in / (s_out * pixels). Softmax: M0 / left shift of the
   // input scale (int8_softmax_params) and its diff_min.
   int32_t m0 = 0, m_shift = 0, diff_min = 0;
@@ -168,18 +171,19 @@ void int8_quantize(const float* x, size_t n, float scale, int32_t zero_point, in
 void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point, float* x);
 
 // ---- Fast kernels ------------------------------------------------------------------------------
-// Packed layouts (int16 weights, zero padding lanes and pad entries; bias copied, zero if none),
-// in one of two packings, the one the kernel set asks for (Int8FastKernels::packing):
+// Packed layouts (zero padding lanes and pad entries; bias copied, zero if none), in one of
+// two packings, the one the kernel set asks for (Int8FastKernels::packing):
 //   kConv2D    products k = (ky * kw + kx) * in_c + ci, K = kh * kw * in_c of them:
-//                rows:  wp [K][ldw]
-//                pairs: wp [ceil(K / 2)][ldw][2] (pair p of output channel o: products 2p, 2p + 1)
+//                rows:  wp8 [K][ldw] (int8)
+//                pairs: wp [ceil(K / 2)][ldw][2] (int16; pair p of output channel o: products
+//                       2p, 2p + 1)
 //              ldw = round_up8(out_c); bias [ldw]
 //   kPointwise 1x1 stride-1 Conv2D, the same layout (k = ci)
 //   kDepthwise taps t = ky * kw + kx, T = kh * kw of them:
-//                rows:  wp [T][ldw]
-//                pairs: wp [ceil(T / 2)][ldw][2]
+//                rows:  wp8 [T][ldw] (int8)
+//                pairs: wp [ceil(T / 2)][ldw][2] (int16)
 //              ldw = round_up8(c); bias [ldw]
-//   kDense     wp [out][ldw], ldw = round_up8(n_in); bias [out] (either packing)
+//   kDense     wp8 [out][ldw] (int8), ldw = round_up8(n_in); bias [out] (either packing)
 // With pairs, the packed bias of kConv2D, kPointwise and kDepthwise is followed by the
 // requantisation constants of the vectorised requantisation, made once from mult and shift
 // (which must be set in the args given to int8_fast_pack): per block of 8 output channels,
@@ -188,9 +192,10 @@ void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point,
 // whole op takes the scalar form instead.
 // Pairs (the AVX2 set): a pair is read as one int32 (first + second * 2^16, native byte order): one
 // 16-bit multiply-add instruction (AVX2 vpmaddwd) takes 8 of them and 8 pairs of inputs to 8 int32
-// sums. Rows (the generic set: SSE2, NEON, ...): sets without such an instruction widen int16
-// weights to int32 lanes (one instruction on NEON) or multiply in 16 bits. int16 weights halve the
-// memory of int32; activations enter the sums as (x - in_zp) in [-255, 255], so skipped padding
+// sums. Rows (the generic set: SSE2, NEON, a Cortex-M's plain loops): sets without such an
+// instruction keep the weights int8, as stored (a board's RAM holds each weight once, in one byte),
+// and widen them to int32 lanes on load or multiply in 16 bits. Activations enter the sums as
+// (x - in_zp) in [-255, 255], so skipped padding
 // cells count as real 0 exactly as in the reference. Sums stay exact in int32 while k * 127 * 255 +
 // |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
 enum class Int8FastKind : uint8_t { kConv2D, kPointwise, kDepthwise, kDense };
@@ -217,15 +222,17 @@ bool int8_fast_kind(OpType t, const Int8Args& a, Int8FastKind* kind);
 
 struct Int8FastLayout {
   int32_t ldw = 0;
-  size_t weight_count = 0;  // int16 values of wp
+  size_t weight_count = 0;  // packed weights (wp or wp8 values)
+  size_t weight_bytes = 0;  // bytes per packed weight: 2 (int16, wp) or 1 (int8, wp8)
   size_t bias_count = 0;    // int32 values of the packed bias
 };
 Int8FastLayout int8_fast_layout(Int8FastKind k, Int8Packing p, const Int8Args& a);
 
 // Packs model-layout weights w (int8) and bias b (int32 [out_c], or null) into wp and bp
-// (sized by int8_fast_layout with the same packing).
+// (sized by int8_fast_layout with the same packing: weight_count values of weight_bytes each;
+// wp aligned for int16 when weight_bytes is 2).
 void int8_fast_pack(Int8FastKind k, Int8Packing p, const Int8Args& a, const int8_t* w,
-                    const int32_t* b, int16_t* wp, int32_t* bp);
+                    const int32_t* b, void* wp, int32_t* bp);
 
 // One instruction set's fast kernels. global_avg_pool takes the reference's arguments (no
 // packing): channels innermost instead of pixels innermost.

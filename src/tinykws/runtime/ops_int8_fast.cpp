@@ -100,15 +100,20 @@ size_t packed_rows(Int8Packing p, size_t k) {
   return p == Int8Packing::kPairs ? k + (k & 1) : k;
 }
 
+// Bytes per packed weight: int16 pairs for the pairs packing's convolutions, int8 otherwise.
+size_t weight_bytes(Int8FastKind k, Int8Packing p) {
+  return p == Int8Packing::kPairs && k != Int8FastKind::kDense ? 2 : 1;
+}
+
 // Stores weight v of product (tap) k, output channel o.
-void store_weight(Int8Packing p, int16_t* wp, size_t ldw, size_t k, size_t o, int8_t v) {
+void store_weight(Int8Packing p, void* wp, size_t ldw, size_t k, size_t o, int8_t v) {
   if (p == Int8Packing::kRows) {
-    wp[k * ldw + o] = v;
+    static_cast<int8_t*>(wp)[k * ldw + o] = v;
     return;
   }
   // Half k % 2 (0: first, low; 1: second, high) of the int16 pair of (k / 2, o), read as one
   // int32 (the fast kernels' view): first + second * 2^16 in the native byte order.
-  int16_t* at = wp + (k / 2 * ldw + o) * 2;
+  int16_t* at = static_cast<int16_t*>(wp) + (k / 2 * ldw + o) * 2;
   uint32_t pair = 0;
   std::memcpy(&pair, at, sizeof pair);
   const uint32_t shift = k % 2 ? 16u : 0u;
@@ -135,6 +140,7 @@ void int8_requant_pack(const int32_t* mult, const int32_t* shift, int32_t n, int
 
 Int8FastLayout int8_fast_layout(Int8FastKind k, Int8Packing p, const Int8Args& a) {
   Int8FastLayout l;
+  l.weight_bytes = weight_bytes(k, p);
   const auto taps = static_cast<size_t>(a.win.kh) * static_cast<size_t>(a.win.kw);
   switch (k) {
     case Int8FastKind::kConv2D:
@@ -161,9 +167,9 @@ Int8FastLayout int8_fast_layout(Int8FastKind k, Int8Packing p, const Int8Args& a
 }
 
 void int8_fast_pack(Int8FastKind k, Int8Packing p, const Int8Args& a, const int8_t* w,
-                    const int32_t* b, int16_t* wp, int32_t* bp) {
+                    const int32_t* b, void* wp, int32_t* bp) {
   const Int8FastLayout l = int8_fast_layout(k, p, a);
-  std::fill(wp, wp + l.weight_count, int16_t{0});
+  std::memset(wp, 0, l.weight_count * l.weight_bytes);
   std::fill(bp, bp + l.bias_count, 0);
   const auto taps = static_cast<size_t>(a.win.kh) * static_cast<size_t>(a.win.kw);
   const auto ldw = static_cast<size_t>(l.ldw);
@@ -197,7 +203,7 @@ void int8_fast_pack(Int8FastKind k, Int8Packing p, const Int8Args& a, const int8
       // [out][n_in] -> rows of ldw
       const auto units = static_cast<size_t>(a.out.c), n_in = a.in.size();
       for (size_t o = 0; o < units; ++o)
-        for (size_t i = 0; i < n_in; ++i) wp[o * ldw + i] = w[o * n_in + i];
+        std::copy(w + o * n_in, w + (o + 1) * n_in, static_cast<int8_t*>(wp) + o * ldw);
       if (b) std::copy(b, b + units, bp);
       break;
     }

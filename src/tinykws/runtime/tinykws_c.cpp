@@ -37,7 +37,6 @@ tinykws_status open_image(const uint8_t* data, size_t size, const std::string& s
     if (tkws::Status s = m->pipe.create(model); !s.ok())
       return fail(g_open_error, sizeof g_open_error, TINYKWS_ERROR_INVALID_MODEL,
                   "%s: the runtime cannot run this model: %s", source.c_str(), s.message);
-    m->clip.assign(static_cast<size_t>(m->pipe.clip_samples()), 0.0f);
     m->sample_rate = model.frontend.sample_rate;
     m->model = std::move(model);  // moved, not copied: one set of decoded weights at a time
     *out = m.release();
@@ -54,18 +53,32 @@ tinykws_status open_image(const uint8_t* data, size_t size, const std::string& s
   }
 }
 
-// Checks the arguments of classify / features and copies the samples into m->clip (zero-padded
-// or cut to the clip length).
+// Checks the arguments of classify / features and returns the clip to run in *clip: the
+// caller's samples when there are at least clip_samples of them (the rest is not read), else
+// m->clip holding them zero-padded. m->clip is allocated at the first short input, so a handle
+// that is only given whole clips never holds a clip's worth of floats (64 kB at 16 kHz).
 tinykws_status take_clip(tinykws_model* m, const float* samples, size_t n, const void* dst,
-                         const char* fn) {
+                         const char* fn, const float** clip) {
   if (!m) return TINYKWS_ERROR_INVALID_ARGUMENT;
   m->error[0] = '\0';
   if (!samples || !dst || n == 0)
     return fail(m->error, sizeof m->error, TINYKWS_ERROR_INVALID_ARGUMENT,
                 "%s: null samples or output, or no samples", fn);
-  const size_t k = n < m->clip.size() ? n : m->clip.size();
-  std::memcpy(m->clip.data(), samples, k * sizeof(float));
-  std::memset(m->clip.data() + k, 0, (m->clip.size() - k) * sizeof(float));
+  const auto len = static_cast<size_t>(m->pipe.clip_samples());
+  if (n >= len) {
+    *clip = samples;
+    return TINYKWS_OK;
+  }
+  try {
+    m->clip.resize(len);
+  } catch (const std::bad_alloc&) {
+    return fail(m->error, sizeof m->error, TINYKWS_ERROR_OUT_OF_MEMORY,
+                "%s: out of memory for a %zu-sample clip buffer (pass whole clips to need none)",
+                fn, len);
+  }
+  std::memcpy(m->clip.data(), samples, n * sizeof(float));
+  std::memset(m->clip.data() + n, 0, (len - n) * sizeof(float));
+  *clip = m->clip.data();
   return TINYKWS_OK;
 }
 
@@ -143,9 +156,11 @@ int tinykws_is_int8(const tinykws_model* m) {
 }
 
 tinykws_status tinykws_classify(tinykws_model* m, const float* samples, size_t n, float* probs) {
-  if (tinykws_status s = take_clip(m, samples, n, probs, "tinykws_classify"); s != TINYKWS_OK)
+  const float* clip = nullptr;
+  if (tinykws_status s = take_clip(m, samples, n, probs, "tinykws_classify", &clip);
+      s != TINYKWS_OK)
     return s;
-  const tkws::Status s = m->pipe.run(m->clip.data(), probs);
+  const tkws::Status s = m->pipe.run(clip, probs);
   if (!s.ok())
     return fail(m->error, sizeof m->error, TINYKWS_ERROR_INTERNAL, "tinykws_classify: %s",
                 s.message);
@@ -153,9 +168,11 @@ tinykws_status tinykws_classify(tinykws_model* m, const float* samples, size_t n
 }
 
 tinykws_status tinykws_features(tinykws_model* m, const float* samples, size_t n, float* feats) {
-  if (tinykws_status s = take_clip(m, samples, n, feats, "tinykws_features"); s != TINYKWS_OK)
+  const float* clip = nullptr;
+  if (tinykws_status s = take_clip(m, samples, n, feats, "tinykws_features", &clip);
+      s != TINYKWS_OK)
     return s;
-  m->pipe.frontend().compute(m->clip.data(), feats);  // before the pipeline's normalisation
+  m->pipe.frontend().compute(clip, feats);  // before the pipeline's normalisation
   return TINYKWS_OK;
 }
 

@@ -23,7 +23,7 @@
 struct tinykws_model {
   tkws::Model model;  // kept for detectors, which build their own pipeline from it
   tkws::KwsPipeline pipe;
-  std::vector<float> clip;  // clip_samples: input fitted to the clip length
+  std::vector<float> clip;  // empty, or clip_samples: a short input zero-padded (take_clip)
   int sample_rate = 0;
   char error[256] = {};
 };
