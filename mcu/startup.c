@@ -33,8 +33,12 @@ static void tinykws_fault(void) {
   exit(3);
 }
 
+/* The handler of the board's timer 0 interrupt (IRQ 8): the demo's sampling profiler defines
+ * it (kws_demo.cpp, TINYKWS_MCU_PROFILE); without it the interrupt is never enabled. */
+void tinykws_timer0_irq(void) __attribute__((weak, alias("tinykws_fault")));
+
 typedef void (*vector_fn)(void);
-__attribute__((section(".isr_vector"), used)) static const vector_fn vectors[16] = {
+__attribute__((section(".isr_vector"), used)) static const vector_fn vectors[16 + 9] = {
     (vector_fn)(uintptr_t)&__stack_top, /* initial stack pointer */
     tinykws_reset,
     tinykws_fault, /* NMI */
@@ -51,4 +55,14 @@ __attribute__((section(".isr_vector"), used)) static const vector_fn vectors[16]
     0,
     tinykws_fault, /* PendSV */
     tinykws_fault, /* SysTick */
+    /* IRQ 0-7: the UARTs and GPIOs of the MPS2 board, unused; IRQ 8: timer 0. */
+    tinykws_fault,
+    tinykws_fault,
+    tinykws_fault,
+    tinykws_fault,
+    tinykws_fault,
+    tinykws_fault,
+    tinykws_fault,
+    tinykws_fault,
+    tinykws_timer0_irq,
 };

@@ -18,7 +18,9 @@
 # (largest difference allowed between a board and a host score, default 1e-4), --out DIR
 # (default build-mcu), --tinykws BIN (for `export`, default build/tinykws), --build-type T
 # (the board's CMake build type, default MinSizeRel), --reference-kernels (the network on the
-# plain reference kernels instead of the fast ones, on both sides).
+# plain reference kernels instead of the fast ones, on both sides), --profile (also sample the
+# board's program counter every 10,000 instructions inside push() and print the functions the
+# instructions went to; the whole table in DIR/NAME.profile.txt).
 # Exit codes: 0 the board matches the host, 1 it does not (or a build failed), 2 bad usage,
 # 77 skipped: the ARM toolchain, qemu or kissfft's source is missing (scripts/setup.sh
 # installs and fetches them).
@@ -26,8 +28,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 models=() audio="" threshold="-1" tol="1e-4" out="$root/build-mcu" tinykws="$root/build/tinykws"
-build_type=MinSizeRel check=0 reference=OFF
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+build_type=MinSizeRel check=0 reference=OFF profile=OFF
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case "$1" in
     --model) models+=("$(realpath "${2:?--model needs a file}")"); shift 2 ;;
@@ -39,6 +41,7 @@ while (($#)); do
     --build-type) build_type=${2:?}; shift 2 ;;
     --check) check=1; shift ;;
     --reference-kernels) reference=ON; shift ;;
+    --profile) profile=ON; shift ;;
     -h|--help) usage ;;
     *) echo "mcu.sh: unknown option $1" >&2; usage ;;
   esac
@@ -116,16 +119,19 @@ for i in "${!models[@]}"; do
   "$tinykws" export --model "$m" --format c --name tkws_mcu --out "$model_c" >/dev/null
   configure "$out/host" "$model_c" -DCMAKE_BUILD_TYPE=Release
   configure "$out/board" "$model_c" -DCMAKE_BUILD_TYPE="$build_type" \
-    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/arm-none-eabi-cortex-m4.cmake"
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/arm-none-eabi-cortex-m4.cmake" \
+    -DTINYKWS_MCU_PROFILE="$profile"
   "$out/host/kws_demo" >"$out/$name.host.txt"
   timeout 900 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
     -semihosting-config enable=on,target=native -kernel "$out/board/kws_demo.elf" \
     >"$out/$name.board.txt" 2>&1 || true
   arm-none-eabi-size -A "$out/board/kws_demo.elf" >"$out/$name.size.txt"
+  arm-none-eabi-nm -C -S --defined-only "$out/board/kws_demo.elf" >"$out/$name.syms.txt"
   /usr/bin/python3 - "$name" "$out/$name.host.txt" "$out/$name.board.txt" "$out/$name.size.txt" \
-    "$(stat -c %s "$m")" "$tol" "${rates[$i]}" <<'EOF' || rc=1
-import sys
-name, host, board, size, model_bytes, tol, rate = sys.argv[1:8]
+    "$(stat -c %s "$m")" "$tol" "${rates[$i]}" "$out/$name.syms.txt" "$out/$name.profile.txt" \
+    "$profile" <<'EOF' || rc=1
+import bisect, collections, sys
+name, host, board, size, model_bytes, tol, rate, syms, profile_out, profile = sys.argv[1:11]
 tol = float(tol)
 keep = ("model", "hop", "event", "done")
 h = [l.split() for l in open(host) if l.startswith(keep)]
@@ -166,6 +172,31 @@ if ticks:  # 40 instructions per SysTick tick under -icount shift=0 (25 MHz boar
     hops = max(int(done[2]), 1)
     print(f"  instructions in push(): {insns / seconds / 1e6:.2f} M per second of audio, "
           f"{insns / hops / 1e3:.0f} k per hop on average (qemu -icount; not cycles)")
+pcs = [int(l.split()[1], 16) for l in open(board) if l.startswith("prof ")]
+if profile == "ON" and not pcs: fail("--profile: the board recorded no samples")
+if pcs:  # functions by address (Thumb symbols have bit 0 set), then each sample's function
+    funcs = []
+    for l in open(syms):
+        p = l.split(maxsplit=3)
+        if len(p) == 4 and p[2] in "TtWw" and int(p[1], 16) > 0:
+            funcs.append((int(p[0], 16) & ~1, int(p[1], 16), p[3].strip()))
+    funcs.sort()
+    starts = [f[0] for f in funcs]
+    count = collections.Counter()
+    for pc in pcs:
+        i = bisect.bisect_right(starts, pc) - 1
+        inside = i >= 0 and pc < funcs[i][0] + funcs[i][1]
+        count[funcs[i][2] if inside else f"?{pc:#x}"] += 1
+    with open(profile_out, "w") as f:
+        f.write(f"# {len(pcs)} samples of the program counter inside push(), one per 10,000 "
+                "instructions\n# share  samples  function\n")
+        for fn, c in count.most_common():
+            f.write(f"{100 * c / len(pcs):6.2f} %  {c:7d}  {fn}\n")
+    unknown = sum(c for fn, c in count.items() if fn.startswith("?"))
+    if unknown > len(pcs) // 10: fail(f"--profile: {unknown} of {len(pcs)} samples in no function")
+    print(f"  profile ({len(pcs)} samples; all of them in {profile_out}):")
+    for fn, c in count.most_common(12):
+        print(f"    {100 * c / len(pcs):5.1f} %  {fn[:110]}")
 EOF
 done
 exit $rc

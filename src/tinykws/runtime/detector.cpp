@@ -15,6 +15,21 @@ int ms_to_units(double ms, double unit_ms) {
   return static_cast<int>(std::lround(ms / unit_ms));
 }
 
+// Sum of squares of n samples, in float: 8 partial sums, which the compiler keeps in vector
+// lanes. A Cortex-M4F's FPU has no double precision: summing in double there called the
+// soft-float library three times per sample, about a quarter of a hop's instructions. The
+// relative error (< n * 2^-24) moves the level by less than 0.001 dB.
+float sum_of_squares(const float* x, size_t n) noexcept {
+  float part[8] = {};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (size_t j = 0; j < 8; ++j) part[j] += x[i + j] * x[i + j];
+  float sum = 0.0f;
+  for (; i < n; ++i) sum += x[i] * x[i];
+  for (float p : part) sum += p;
+  return sum;
+}
+
 }  // namespace
 
 Status StreamDetector::create(const Model& m, const DetectorSettings& s,
@@ -57,7 +72,7 @@ Status StreamDetector::create(const Model& m, const DetectorSettings& s,
   ring_.assign(size_t{shift_ring_ ? 1u : 2u} * num_frames_ * num_features_, 0.0f);
   chunk_.assign(size_t{kChunkFrames} * num_features_, 0.0f);
   scores_.assign(m.labels.size(), 0.0f);
-  gate_power_ = std::pow(10.0, s.gate_dbfs / 10.0);
+  gate_sum_ = static_cast<float>(std::pow(10.0, s.gate_dbfs / 10.0) * frame_length_);
   gate_min_frames_ = std::max(1, ms_to_units(s.gate_min_speech_ms, step_ms));
   gate_hang_frames_ = ms_to_units(s.gate_hangover_ms, step_ms);
   reset();
@@ -99,13 +114,12 @@ void StreamDetector::process_frames(EventFn on_event, void* user) noexcept {
     const int64_t avail = static_cast<int64_t>((buf_len_ - first - L) / S) + 1;
     const int k = static_cast<int>(std::min<int64_t>({avail, chunk_frames_, next_run_ - done_}));
     const float* x = buf_.data() + first;
-    // Energy gate, per frame.
-    for (int j = 0; j < k; ++j) {
+    // Energy gate, per frame (not computed when the gate is off: every hop runs).
+    for (int j = 0; settings_.gate && j < k; ++j) {
       const float* fr = x + static_cast<size_t>(j) * S;
-      double sq = 0.0;
-      for (size_t i = 0; i < L; ++i) sq += static_cast<double>(fr[i]) * fr[i];
+      const float sq = sum_of_squares(fr, L);
       const int64_t t = done_ + j;
-      loud_run_ = sq >= gate_power_ * static_cast<double>(L) ? loud_run_ + 1 : 0;
+      loud_run_ = sq >= gate_sum_ ? loud_run_ + 1 : 0;
       if (loud_run_ >= gate_min_frames_) speech_until_ = t + gate_hang_frames_;
       speech_in_hop_ = speech_in_hop_ || t <= speech_until_;
     }

@@ -117,7 +117,7 @@ class StreamDetector {
   int64_t next_run_ = 0;  // frame count at which the network runs next
   int64_t samples_pushed_ = 0, hops_ = 0, runs_ = 0;
   // Energy gate state, in frames.
-  double gate_power_ = 0.0;  // mean-square threshold
+  float gate_sum_ = 0.0f;  // the gate's threshold on a frame's sum of squares
   int gate_min_frames_ = 1, gate_hang_frames_ = 0, loud_run_ = 0;
   int64_t speech_until_ = -1;  // last frame of the current speech (-1: none yet)
   bool speech_in_hop_ = false;
