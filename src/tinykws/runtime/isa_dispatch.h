@@ -10,14 +10,17 @@
 
 namespace tkws::isa {
 
-// The kernel sets a CPU runs, best first: `best` when given (non-null), then `generic`.
+// The kernel sets a CPU runs, best first: `best` when given (non-null), then `generic`, then
+// `scalar` when given: the no-SIMD forms (a Cortex-M's generic set), built as a set of its own
+// on SIMD targets so that the tests, which check every set, check them on the build machine.
 template <class K>
 struct KernelSets {
-  const K* sets[2] = {};
+  const K* sets[3] = {};
   int count = 0;
-  KernelSets(const K* best, const K& generic) {
+  KernelSets(const K* best, const K& generic, const K* scalar = nullptr) {
     if (best) sets[count++] = best;
     sets[count++] = &generic;
+    if (scalar) sets[count++] = scalar;
   }
   const K* const* get(int* n) const {
     *n = count;

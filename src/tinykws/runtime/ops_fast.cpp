@@ -32,14 +32,44 @@ namespace fast_generic {
 constexpr int kLanes = 8;   // built with -march=... that has AVX: full-width vectors,
 constexpr int kPwRows = 4;  // and the fast_avx2 tiles
 constexpr int kPwVecs = 2;
-#else
+constexpr int kBlock = 4;
+#elif defined(__SSE2__) || defined(__ARM_NEON)
 constexpr int kLanes = 4;   // SSE2, NEON: 128-bit registers
 constexpr int kPwRows = 3;  // 3 x 4 accumulator vectors: 12 of 16 SSE registers (measured best)
 constexpr int kPwVecs = 4;
+constexpr int kBlock = 8;
+#else
+// No SIMD (a Cortex-M4F): pointwise, general conv and general depthwise take the scalar forms
+// of ops_fast_kernels.inc (TKWS_FAST_SCALAR); the other kernels keep small vectors.
+#define TKWS_FAST_SCALAR 1
+#define TKWS_GENERIC_IS_SCALAR 1
+constexpr int kLanes = 4;
+constexpr int kPwRows = 1;
+constexpr int kPwVecs = 1;
+constexpr int kBlock = 1;
 #endif
 constexpr const char* kIsaName = "generic";
 #include "ops_fast_kernels.inc"
+#undef TKWS_FAST_SCALAR
 }  // namespace fast_generic
+
+#ifndef TKWS_GENERIC_IS_SCALAR
+// The same scalar forms on a SIMD build: a set no CPU picks by default (the generic one is
+// faster there), kept so the kernel tests check on this machine what a Cortex-M runs.
+namespace fast_scalar {
+#define TKWS_FAST_SCALAR 1
+constexpr int kLanes = 4;
+constexpr int kPwRows = 1;
+constexpr int kPwVecs = 1;
+constexpr int kBlock = 1;
+constexpr const char* kIsaName = "scalar";
+#include "ops_fast_kernels.inc"
+#undef TKWS_FAST_SCALAR
+}  // namespace fast_scalar
+#define TKWS_SCALAR_SET &fast_scalar::kKernels
+#else
+#define TKWS_SCALAR_SET nullptr
+#endif
 
 #ifdef TKWS_ISA_AVX2
 TKWS_TARGET_BEGIN("avx2,fma")
@@ -47,6 +77,7 @@ namespace fast_avx2 {
 constexpr int kLanes = 8;
 constexpr int kPwRows = 4;  // 4 x 2 ymm accumulators + 2 weight vectors + broadcasts < 16 regs
 constexpr int kPwVecs = 2;
+constexpr int kBlock = 4;
 constexpr const char* kIsaName = "avx2+fma";
 #include "ops_fast_kernels.inc"
 }  // namespace fast_avx2
@@ -56,9 +87,10 @@ TKWS_TARGET_END()
 const FastKernels* const* fast_kernel_sets(int* count) {
 #ifdef TKWS_ISA_AVX2
   static const isa::KernelSets<FastKernels> sets(
-      isa::cpu_has_avx2(/*fma=*/true) ? &fast_avx2::kKernels : nullptr, fast_generic::kKernels);
+      isa::cpu_has_avx2(/*fma=*/true) ? &fast_avx2::kKernels : nullptr, fast_generic::kKernels,
+      TKWS_SCALAR_SET);
 #else
-  static const isa::KernelSets<FastKernels> sets(nullptr, fast_generic::kKernels);
+  static const isa::KernelSets<FastKernels> sets(nullptr, fast_generic::kKernels, TKWS_SCALAR_SET);
 #endif
   return sets.get(count);
 }
