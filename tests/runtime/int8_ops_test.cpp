@@ -692,5 +692,48 @@ TEST(Int8QuantizeDequantize, RoundTrip) {
   EXPECT_EQ(back[6], 31.0f);
 }
 
+TEST(Int8FastKernels, SetsIncludeGenericAndTheScalarForms) {
+  // The tests above check every set; on a SIMD build that includes "scalar", the forms a
+  // Cortex-M's generic set has, so they are checked on this machine too.
+  int n = 0;
+  const Int8FastKernels* const* fk = int8_fast_kernel_sets(&n);
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) names.emplace_back(fk[i]->isa);
+  EXPECT_NE(std::find(names.begin(), names.end(), "generic"), names.end());
+#if defined(__SSE2__) || defined(__ARM_NEON)
+  EXPECT_EQ(names.back(), "scalar");
+  EXPECT_EQ(fk[n - 1]->packing, Int8Packing::kRows);
+#endif
+  EXPECT_NE(names.front(), "scalar");
+}
+
+TEST(Int8QuantizeDequantize, RoundingIsStdRoundForEveryKindOfValue) {
+  // int8_quantize rounds without libm (round_half_away): the same as std::round, whose
+  // formula it documents, on ties, near-ties, the float spacing around 2^23, huge values,
+  // infinities, NaN and signed zeros, at several scales and zero points.
+  std::vector<float> x;
+  for (int k = -300; k <= 300; ++k) {
+    const float t = static_cast<float>(k) + 0.5f;
+    x.insert(x.end(), {t, std::nextafter(t, 0.0f), std::nextafter(t, 1e9f), -t,
+                       static_cast<float>(k), std::nextafter(static_cast<float>(k), 1e9f)});
+  }
+  for (float v : {8388607.5f, 8388608.0f, 8388609.0f, 16777216.0f, 3e9f, 1e30f, -0.0f, 0.49999997f,
+                  -0.49999997f, 1e-40f, INFINITY, -INFINITY, NAN})
+    x.insert(x.end(), {v, -v});
+  Rng rng(11);
+  for (int i = 0; i < 2000; ++i) x.push_back(rng.uniform(-200.0f, 200.0f));
+  for (float scale : {1.0f, 0.25f, 0.37f, 3.1f})
+    for (int32_t zp : {-128, -3, 0, 5, 127}) {
+      std::vector<int8_t> got(x.size());
+      int8_quantize(x.data(), x.size(), scale, zp, got.data());
+      for (size_t i = 0; i < x.size(); ++i) {
+        float v = std::round(x[i] / scale) + static_cast<float>(zp);
+        v = v > 127.0f ? 127.0f : v;
+        const int8_t want = v >= -128.0f ? static_cast<int8_t>(v) : int8_t{-128};
+        ASSERT_EQ(int{got[i]}, int{want}) << x[i] << " / " << scale << " + " << zp;
+      }
+    }
+}
+
 }  // namespace
 }  // namespace tkws

@@ -284,9 +284,22 @@ Int8KernelFn int8_ref_kernel(OpType t) {
   return nullptr;
 }
 
+namespace {
+// std::round (half away from zero) for float, written out: exact for every input, and inline,
+// where std::round is a libm call on a core without a rounding instruction (a Cortex-M4's FPv4
+// has none: it cost as much as the rest of the quantisation there). |v| < 2^23: the truncation
+// t is exact, and so is v - t; larger values, infinities and NaN come back as they are.
+inline float round_half_away(float v) {
+  if (!(std::fabs(v) < 8388608.0f)) return v;
+  const float t = static_cast<float>(static_cast<int32_t>(v));
+  const float d = v - t;
+  return d >= 0.5f ? t + 1.0f : d <= -0.5f ? t - 1.0f : t;
+}
+}  // namespace
+
 void int8_quantize(const float* x, size_t n, float scale, int32_t zero_point, int8_t* q) {
   for (size_t i = 0; i < n; ++i) {
-    float v = std::round(x[i] / scale) + static_cast<float>(zero_point);
+    float v = round_half_away(x[i] / scale) + static_cast<float>(zero_point);
     v = v > 127.0f ? 127.0f : v;
     q[i] = v >= -128.0f ? static_cast<int8_t>(v) : int8_t{-128};  // NaN -> -128
   }

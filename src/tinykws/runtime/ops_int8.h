@@ -85,7 +85,8 @@ int32_t fixed_one_over_one_plus_x(int32_t x_q0_31);
 // NEON): right = -shift. For m0 > 0, srdhm(x, m0) = floor((x * m0 + 2^30) / 2^31) (the
 // INT32_MIN * INT32_MIN case cannot occur), and its low 32 bits are the same from a logical
 // shift; the rounding shift is gemmlowp's, in 32 bits.
-inline int32_t multiply_by_quantized_multiplier_right(int32_t x, int32_t m0, int32_t right) {
+[[gnu::always_inline]] inline int32_t multiply_by_quantized_multiplier_right(int32_t x, int32_t m0,
+                                                                             int32_t right) {
   const auto p = static_cast<uint64_t>(static_cast<int64_t>(x) * m0 + (int64_t{1} << 30));
   const auto h = static_cast<int32_t>(static_cast<uint32_t>(p >> 31));
   const auto mask = static_cast<int32_t>((uint32_t{1} << right) - 1u);

@@ -35,9 +35,29 @@ constexpr const char* kIsaName = "generic";
 #ifdef __AVX2__
 #define TKWS_INT8_AVX2 1
 #endif
+// No SIMD (a Cortex-M4): the scalar forms of conv, pointwise and depthwise.
+#if !defined(__SSE2__) && !defined(__ARM_NEON)
+#define TKWS_INT8_SCALAR 1
+#define TKWS_INT8_GENERIC_IS_SCALAR 1
+#endif
 #include "ops_int8_fast_kernels.inc"
 #undef TKWS_INT8_AVX2
+#undef TKWS_INT8_SCALAR
 }  // namespace int8_generic
+
+#ifndef TKWS_INT8_GENERIC_IS_SCALAR
+// The same scalar forms on a SIMD build: never picked by default, kept so the bit-exactness
+// tests check on this machine what a Cortex-M runs.
+namespace int8_scalar {
+constexpr const char* kIsaName = "scalar";
+#define TKWS_INT8_SCALAR 1
+#include "ops_int8_fast_kernels.inc"
+#undef TKWS_INT8_SCALAR
+}  // namespace int8_scalar
+#define TKWS_INT8_SCALAR_SET &int8_scalar::kKernels
+#else
+#define TKWS_INT8_SCALAR_SET nullptr
+#endif
 
 #ifdef TKWS_ISA_AVX2
 TKWS_TARGET_BEGIN("avx2")
@@ -53,9 +73,11 @@ TKWS_TARGET_END()
 const Int8FastKernels* const* int8_fast_kernel_sets(int* count) {
 #ifdef TKWS_ISA_AVX2
   static const isa::KernelSets<Int8FastKernels> sets(
-      isa::cpu_has_avx2(/*fma=*/false) ? &int8_avx2::kKernels : nullptr, int8_generic::kKernels);
+      isa::cpu_has_avx2(/*fma=*/false) ? &int8_avx2::kKernels : nullptr, int8_generic::kKernels,
+      TKWS_INT8_SCALAR_SET);
 #else
-  static const isa::KernelSets<Int8FastKernels> sets(nullptr, int8_generic::kKernels);
+  static const isa::KernelSets<Int8FastKernels> sets(nullptr, int8_generic::kKernels,
+                                                     TKWS_INT8_SCALAR_SET);
 #endif
   return sets.get(count);
 }
