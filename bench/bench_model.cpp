@@ -21,27 +21,44 @@ std::string model_path() {
   return p && *p ? p : std::string(TINYKWS_SOURCE_DIR) + "/runs/default/model.tkws";
 }
 
-// arg: 0 = front end + normalisation, 1 = network, 2 = both (clip -> probabilities).
-void BM_Model(benchmark::State& state) {
-  Model m;
+// The model file, or false with the benchmark skipped and the reason.
+bool load_model(benchmark::State& state, Model* m) {
   try {
-    m = read_model(model_path());
+    *m = read_model(model_path());
+    return true;
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
-    return;
+    return false;
   }
+}
+
+// The model's pipeline with `opt`, a clip of noise and its features.
+struct Prepared {
   KwsPipeline p;
-  if (Status s = p.create(m); !s.ok()) {
+  std::vector<float> clip, feats, probs;
+};
+bool prepare(benchmark::State& state, const Model& m, const InterpreterOptions& opt, Prepared* x) {
+  if (Status s = x->p.create(m, opt); !s.ok()) {
     state.SkipWithError(s.message);
-    return;
+    return false;
   }
   std::mt19937 rng(1);
   std::normal_distribution<float> noise(0.0f, 0.1f);
-  std::vector<float> clip(p.clip_samples());
-  for (float& v : clip) v = noise(rng);
-  std::vector<float> feats(static_cast<size_t>(p.num_frames()) * p.num_features());
-  std::vector<float> probs(p.num_labels());
-  p.features(clip.data(), feats.data());
+  x->clip.resize(x->p.clip_samples());
+  for (float& v : x->clip) v = noise(rng);
+  x->feats.resize(static_cast<size_t>(x->p.num_frames()) * x->p.num_features());
+  x->probs.resize(x->p.num_labels());
+  x->p.features(x->clip.data(), x->feats.data());
+  return true;
+}
+
+// arg: 0 = front end + normalisation, 1 = network, 2 = both (clip -> probabilities).
+void BM_Model(benchmark::State& state) {
+  Model m;
+  Prepared x;
+  if (!load_model(state, &m) || !prepare(state, m, {}, &x)) return;
+  KwsPipeline& p = x.p;
+  std::vector<float>&clip = x.clip, &feats = x.feats, &probs = x.probs;
   for (auto _ : state) {
     switch (state.range(0)) {
       case 0:
@@ -64,16 +81,11 @@ void BM_Model(benchmark::State& state) {
 BENCHMARK(BM_Model)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 // The network alone per kernel set: arg = index into the fast sets this CPU runs (0 = the
-// best, e.g. AVX2; 1 = the portable set a board without it runs: int8 models keep their
-// weights int8 there), -1 = the reference kernels. Float and int8 models.
+// best, e.g. AVX2; then the portable "generic" set, whose int8 weights stay int8; last, on a
+// SIMD build, "scalar": what a Cortex-M runs), -1 = the reference kernels. Float and int8.
 void BM_ModelKernels(benchmark::State& state) {
   Model m;
-  try {
-    m = read_model(model_path());
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-    return;
-  }
+  if (!load_model(state, &m)) return;
   InterpreterOptions opt;
   if (state.range(0) < 0) {
     opt.kernels = KernelSet::kReference;
@@ -90,29 +102,20 @@ void BM_ModelKernels(benchmark::State& state) {
     }
     opt.fast_set = static_cast<int>(state.range(0));
   }
-  KwsPipeline p;
-  if (Status s = p.create(m, opt); !s.ok()) {
-    state.SkipWithError(s.message);
-    return;
-  }
-  std::mt19937 rng(1);
-  std::normal_distribution<float> noise(0.0f, 0.1f);
-  std::vector<float> clip(p.clip_samples());
-  for (float& v : clip) v = noise(rng);
-  std::vector<float> feats(static_cast<size_t>(p.num_frames()) * p.num_features());
-  std::vector<float> probs(p.num_labels());
-  p.features(clip.data(), feats.data());
+  Prepared x;
+  if (!prepare(state, m, opt, &x)) return;
+  KwsPipeline& p = x.p;
+  std::vector<float>&feats = x.feats, &probs = x.probs;
   for (auto _ : state) {
     p.network(feats.data(), probs.data());
     benchmark::DoNotOptimize(probs.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(std::string(p.is_int8() ? "int8 " : "float ") + (state.range(0) < 0 ? "reference"
-                                                                  : state.range(0) == 0
-                                                                      ? "best set"
-                                                                      : "portable set"));
+  state.SetLabel(
+      std::string(p.is_int8() ? "int8, " : "float, ") +
+      (p.is_int8() ? p.int8_network().kernel_set_name() : p.interpreter().kernel_set_name()));
 }
-BENCHMARK(BM_ModelKernels)->Arg(0)->Arg(1)->Arg(-1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ModelKernels)->Arg(0)->Arg(1)->Arg(2)->Arg(-1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace tkws

@@ -139,9 +139,9 @@ size_t expect_fast_matches_reference(const WeightedCase& c, Int8FastKind want_ki
   for (int k = 0; k < sets; ++k) {  // each set with its own packing
     const Int8FastLayout l = int8_fast_layout(kind, fk[k]->packing, f);
     EXPECT_EQ(l.ldw % 8, 0);
-    EXPECT_EQ(l.weight_bytes, fk[k]->packing == Int8Packing::kPairs && kind != Int8FastKind::kDense
-                                  ? sizeof(int16_t)
-                                  : sizeof(int8_t))
+    EXPECT_EQ(l.weight_bytes, fk[k]->packing == Int8Packing::kRows8 || kind == Int8FastKind::kDense
+                                  ? sizeof(int8_t)
+                                  : sizeof(int16_t))
         << fk[k]->isa;
     // int16 storage holds either width; junk: pack must overwrite padding too.
     std::vector<int16_t> wp((l.weight_count * l.weight_bytes + 1) / 2, 0x5555);
@@ -702,7 +702,7 @@ TEST(Int8FastKernels, SetsIncludeGenericAndTheScalarForms) {
   EXPECT_NE(std::find(names.begin(), names.end(), "generic"), names.end());
 #if defined(__SSE2__) || defined(__ARM_NEON)
   EXPECT_EQ(names.back(), "scalar");
-  EXPECT_EQ(fk[n - 1]->packing, Int8Packing::kRows);
+  EXPECT_EQ(fk[n - 1]->packing, Int8Packing::kRows8);
 #endif
   EXPECT_NE(names.front(), "scalar");
 }

@@ -108,8 +108,9 @@ struct Int8Args {
   ActShape in, out;
   Window win;                 // Conv2D, DepthwiseConv2D, pools (op_window(), TF padding)
   const int8_t* w = nullptr;  // reference kernels: weights in model.h layout
-  // Fast kernels: weights packed by int8_fast_pack(), int16 (wp: the pairs packing) or int8
-  // (wp8: the rows packing, and Dense in either); Int8FastLayout::weight_bytes says which.
+  // Fast kernels: weights packed by int8_fast_pack(), int16 (wp: the rows and pairs packings)
+  // or int8 (wp8: the rows8 packing, and Dense in every packing); Int8FastLayout::weight_bytes
+  // says which.
   const int16_t* wp = nullptr;
   const int8_t* wp8 = nullptr;
   // Reference: [out_c] int32 bias (scale s_in * s_w[c]) or null. Fast: packed bias, never null.
@@ -173,18 +174,18 @@ void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point,
 
 // ---- Fast kernels ------------------------------------------------------------------------------
 // Packed layouts (zero padding lanes and pad entries; bias copied, zero if none), in one of
-// two packings, the one the kernel set asks for (Int8FastKernels::packing):
+// three packings, the one the kernel set asks for (Int8FastKernels::packing):
 //   kConv2D    products k = (ky * kw + kx) * in_c + ci, K = kh * kw * in_c of them:
-//                rows:  wp8 [K][ldw] (int8)
+//                rows:  wp [K][ldw] (int16); rows8: wp8 [K][ldw] (int8)
 //                pairs: wp [ceil(K / 2)][ldw][2] (int16; pair p of output channel o: products
 //                       2p, 2p + 1)
 //              ldw = round_up8(out_c); bias [ldw]
 //   kPointwise 1x1 stride-1 Conv2D, the same layout (k = ci)
 //   kDepthwise taps t = ky * kw + kx, T = kh * kw of them:
-//                rows:  wp8 [T][ldw] (int8)
+//                rows:  wp [T][ldw] (int16); rows8: wp8 [T][ldw] (int8)
 //                pairs: wp [ceil(T / 2)][ldw][2] (int16)
 //              ldw = round_up8(c); bias [ldw]
-//   kDense     wp8 [out][ldw] (int8), ldw = round_up8(n_in); bias [out] (either packing)
+//   kDense     wp8 [out][ldw] (int8), ldw = round_up8(n_in); bias [out] (every packing)
 // With pairs, the packed bias of kConv2D, kPointwise and kDepthwise is followed by the
 // requantisation constants of the vectorised requantisation, made once from mult and shift
 // (which must be set in the args given to int8_fast_pack): per block of 8 output channels,
@@ -193,12 +194,12 @@ void int8_dequantize(const int8_t* q, size_t n, float scale, int32_t zero_point,
 // whole op takes the scalar form instead.
 // Pairs (the AVX2 set): a pair is read as one int32 (first + second * 2^16, native byte order): one
 // 16-bit multiply-add instruction (AVX2 vpmaddwd) takes 8 of them and 8 pairs of inputs to 8 int32
-// sums. Rows (the generic set: SSE2, NEON, a Cortex-M's plain loops): sets without such an
-// instruction keep the weights int8, as stored (a board's RAM holds each weight once, in one byte),
-// and widen them to int32 lanes on load or multiply in 16 bits. Activations enter the sums as
-// (x - in_zp) in [-255, 255], so skipped padding
-// cells count as real 0 exactly as in the reference. Sums stay exact in int32 while k * 127 * 255 +
-// |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
+// sums. Rows (the generic set of SIMD builds: SSE2, NEON): int16 weights widened to int32
+// lanes on load (one instruction on NEON) or multiplied in 16 bits. Rows8 (the scalar set: a
+// core without SIMD, e.g. a Cortex-M; TKWS_INT8_SCALAR): the weights stay int8, as stored, one
+// byte each in a board's RAM. Activations enter the sums as (x - in_zp) in [-255, 255], so
+// skipped padding cells count as real 0 exactly as in the reference. Sums stay exact in int32 while
+// k * 127 * 255 + |bias| < 2^31 (k products per output; Int8Network::prepare checks it).
 enum class Int8FastKind : uint8_t { kConv2D, kPointwise, kDepthwise, kDense };
 
 // Requantisation constants of 8 output channels c0 + j (j < 8) for
@@ -215,7 +216,7 @@ constexpr int32_t kInt8RequantVecs = sizeof(Int8RequantBlock) / (8 * sizeof(int3
 // mult / shift [n]; blocks = ldw / 8.
 void int8_requant_pack(const int32_t* mult, const int32_t* shift, int32_t n, int32_t ldw,
                        Int8RequantBlock* blocks);
-enum class Int8Packing : uint8_t { kRows, kPairs };
+enum class Int8Packing : uint8_t { kRows, kPairs, kRows8 };
 
 // The fast kind for a weighted op on these args (Conv2D 1x1 stride 1 -> kPointwise);
 // false for other ops.

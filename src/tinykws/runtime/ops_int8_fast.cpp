@@ -1,7 +1,8 @@
 // Fast int8 kernels (ops_int8.h, "Fast kernels"), compiled once per instruction set from
 // ops_int8_fast_kernels.inc:
 //  - int8_generic: the build's baseline (SSE2 on x86-64, NEON on AArch64, scalar elsewhere):
-//    weight rows (Int8Packing::kRows), loops the compiler vectorises;
+//    weight rows (Int8Packing::kRows: int16; kRows8: int8 in the scalar set), loops the compiler
+//    vectorises;
 //  - int8_avx2 (x86 with GCC or Clang): AVX2, used when the CPU has it: 16-bit multiply-adds
 //    (_mm256_madd_epi16) on paired weights (Int8Packing::kPairs) and a vectorised
 //    requantisation, in intrinsics (TKWS_INT8_AVX2; a baseline that has AVX2 itself uses them,
@@ -122,15 +123,19 @@ size_t packed_rows(Int8Packing p, size_t k) {
   return p == Int8Packing::kPairs ? k + (k & 1) : k;
 }
 
-// Bytes per packed weight: int16 pairs for the pairs packing's convolutions, int8 otherwise.
+// Bytes per packed weight: int8 for the rows8 packing and for Dense (tiny), int16 otherwise.
 size_t weight_bytes(Int8FastKind k, Int8Packing p) {
-  return p == Int8Packing::kPairs && k != Int8FastKind::kDense ? 2 : 1;
+  return p == Int8Packing::kRows8 || k == Int8FastKind::kDense ? 1 : 2;
 }
 
 // Stores weight v of product (tap) k, output channel o.
 void store_weight(Int8Packing p, void* wp, size_t ldw, size_t k, size_t o, int8_t v) {
-  if (p == Int8Packing::kRows) {
+  if (p == Int8Packing::kRows8) {
     static_cast<int8_t*>(wp)[k * ldw + o] = v;
+    return;
+  }
+  if (p == Int8Packing::kRows) {
+    static_cast<int16_t*>(wp)[k * ldw + o] = v;
     return;
   }
   // Half k % 2 (0: first, low; 1: second, high) of the int16 pair of (k / 2, o), read as one

@@ -20,6 +20,7 @@ Status KwsPipeline::create(const Model& m, const InterpreterOptions& opt) {
   if (m.is_int8()) {
     Int8NetworkOptions o;
     o.reference = opt.kernels == KernelSet::kReference;
+    o.fast_set = opt.fast_set;  // an index into int8_fast_kernel_sets() here
     if (Status s = int8_net.prepare(m, o); !s.ok()) return s;
     arena_bytes = int8_net.arena_bytes();
   } else {
