@@ -44,8 +44,8 @@ constexpr int kBlock = 8;
 #define TKWS_FAST_SCALAR 1
 #define TKWS_GENERIC_IS_SCALAR 1
 constexpr int kLanes = 4;
-constexpr int kPwRows = 1;
-constexpr int kPwVecs = 1;
+[[maybe_unused]] constexpr int kPwRows = 1;
+[[maybe_unused]] constexpr int kPwVecs = 1;  // the scalar pointwise has its own tiles
 constexpr int kBlock = 1;
 #endif
 constexpr const char* kIsaName = "generic";
@@ -59,8 +59,8 @@ constexpr const char* kIsaName = "generic";
 namespace fast_scalar {
 #define TKWS_FAST_SCALAR 1
 constexpr int kLanes = 4;
-constexpr int kPwRows = 1;
-constexpr int kPwVecs = 1;
+[[maybe_unused]] constexpr int kPwRows = 1;
+[[maybe_unused]] constexpr int kPwVecs = 1;  // the scalar pointwise has its own tiles
 constexpr int kBlock = 1;
 constexpr const char* kIsaName = "scalar";
 #include "ops_fast_kernels.inc"
