@@ -32,12 +32,10 @@ namespace fast_generic {
 constexpr int kLanes = 8;   // built with -march=... that has AVX: full-width vectors,
 constexpr int kPwRows = 4;  // and the fast_avx2 tiles
 constexpr int kPwVecs = 2;
-constexpr int kBlock = 4;
 #elif defined(__SSE2__) || defined(__ARM_NEON)
 constexpr int kLanes = 4;   // SSE2, NEON: 128-bit registers
 constexpr int kPwRows = 3;  // 3 x 4 accumulator vectors: 12 of 16 SSE registers (measured best)
 constexpr int kPwVecs = 4;
-constexpr int kBlock = 8;
 #else
 // No SIMD (a Cortex-M4F): pointwise, general conv and general depthwise take the scalar forms
 // of ops_fast_kernels.inc (TKWS_FAST_SCALAR); the other kernels keep small vectors.
@@ -46,7 +44,6 @@ constexpr int kBlock = 8;
 constexpr int kLanes = 4;
 [[maybe_unused]] constexpr int kPwRows = 1;
 [[maybe_unused]] constexpr int kPwVecs = 1;  // the scalar pointwise has its own tiles
-constexpr int kBlock = 1;
 #endif
 constexpr const char* kIsaName = "generic";
 #include "ops_fast_kernels.inc"
@@ -61,7 +58,6 @@ namespace fast_scalar {
 constexpr int kLanes = 4;
 [[maybe_unused]] constexpr int kPwRows = 1;
 [[maybe_unused]] constexpr int kPwVecs = 1;  // the scalar pointwise has its own tiles
-constexpr int kBlock = 1;
 constexpr const char* kIsaName = "scalar";
 #include "ops_fast_kernels.inc"
 #undef TKWS_FAST_SCALAR
@@ -77,7 +73,6 @@ namespace fast_avx2 {
 constexpr int kLanes = 8;
 constexpr int kPwRows = 4;  // 4 x 2 ymm accumulators + 2 weight vectors + broadcasts < 16 regs
 constexpr int kPwVecs = 2;
-constexpr int kBlock = 4;
 constexpr const char* kIsaName = "avx2+fma";
 #include "ops_fast_kernels.inc"
 }  // namespace fast_avx2
